@@ -1,0 +1,55 @@
+import { readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+// Tests import the workspace packages from source, so a test run never depends on a stale build.
+// Child processes and worker threads started by tests load the built `dist/` instead.
+const root = fileURLToPath(new URL('.', import.meta.url));
+const packages = readdirSync(`${root}packages`);
+const alias = [
+  { find: /^@bpfjs\/uapi\/linux\/(.+)$/, replacement: `${root}packages/uapi/src/generated/linux/$1.ts` },
+  { find: /^@bpfjs\/testkit\/setup$/, replacement: `${root}packages/testkit/src/setup.ts` },
+  ...packages.map((dir) => ({ find: new RegExp(`^@bpfjs/${dir}$`), replacement: `${root}packages/${dir}/src/index.ts` })),
+];
+
+// Files named `*.serial.test.ts` touch machine-global state (the init netns's flow dissector, which
+// excludes flow dissectors in every other netns). They run after everything else, one file at a time.
+// `*.soak.test.ts` are long soaks, run only by `pnpm soak`.
+export default defineConfig({
+  resolve: { alias },
+  test: {
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    projects: [
+      ...packages.map((dir) => ({
+        extends: true as const,
+        test: {
+          name: dir,
+          include: [`packages/${dir}/src/**/*.test.ts`],
+          exclude: ['**/*.serial.test.ts', '**/*.soak.test.ts', '**/node_modules/**'],
+          sequence: { groupOrder: 0 },
+        },
+      })),
+      {
+        extends: true as const,
+        test: {
+          name: 'serial',
+          include: ['packages/*/src/**/*.serial.test.ts'],
+          fileParallelism: false,
+          maxWorkers: 1,
+          minWorkers: 1,
+          sequence: { groupOrder: 1 },
+        },
+      },
+      ...(process.env.BPFJS_SOAK ? [{
+        extends: true as const,
+        test: {
+          name: 'soak',
+          include: ['packages/*/src/**/*.soak.test.ts'],
+          fileParallelism: false,
+          sequence: { groupOrder: 2 },
+        },
+      }] : []),
+    ],
+  },
+});
