@@ -1,0 +1,49 @@
+/**
+ * `bpf(2)`: the one call into the kernel's BPF subsystem.
+ *
+ * @module
+ */
+import { BpfError, errInvalidArgType, errOutOfRange } from './errors.js';
+import { getLibc } from './libc.js';
+import { validateU32 } from './validate.js';
+
+let commandNames: ((cmd: number) => string | undefined) | undefined;
+
+/** @internal Installs the command-number → `'BPF_*'` name lookup used in error messages. */
+export function setCommandNames(lookup: (cmd: number) => string | undefined): void {
+  commandNames = lookup;
+}
+
+/** The `BPF_*` name of a command number, for messages (`28` → `'BPF_LINK_CREATE'`). */
+export function commandName(cmd: number): string {
+  return commandNames?.(cmd) ?? `BPF_CMD_${cmd}`;
+}
+
+/**
+ * Calls `bpf(cmd, attr, size)` through libc's `syscall` (libc is loaded on the first call) and
+ * returns the kernel's non-negative result (a new fd for commands that create objects: wrap it
+ * in an `Fd`). `attr` stays alive and is read/written in place for the whole call; the kernel
+ * reads only its first `size` bytes.
+ * @throws BpfError (`syscall: 'bpf'`, `command: 'BPF_*'`) when the kernel returns -1.
+ * @throws TypeError/RangeError for a bad `cmd`, `attr` or a `size` larger than `attr`.
+ */
+export function bpf(cmd: number, attr: Uint8Array, size: number): number {
+  validateU32(cmd, 'cmd');
+  if (!(attr instanceof Uint8Array)) throw errInvalidArgType('attr', 'an instance of Uint8Array', attr);
+  if (typeof size !== 'number') throw errInvalidArgType('size', 'of type number', size);
+  if (!Number.isInteger(size) || size < 0 || size > attr.byteLength) {
+    throw errOutOfRange('size', `an integer >= 0 and <= ${attr.byteLength} (attr.byteLength)`, size);
+  }
+  return bpfUnchecked(cmd, attr, size);
+}
+
+/**
+ * `bpf()` without argument checks, for wrappers that built `attr` themselves.
+ * @internal
+ */
+export function bpfUnchecked(cmd: number, attr: Uint8Array, size: number): number {
+  const libc = getLibc();
+  const r = libc.syscallBpf(libc.nr.bpf, cmd, attr, size);
+  if (r < 0) throw new BpfError(libc.errno(), 'bpf', { command: commandName(cmd) });
+  return r;
+}

@@ -1,0 +1,86 @@
+/**
+ * The only place that touches koffi: libc is loaded lazily, on the first call that needs it, so
+ * importing `@bpfjs/sys` has no side effects (the package is `sideEffects: false`).
+ *
+ * @module
+ * @internal
+ */
+import koffi from 'koffi';
+
+/** Syscall numbers that differ between the 64-bit ABIs we support. */
+const SYSCALL_NUMBERS: Readonly<Record<string, { bpf: number; gettid: number }>> = {
+  // arch/x86/entry/syscalls/syscall_64.tbl
+  x64: { bpf: 321, gettid: 186 },
+  // include/uapi/asm-generic/unistd.h (arm64, riscv64, loongarch64)
+  arm64: { bpf: 280, gettid: 178 },
+  riscv64: { bpf: 280, gettid: 178 },
+  loong64: { bpf: 280, gettid: 178 },
+};
+
+/** The libc functions bpfjs calls, bound once. */
+export interface Libc {
+  readonly nr: { readonly bpf: number; readonly gettid: number };
+  /** `long syscall(long nr, int cmd, void *attr, unsigned int size)` (bpf only). */
+  readonly syscallBpf: (nr: number, cmd: number, attr: Uint8Array, size: number) => number;
+  readonly syscall0: (nr: number) => number;
+  readonly close: (fd: number) => number;
+  readonly fcntlInt: (fd: number, cmd: number, arg: number) => number;
+  readonly open: (path: string, flags: number) => number;
+  readonly setns: (fd: number, nstype: number) => number;
+  readonly unshare: (flags: number) => number;
+  readonly mount: (
+    source: string | null,
+    target: string,
+    fstype: string | null,
+    flags: number,
+    data: string | null,
+  ) => number;
+  readonly umount2: (target: string, flags: number) => number;
+  readonly statfs: (path: string, buf: Uint8Array) => number;
+  /** Reads `errno` of the calling thread; call it right after the failed call. */
+  readonly errno: () => number;
+  /** koffi's address of a buffer's memory (stable for the buffer's lifetime). */
+  readonly address: (buf: Uint8Array) => bigint;
+}
+
+let libc: Libc | undefined;
+
+/**
+ * Loads libc through koffi on first use and returns the bound functions.
+ * @throws Error if this platform is not a supported 64-bit Linux.
+ */
+export function getLibc(): Libc {
+  if (libc !== undefined) return libc;
+  if (process.platform !== 'linux') {
+    throw new Error(`@bpfjs/sys needs Linux (this is ${process.platform})`);
+  }
+  const nr = SYSCALL_NUMBERS[process.arch];
+  if (nr === undefined) {
+    throw new Error(`@bpfjs/sys does not know the syscall numbers of ${process.arch}`);
+  }
+  const lib = koffi.load('libc.so.6');
+  // Declared non-variadically: on the supported ABIs, integer/pointer arguments of a variadic
+  // callee are passed exactly like fixed ones, and koffi's fixed-signature calls are faster.
+  const syscallBpf = lib.func('long syscall(long nr, int cmd, void *attr, unsigned int size)');
+  const syscall0 = lib.func('long syscall(long nr)');
+  const fcntl = lib.func('int fcntl(int fd, int cmd, ...)');
+  const open = lib.func('int open(const char *path, int flags, ...)');
+  libc = {
+    nr,
+    syscallBpf: syscallBpf as Libc['syscallBpf'],
+    syscall0: (n) => Number(syscall0(n)),
+    close: lib.func('int close(int fd)') as Libc['close'],
+    fcntlInt: (fd, cmd, arg) => fcntl(fd, cmd, 'int', arg) as number,
+    open: (path, flags) => open(path, flags) as number,
+    setns: lib.func('int setns(int fd, int nstype)') as Libc['setns'],
+    unshare: lib.func('int unshare(int flags)') as Libc['unshare'],
+    mount: lib.func(
+      'int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data)',
+    ) as Libc['mount'],
+    umount2: lib.func('int umount2(const char *target, int flags)') as Libc['umount2'],
+    statfs: lib.func('int statfs(const char *path, void *buf)') as Libc['statfs'],
+    errno: () => koffi.errno(),
+    address: (buf) => koffi.address(buf),
+  };
+  return libc;
+}
