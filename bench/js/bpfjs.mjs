@@ -1,0 +1,184 @@
+// The bpfjs side: the same operations as the C baseline, through the BUILT packages
+// (packages/*/dist, as a user gets them), in two variants per operation:
+//   <op>:sys  the @bpfjs/sys wrapper (raw layer),
+//   <op>:obj  the @bpfjs/link object API.
+// Setup, all through bpfjs: two anonymous netns (NetNs.create), two sk_lookup programs built with
+// @bpfjs/asm and loaded with Program.load, one primary link in netns A, 64 links in netns B.
+import { existsSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { heapGrowth, serve, timeLoop } from './protocol.mjs';
+
+const root = new URL('../../', import.meta.url);
+const LISTING_LINKS = 64;
+
+/** Imports a workspace package's built ESM entry (the same file a dependent package resolves to). */
+async function load(name) {
+  const file = new URL(`packages/${name}/dist/index.js`, root);
+  if (!existsSync(file)) throw new Error(`packages/${name}/dist is not built (run pnpm build)`);
+  return import(pathToFileURL(file.pathname).href);
+}
+
+let mods;
+let setupError;
+try {
+  mods = {
+    sys: await load('sys'),
+    uapi: await load('uapi'),
+    asm: await load('asm'),
+    netns: await load('netns'),
+    link: await load('link'),
+  };
+} catch (err) {
+  setupError = err;
+}
+
+if (setupError) {
+  // Keep the protocol alive so the harness reports n/a instead of failing outright.
+  const reason = `bpfjs not available: ${setupError.message.split('\n')[0]}`;
+  await serve('bpfjs', {}, { unavailable: reason }, reason);
+} else {
+  await run(mods);
+}
+
+async function run({ sys, uapi, asm, netns, link }) {
+  const { NetNs } = netns;
+  const { Program, attachNetNs, queryPrograms, links } = link;
+  const BPF_SK_LOOKUP = uapi.BPF_SK_LOOKUP ?? uapi.bpf_attach_type?.BPF_SK_LOOKUP;
+
+  // --- setup -------------------------------------------------------------------------------
+  const nsA = NetNs.create();
+  const nsB = NetNs.create();
+  const instructions = [asm.asm.mov64Imm(asm.R0, 1), asm.asm.exit()]; // r0 = SK_PASS; exit
+  const load = (name) => Program.load({ type: 'sk_lookup', expectedAttachType: 'sk_lookup', instructions, name });
+  const progP = load('bpfjs_p');
+  const progQ = load('bpfjs_q');
+  const primary = attachNetNs(progP, nsA, 'sk_lookup');
+  const listing = [];
+  for (let i = 0; i < LISTING_LINKS; i++) listing.push(attachNetNs(progP, nsB, 'sk_lookup'));
+
+  const fdOf = (x) => (typeof x.fd === 'number' ? x.fd : x.fd.fd);
+  const primaryFd = primary.fd; // Fd (or number), passed as users would pass it
+  const progFds = [progQ.fd, progP.fd];
+  const progs = [progQ, progP];
+  let flipSys = 0;
+  let flipObj = 0;
+
+  const checkInfo = (info) => {
+    const ino = info.netnsInode ?? info.netns?.netnsIno ?? info.netnsIno;
+    if (ino !== nsA.inode) throw new Error(`link info netns inode ${ino}, expected ${nsA.inode}`);
+    return { type: info.type, netnsIno: ino };
+  };
+  const progCount = (q) => (q.programIds ?? q.progIds ?? q.ids ?? []).length;
+
+  const ops = {
+    'info:sys'(iters) {
+      let info;
+      const r = timeLoop(iters, () => {
+        info = sys.linkGetInfo(primaryFd);
+      });
+      return { ...r, check: checkInfo(info) };
+    },
+    'info:obj'(iters) {
+      let info;
+      const r = timeLoop(iters, () => {
+        info = primary.info();
+      });
+      return { ...r, check: checkInfo(info) };
+    },
+    'update:sys'(iters) {
+      return timeLoop(iters, () => {
+        sys.linkUpdate({ linkFd: primaryFd, newProgFd: progFds[flipSys] });
+        flipSys ^= 1;
+      });
+    },
+    'update:obj'(iters) {
+      return timeLoop(iters, () => {
+        primary.update(progs[flipObj]);
+        flipObj ^= 1;
+      });
+    },
+    'query:sys': (iters) => querySys(nsA, 1, iters),
+    'query64:sys': (iters) => querySys(nsB, LISTING_LINKS, iters),
+    'query:obj': (iters) => queryObj(nsA, 1, iters),
+    'query64:obj': (iters) => queryObj(nsB, LISTING_LINKS, iters),
+    'links:sys'(iters) {
+      let seen = 0;
+      const t0 = process.hrtime.bigint();
+      for (let i = 0; i < iters; i++) {
+        let id = sys.linkGetNextId(0);
+        while (id !== undefined) {
+          let fd;
+          try {
+            fd = sys.linkGetFdById(id);
+          } catch (err) {
+            if (err?.code !== 'ENOENT') throw err;
+          }
+          if (fd !== undefined) {
+            try {
+              sys.linkGetInfo(fd);
+              seen++;
+            } finally {
+              fd.close();
+            }
+          }
+          id = sys.linkGetNextId(id);
+        }
+      }
+      const t1 = process.hrtime.bigint();
+      return { ns: Number(t1 - t0), count: seen, check: { linksPerSweep: iters ? Math.floor(seen / iters) : 0 } };
+    },
+    'links:obj'(iters) {
+      let seen = 0;
+      const t0 = process.hrtime.bigint();
+      for (let i = 0; i < iters; i++) {
+        for (const entry of links()) {
+          seen++;
+          // An entry that owns an fd must be closed by the caller; one that only carries info needs nothing.
+          if (typeof entry?.close === 'function') entry.close();
+        }
+      }
+      const t1 = process.hrtime.bigint();
+      return { ns: Number(t1 - t0), count: seen, check: { linksPerSweep: iters ? Math.floor(seen / iters) : 0 } };
+    },
+    'create_close:sys'(iters) {
+      const progFd = progP.fd;
+      const targetFd = nsA.fd;
+      return timeLoop(iters, () => {
+        sys.linkCreate({ progFd, targetFd, attachType: BPF_SK_LOOKUP }).close();
+      });
+    },
+    'create_close:obj'(iters) {
+      return timeLoop(iters, () => {
+        attachNetNs(progP, nsA, 'sk_lookup').close();
+      });
+    },
+    'heap:sys': (iters) => heapGrowth(iters, () => sys.linkGetInfo(primaryFd)),
+    'heap:obj': (iters) => heapGrowth(iters, () => primary.info()),
+  };
+
+  function querySys(ns, expect, iters) {
+    let q;
+    const r = timeLoop(iters, () => {
+      q = sys.progQuery({ targetFd: ns.fd, attachType: BPF_SK_LOOKUP });
+    });
+    if (progCount(q) !== expect) throw new Error(`progQuery returned ${progCount(q)} programs, expected ${expect}`);
+    return { ...r, check: { progCount: progCount(q) } };
+  }
+  function queryObj(ns, expect, iters) {
+    let q;
+    const r = timeLoop(iters, () => {
+      q = queryPrograms(ns, 'sk_lookup');
+    });
+    if (progCount(q) !== expect) throw new Error(`queryPrograms returned ${progCount(q)} programs, expected ${expect}`);
+    return { ...r, check: { progCount: progCount(q) } };
+  }
+
+  await serve('bpfjs', ops, { netnsIno: nsA.inode, primaryFd: fdOf(primary), listing: listing.length });
+
+  for (const l of listing) l.close();
+  primary.close();
+  progP.close();
+  progQ.close();
+  nsA.close();
+  nsB.close();
+}

@@ -1,0 +1,402 @@
+#!/usr/bin/env node
+// bpfjs benchmarks against a C baseline: `pnpm bench` (see bench/README.md).
+//
+// Builds bench/c/bench.c with the system compiler, starts three long-lived sides that speak the
+// same line protocol (C baseline, koffi floor, bpfjs), runs every operation on every side in
+// alternating order for several rounds, and reports the median ns/op per side and the ratios.
+import { execFileSync, spawn } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const benchDir = `${root}bench/`;
+const buildDir = `${benchDir}build/`;
+
+// --- options -------------------------------------------------------------------------------
+const HELP = `usage: node bench/run.mjs [options]   (pnpm bench -- [options])
+  --quick            few iterations and 2 rounds (CI smoke; numbers are not meaningful)
+  --rounds N         rounds per operation (default 7; quick: 2)
+  --scale F          multiply every iteration count by F (default 1)
+  --ops a,b          only these operations (${'info,update,query,query64,links,create_close'})
+  --heap-calls N     link.info() calls for the heap/RSS measurement (default 1000000; quick: 20000; 0 = skip)
+  --json             print the JSON report on stdout instead of the table
+  --json-out [FILE]  also write the JSON report to FILE (default bench/results.json)
+  --cpu-prof         run the JS sides under node --cpu-prof (profiles in bench/build/prof/)
+  --no-floor         skip the koffi floor side
+  --help`;
+
+function parseArgs(argv) {
+  const o = { quick: false, rounds: undefined, scale: 1, ops: undefined, heapCalls: undefined, json: false,
+    jsonOut: undefined, cpuProf: false, floor: true };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const next = () => {
+      if (i + 1 >= argv.length) throw new Error(`${a} needs a value`);
+      return argv[++i];
+    };
+    if (a === '--') continue;
+    else if (a === '--quick') o.quick = true;
+    else if (a === '--rounds') o.rounds = positiveInt(a, next());
+    else if (a === '--scale') o.scale = positiveNumber(a, next());
+    else if (a === '--ops') o.ops = next().split(',').filter(Boolean);
+    else if (a === '--heap-calls') o.heapCalls = nonNegativeInt(a, next());
+    else if (a === '--json') o.json = true;
+    else if (a === '--json-out') o.jsonOut = argv[i + 1] && !argv[i + 1].startsWith('--') ? argv[++i] : `${benchDir}results.json`;
+    else if (a.startsWith('--json-out=')) o.jsonOut = a.slice('--json-out='.length);
+    else if (a === '--cpu-prof') o.cpuProf = true;
+    else if (a === '--no-floor') o.floor = false;
+    else if (a === '--help' || a === '-h') {
+      console.log(HELP);
+      process.exit(0);
+    } else throw new Error(`unknown option ${a}\n${HELP}`);
+  }
+  o.rounds ??= o.quick ? 2 : 7;
+  o.heapCalls ??= o.quick ? 20_000 : 1_000_000;
+  return o;
+}
+function positiveInt(name, v) {
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, got ${v}`);
+  return n;
+}
+function nonNegativeInt(name, v) {
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`${name} must be an integer >= 0, got ${v}`);
+  return n;
+}
+function positiveNumber(name, v) {
+  const n = Number(v);
+  if (!(n > 0) || !Number.isFinite(n)) throw new Error(`${name} must be a positive number, got ${v}`);
+  return n;
+}
+
+// --- operations and targets ----------------------------------------------------------------
+// Per side, the command name each side answers to. `sys` and `obj` are both served by the bpfjs side.
+// Targets (issue 9, on the reference machine): sys/floor <= 1.10, obj/floor <= 1.20 everywhere;
+// bpfjs/C <= 1.4 (sys) and <= 1.5 (object API) for 1-3; <= 1.35 for 4.
+const OPS = [
+  { id: 'info', title: '1. OBJ_GET_INFO_BY_FD, netns link', sys: 'linkGetInfo(fd)', obj: 'link.info()',
+    iters: 100_000, quick: 500, target: { sysC: 1.4, objC: 1.5 } },
+  { id: 'update', title: '2. LINK_UPDATE, flip 2 programs', sys: 'linkUpdate()', obj: 'link.update(prog)',
+    iters: 50_000, quick: 300, target: { sysC: 1.4, objC: 1.5 } },
+  { id: 'query', title: '3. PROG_QUERY, netns, 1 program', sys: 'progQuery()', obj: 'queryPrograms()',
+    iters: 50_000, quick: 300, target: { sysC: 1.4, objC: 1.5 } },
+  { id: 'query64', title: '3b. PROG_QUERY, netns, 64 programs', sys: 'progQuery()', obj: 'queryPrograms()',
+    iters: 20_000, quick: 100, target: {} },
+  { id: 'links', title: '4. all links with info, per link', sys: 'next id+fd by id+info+close', obj: 'links()',
+    iters: 60, quick: 2, target: { sysC: 1.35, objC: 1.35 } },
+  { id: 'create_close', title: '5. sk_lookup LINK_CREATE + close', sys: 'linkCreate()+close()',
+    obj: 'attachNetNs()+close()', iters: 5_000, quick: 50, target: {} },
+];
+const FLOOR_TARGET = { sys: 1.1, obj: 1.2 };
+const HEAP_LIMIT_BYTES = 1 << 20; // "no growth": after forced GC, heapUsed within 1 MiB of the start
+
+// --- building the C baseline ---------------------------------------------------------------
+/** Finds UAPI headers synced by @bpfjs/uapi (newer than the system's), else uses the system's. */
+function findUapiHeaders() {
+  const candidates = [];
+  if (process.env.BENCH_UAPI_INCLUDE) candidates.push(process.env.BENCH_UAPI_INCLUDE);
+  const uapiPkg = `${root}packages/uapi/`;
+  const walk = (dir, depth) => {
+    if (depth > 7 || !existsSync(dir)) return;
+    let entries;
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      if (!e.isDirectory() || e.name === 'node_modules' || e.name === 'src' || e.name === 'dist') continue;
+      const sub = `${dir}${e.name}/`;
+      if (e.name === 'linux' && existsSync(`${sub}bpf.h`) && existsSync(`${sub}bpf_common.h`)) candidates.push(dir);
+      else walk(sub, depth + 1);
+    }
+  };
+  walk(uapiPkg, 0);
+  for (const dir of candidates) {
+    const d = dir.endsWith('/') ? dir : `${dir}/`;
+    if (existsSync(`${d}linux/bpf.h`)) return { dir: d, source: d.startsWith(root) ? d.slice(root.length) : d };
+  }
+  return { dir: undefined, source: '/usr/include (system linux-libc-dev)' };
+}
+
+function buildC() {
+  mkdirSync(buildDir, { recursive: true });
+  const cc = process.env.CC || 'cc';
+  const headers = findUapiHeaders();
+  const args = ['-O2', '-Wall', '-Wextra', '-Werror', '-o', `${buildDir}bench-c`, `${benchDir}c/bench.c`];
+  if (headers.dir) {
+    // Only linux/bpf.h and linux/bpf_common.h come from the synced set; everything else (types,
+    // asm) from the system, so a partial header sync still compiles.
+    const inc = `${buildDir}uapi-include/`;
+    mkdirSync(`${inc}linux`, { recursive: true });
+    for (const h of ['bpf.h', 'bpf_common.h']) copyFileSync(`${headers.dir}linux/${h}`, `${inc}linux/${h}`);
+    args.unshift(`-I${inc}`);
+  }
+  execFileSync(cc, args, { stdio: ['ignore', 'inherit', 'inherit'] });
+  const version = execFileSync(cc, ['--version'], { encoding: 'utf8' }).split('\n')[0];
+  return { cc, version, flags: '-O2', headers: headers.source };
+}
+
+// --- sides -----------------------------------------------------------------------------------
+class Side {
+  constructor(name, command, args, env = {}) {
+    this.name = name;
+    this.stderr = '';
+    this.child = spawn(command, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child.stderr.on('data', (d) => {
+      this.stderr += d;
+    });
+    this.lines = createInterface({ input: this.child.stdout })[Symbol.asyncIterator]();
+    this.exited = new Promise((resolve) => this.child.on('exit', (code, signal) => resolve({ code, signal })));
+  }
+  async next(what) {
+    const timeout = new Promise((_, reject) => {
+      this.timer = setTimeout(() => reject(new Error(`${this.name}: no answer to ${what} within 300 s`)), 300_000);
+    });
+    const line = this.lines.next().then((r) => {
+      if (r.done) throw new Error(`${this.name} exited during ${what}: ${this.stderr.trim() || '(no stderr)'}`);
+      return r.value;
+    });
+    try {
+      const text = await Promise.race([line, timeout]);
+      try {
+        return JSON.parse(text);
+      } catch {
+        throw new Error(`${this.name}: not JSON: ${text}`);
+      }
+    } finally {
+      clearTimeout(this.timer);
+    }
+  }
+  ready() {
+    return this.next('start-up');
+  }
+  async run(op, iters) {
+    this.child.stdin.write(`${op} ${iters}\n`);
+    return this.next(op);
+  }
+  async quit() {
+    if (this.child.exitCode === null) this.child.stdin.end('quit\n');
+    return this.exited;
+  }
+}
+
+// --- statistics and formatting ---------------------------------------------------------------
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+const ratio = (a, b) => (a != null && b != null && b > 0 ? a / b : null);
+const fmtNs = (x) => (x == null ? 'n/a' : x >= 100_000 ? `${(x / 1000).toFixed(0)}k` : x.toFixed(0));
+const fmtRatio = (x, limit) => (x == null ? '-' : `${x.toFixed(2)}${limit == null ? ' ' : x <= limit ? ' ' : '!'}`);
+const fmtBytes = (b) => `${b < 0 ? '-' : ''}${(Math.abs(b) / 1024).toFixed(0)} KiB`;
+
+function table(rows, headers) {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
+  const line = (cells) => cells.map((c, i) => (i === 0 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join('  ');
+  return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+function machineInfo(build, sides) {
+  const cpus = os.cpus();
+  const gitCommit = (() => {
+    try {
+      return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
+    } catch {
+      return undefined;
+    }
+  })();
+  return {
+    date: new Date().toISOString(),
+    host: { cpu: cpus[0]?.model, cpus: cpus.length, memoryBytes: os.totalmem(), arch: process.arch },
+    kernel: { release: os.release(), version: os.version() },
+    node: { version: process.version, v8: process.versions.v8, koffi: sides.floor?.koffi ?? sides.bpfjs?.koffi },
+    cc: build,
+    gitCommit,
+  };
+}
+
+// --- main --------------------------------------------------------------------------------------
+async function main() {
+  const opt = parseArgs(process.argv.slice(2));
+  if (process.getuid?.() !== 0) console.error('warning: not root; bpf(2) will probably fail with EPERM');
+  const ops = OPS.filter((o) => !opt.ops || opt.ops.includes(o.id));
+  if (opt.ops) {
+    const unknown = opt.ops.filter((id) => !OPS.some((o) => o.id === id));
+    if (unknown.length) throw new Error(`unknown operation(s): ${unknown.join(', ')}`);
+  }
+
+  const build = buildC();
+  const profDir = `${buildDir}prof`;
+  const nodeFlags = ['--expose-gc', ...(opt.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [])];
+
+  const c = new Side('c', `${buildDir}bench-c`, []);
+  const cReady = await c.ready();
+  const attrSizes = { ...cReady.attrSizes, linkInfo: cReady.linkInfoSize };
+  const sides = { c };
+  if (opt.floor) {
+    sides.floor = new Side('floor', process.execPath, [...nodeFlags, `${benchDir}js/floor.mjs`], {
+      BENCH_ATTR_SIZES: JSON.stringify(attrSizes),
+    });
+  }
+  sides.bpfjs = new Side('bpfjs', process.execPath, [...nodeFlags, `${benchDir}js/bpfjs.mjs`]);
+  const ready = { c: cReady };
+  for (const [name, side] of Object.entries(sides)) if (name !== 'c') ready[name] = await side.ready();
+
+  // (side, command) pairs per operation: sys and obj variants both live in the bpfjs process.
+  const variants = (op) => [
+    ['c', 'c', op.id],
+    ...(sides.floor ? [['floor', 'floor', op.id]] : []),
+    ['sys', 'bpfjs', `${op.id}:sys`],
+    ['obj', 'bpfjs', `${op.id}:obj`],
+  ];
+  const samples = {};
+  const notes = {};
+  const errors = [];
+  const record = (op, key, res) => {
+    samples[op.id] ??= {};
+    samples[op.id][key] ??= [];
+    if (res.error) {
+      errors.push(`${op.id} [${key}]: ${res.error}`);
+      notes[op.id] ??= {};
+      notes[op.id][key] = `error: ${res.error}`;
+    } else if (res.unsupported) {
+      notes[op.id] ??= {};
+      notes[op.id][key] = res.reason ? `n/a: ${res.reason}` : 'n/a';
+    } else {
+      samples[op.id][key].push({ nsPerOp: res.ns / res.count, check: res.check });
+    }
+  };
+
+  const itersOf = (op) => Math.max(1, Math.round((opt.quick ? op.quick : op.iters) * opt.scale));
+  // Warm-up (JIT, caches), not recorded.
+  for (const op of ops) {
+    for (const [, side, cmd] of variants(op)) {
+      const res = await sides[side].run(cmd, Math.max(1, Math.ceil(itersOf(op) / 5)));
+      if (res.error) errors.push(`${op.id} warm-up [${side} ${cmd}]: ${res.error}`);
+    }
+  }
+  for (let round = 0; round < opt.rounds; round++) {
+    for (const op of ops) {
+      const vs = variants(op);
+      // Rotate the order every round so no side always runs first or right after another one.
+      for (let k = 0; k < vs.length; k++) {
+        const [key, side, cmd] = vs[(k + round) % vs.length];
+        record(op, key, await sides[side].run(cmd, itersOf(op)));
+      }
+    }
+    if (!opt.json) process.stderr.write(`round ${round + 1}/${opt.rounds} done\n`);
+  }
+
+  let heap;
+  if (opt.heapCalls > 0) {
+    heap = {};
+    for (const [key, side, cmd] of [['obj', 'bpfjs', 'heap:obj'], ['sys', 'bpfjs', 'heap:sys'], ...(sides.floor ? [['floor', 'floor', 'heap']] : [])]) {
+      const res = await sides[side].run(cmd, opt.heapCalls);
+      if (res.error) errors.push(`heap [${key}]: ${res.error}`);
+      heap[key] = res.error ? { error: res.error } : res.unsupported ? { unsupported: true, reason: res.reason } : { calls: res.count, nsPerOp: res.ns / res.count, ...res.heap };
+    }
+  }
+
+  const exits = {};
+  for (const [name, side] of Object.entries(sides)) {
+    const { code, signal } = await side.quit();
+    exits[name] = { code, signal };
+    if (code !== 0) errors.push(`${name} exited with ${code ?? signal}: ${side.stderr.trim()}`);
+  }
+
+  const results = ops.map((op) => {
+    const s = samples[op.id] ?? {};
+    const med = (key) => (s[key]?.length ? median(s[key].map((x) => x.nsPerOp)) : null);
+    const stats = (key) => (s[key]?.length ? { median: med(key), min: Math.min(...s[key].map((x) => x.nsPerOp)), max: Math.max(...s[key].map((x) => x.nsPerOp)), rounds: s[key].length, check: s[key].at(-1).check } : null);
+    const m = { c: med('c'), floor: med('floor'), sys: med('sys'), obj: med('obj') };
+    return {
+      id: op.id,
+      title: op.title,
+      calls: { sys: op.sys, obj: op.obj },
+      itersPerRound: itersOf(op),
+      unit: 'ns/op',
+      c: stats('c'),
+      floor: stats('floor'),
+      sys: stats('sys'),
+      obj: stats('obj'),
+      notes: notes[op.id] ?? {},
+      ratios: {
+        floorC: ratio(m.floor, m.c),
+        sysC: ratio(m.sys, m.c),
+        objC: ratio(m.obj, m.c),
+        sysFloor: ratio(m.sys, m.floor),
+        objFloor: ratio(m.obj, m.floor),
+      },
+      targets: { sysC: op.target.sysC ?? null, objC: op.target.objC ?? null, sysFloor: FLOOR_TARGET.sys, objFloor: FLOOR_TARGET.obj },
+    };
+  });
+
+  const report = {
+    machine: machineInfo(build, ready),
+    config: { quick: opt.quick, rounds: opt.rounds, scale: opt.scale, heapCalls: opt.heapCalls, cpuProf: opt.cpuProf ? profDir : false },
+    sides: { c: { attrSizes: cReady.attrSizes, linkInfoSize: cReady.linkInfoSize }, floor: ready.floor ?? null, bpfjs: ready.bpfjs },
+    results,
+    heap: heap ?? null,
+    heapLimitBytes: HEAP_LIMIT_BYTES,
+    errors,
+  };
+
+  if (opt.json) console.log(JSON.stringify(report, null, 2));
+  else printReport(report);
+  if (opt.jsonOut) {
+    writeFileSync(opt.jsonOut, `${JSON.stringify(report, null, 2)}\n`);
+    if (!opt.json) console.log(`\nJSON written to ${opt.jsonOut}`);
+  }
+  if (errors.length) {
+    console.error(`\n${errors.length} error(s):\n${errors.map((e) => `  ${e}`).join('\n')}`);
+    process.exitCode = 1;
+  }
+}
+
+function printReport(r) {
+  const m = r.machine;
+  console.log(`bpfjs benchmarks  ${m.date}${m.gitCommit ? `  commit ${m.gitCommit}` : ''}`);
+  console.log(`machine: ${m.host.cpu} x${m.host.cpus}, ${(m.host.memoryBytes / 2 ** 30).toFixed(1)} GiB, ${m.host.arch}`);
+  console.log(`kernel:  Linux ${m.kernel.release} ${m.kernel.version}`);
+  console.log(`node:    ${m.node.version} (V8 ${m.node.v8}), koffi ${m.node.koffi ?? '?'}`);
+  console.log(`C:       ${m.cc.version}, ${m.cc.flags}, headers ${m.cc.headers}`);
+  console.log(`rounds:  ${r.config.rounds}${r.config.quick ? ' (quick: numbers are not meaningful)' : ''}, median ns/op per side; '!' = target missed\n`);
+  const rows = r.results.map((x) => [
+    x.title,
+    fmtNs(x.c?.median),
+    fmtNs(x.floor?.median),
+    fmtNs(x.sys?.median),
+    fmtNs(x.obj?.median),
+    fmtRatio(x.ratios.floorC, null),
+    fmtRatio(x.ratios.sysC, x.targets.sysC),
+    fmtRatio(x.ratios.objC, x.targets.objC),
+    fmtRatio(x.ratios.sysFloor, x.targets.sysFloor),
+    fmtRatio(x.ratios.objFloor, x.targets.objFloor),
+  ]);
+  console.log(table(rows, ['operation', 'C', 'floor', 'sys', 'object', 'floor/C', 'sys/C', 'obj/C', 'sys/floor', 'obj/floor']));
+  console.log('\nwhat the bpfjs columns call:');
+  for (const x of r.results) console.log(`  ${x.title.split(' ')[0]} sys: ${x.calls.sys}; object: ${x.calls.obj}; ${x.itersPerRound} iterations/round`);
+  // One line per distinct note (an unavailable side says the same thing for every operation).
+  const byNote = new Map();
+  for (const x of r.results) for (const [k, v] of Object.entries(x.notes)) byNote.set(v, [...(byNote.get(v) ?? []), `${x.id}[${k}]`]);
+  if (byNote.size) console.log(`\nnotes:\n${[...byNote].map(([v, where]) => `  ${v}  (${where.join(', ')})`).join('\n')}`);
+  if (r.heap) {
+    console.log(`\nheap/RSS growth over ${r.config.heapCalls.toLocaleString('en')} calls (forced GC before and after, after a warm-up):`);
+    for (const [k, h] of Object.entries(r.heap)) {
+      const what = { obj: 'link.info()', sys: 'linkGetInfo(fd)', floor: 'floor (bare koffi)' }[k];
+      if (h.error || h.unsupported) console.log(`  ${what.padEnd(20)} ${h.error ? `error: ${h.error}` : `n/a${h.reason ? `: ${h.reason}` : ''}`}`);
+      else console.log(`  ${what.padEnd(20)} heapUsed ${fmtBytes(h.heapUsedGrowth).padStart(9)}${Math.abs(h.heapUsedGrowth) > r.heapLimitBytes ? '!' : ' '}  RSS ${fmtBytes(h.rssGrowth).padStart(9)}  external ${fmtBytes(h.externalGrowth)}  (${h.nsPerOp.toFixed(0)} ns/call)`);
+    }
+  }
+  console.log(`\ntargets: sys/floor <= ${FLOOR_TARGET.sys}, obj/floor <= ${FLOOR_TARGET.obj}; sys/C <= 1.4 and obj/C <= 1.5 for 1-3; <= 1.35 for 4; heap growth within ${fmtBytes(r.heapLimitBytes)}`);
+}
+
+main().catch((err) => {
+  console.error(err?.stack ?? err);
+  process.exit(1);
+});
