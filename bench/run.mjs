@@ -28,8 +28,17 @@ const HELP = `usage: node bench/run.mjs [options]   (pnpm bench -- [options])
   --help`;
 
 function parseArgs(argv) {
-  const o = { quick: false, rounds: undefined, scale: 1, ops: undefined, heapCalls: undefined, json: false,
-    jsonOut: undefined, cpuProf: false, floor: true };
+  const o = {
+    quick: false,
+    rounds: undefined,
+    scale: 1,
+    ops: undefined,
+    heapCalls: undefined,
+    json: false,
+    jsonOut: undefined,
+    cpuProf: false,
+    floor: true,
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = () => {
@@ -43,7 +52,8 @@ function parseArgs(argv) {
     else if (a === '--ops') o.ops = next().split(',').filter(Boolean);
     else if (a === '--heap-calls') o.heapCalls = nonNegativeInt(a, next());
     else if (a === '--json') o.json = true;
-    else if (a === '--json-out') o.jsonOut = argv[i + 1] && !argv[i + 1].startsWith('--') ? argv[++i] : `${benchDir}results.json`;
+    else if (a === '--json-out')
+      o.jsonOut = argv[i + 1] && !argv[i + 1].startsWith('--') ? argv[++i] : `${benchDir}results.json`;
     else if (a.startsWith('--json-out=')) o.jsonOut = a.slice('--json-out='.length);
     else if (a === '--cpu-prof') o.cpuProf = true;
     else if (a === '--no-floor') o.floor = false;
@@ -77,18 +87,60 @@ function positiveNumber(name, v) {
 // Targets (issue 9, on the reference machine): sys/floor <= 1.10, obj/floor <= 1.20 everywhere;
 // bpfjs/C <= 1.4 (sys) and <= 1.5 (object API) for 1-3; <= 1.35 for 4.
 const OPS = [
-  { id: 'info', title: '1. OBJ_GET_INFO_BY_FD, netns link', sys: 'linkGetInfo(fd)', obj: 'link.info()',
-    iters: 100_000, quick: 500, target: { sysC: 1.4, objC: 1.5 } },
-  { id: 'update', title: '2. LINK_UPDATE, flip 2 programs', sys: 'linkUpdate()', obj: 'link.update(prog)',
-    iters: 50_000, quick: 300, target: { sysC: 1.4, objC: 1.5 } },
-  { id: 'query', title: '3. PROG_QUERY, netns, 1 program', sys: 'progQuery()', obj: 'queryPrograms()',
-    iters: 50_000, quick: 300, target: { sysC: 1.4, objC: 1.5 } },
-  { id: 'query64', title: '3b. PROG_QUERY, netns, 64 programs', sys: 'progQuery()', obj: 'queryPrograms()',
-    iters: 20_000, quick: 100, target: {} },
-  { id: 'links', title: '4. all links with info, per link', sys: 'next id+fd by id+info+close', obj: 'links()',
-    iters: 60, quick: 2, target: { sysC: 1.35, objC: 1.35 } },
-  { id: 'create_close', title: '5. sk_lookup LINK_CREATE + close', sys: 'linkCreate()+close()',
-    obj: 'attachNetNs()+close()', iters: 5_000, quick: 50, target: {} },
+  {
+    id: 'info',
+    title: '1. OBJ_GET_INFO_BY_FD, netns link',
+    sys: 'linkGetInfo(fd)',
+    obj: 'link.info()',
+    iters: 100_000,
+    quick: 500,
+    target: { sysC: 1.4, objC: 1.5 },
+  },
+  {
+    id: 'update',
+    title: '2. LINK_UPDATE, flip 2 programs',
+    sys: 'linkUpdate()',
+    obj: 'link.update(prog)',
+    iters: 50_000,
+    quick: 300,
+    target: { sysC: 1.4, objC: 1.5 },
+  },
+  {
+    id: 'query',
+    title: '3. PROG_QUERY, netns, 1 program',
+    sys: 'progQuery()',
+    obj: 'queryPrograms()',
+    iters: 50_000,
+    quick: 300,
+    target: { sysC: 1.4, objC: 1.5 },
+  },
+  {
+    id: 'query64',
+    title: '3b. PROG_QUERY, netns, 64 programs',
+    sys: 'progQuery()',
+    obj: 'queryPrograms()',
+    iters: 20_000,
+    quick: 100,
+    target: {},
+  },
+  {
+    id: 'links',
+    title: '4. all links with info, per link',
+    sys: 'next id+fd by id+info+close',
+    obj: 'links()',
+    iters: 60,
+    quick: 2,
+    target: { sysC: 1.35, objC: 1.35 },
+  },
+  {
+    id: 'create_close',
+    title: '5. sk_lookup LINK_CREATE + close',
+    sys: 'linkCreate()+close()',
+    obj: 'attachNetNs()+close()',
+    iters: 5_000,
+    quick: 50,
+    target: {},
+  },
 ];
 const FLOOR_TARGET = { sys: 1.1, obj: 1.2 };
 const HEAP_LIMIT_BYTES = 1 << 20; // "no growth": after forced GC, heapUsed within 1 MiB of the start
@@ -97,7 +149,8 @@ const HEAP_LIMIT_BYTES = 1 << 20; // "no growth": after forced GC, heapUsed with
 /** Finds UAPI headers synced by @bpfjs/uapi (newer than the system's), else uses the system's. */
 function findUapiHeaders() {
   const candidates = [];
-  if (process.env.BENCH_UAPI_INCLUDE) candidates.push(process.env.BENCH_UAPI_INCLUDE);
+  const { BENCH_UAPI_INCLUDE } = process.env; // not a turbo task input: the bench runs outside turbo
+  if (BENCH_UAPI_INCLUDE) candidates.push(BENCH_UAPI_INCLUDE);
   const uapiPkg = `${root}packages/uapi/`;
   const walk = (dir, depth) => {
     if (depth > 7 || !existsSync(dir)) return;
@@ -110,21 +163,24 @@ function findUapiHeaders() {
     for (const e of entries) {
       if (!e.isDirectory() || e.name === 'node_modules' || e.name === 'src' || e.name === 'dist') continue;
       const sub = `${dir}${e.name}/`;
-      if (e.name === 'linux' && existsSync(`${sub}bpf.h`) && existsSync(`${sub}bpf_common.h`)) candidates.push(dir);
+      if (e.name === 'linux' && existsSync(`${sub}bpf.h`) && existsSync(`${sub}bpf_common.h`))
+        candidates.push(dir);
       else walk(sub, depth + 1);
     }
   };
   walk(uapiPkg, 0);
   for (const dir of candidates) {
     const d = dir.endsWith('/') ? dir : `${dir}/`;
-    if (existsSync(`${d}linux/bpf.h`)) return { dir: d, source: d.startsWith(root) ? d.slice(root.length) : d };
+    if (existsSync(`${d}linux/bpf.h`))
+      return { dir: d, source: d.startsWith(root) ? d.slice(root.length) : d };
   }
   return { dir: undefined, source: '/usr/include (system linux-libc-dev)' };
 }
 
 function buildC() {
   mkdirSync(buildDir, { recursive: true });
-  const cc = process.env.CC || 'cc';
+  const { CC } = process.env;
+  const cc = CC || 'cc';
   const headers = findUapiHeaders();
   const args = ['-O2', '-Wall', '-Wextra', '-Werror', '-o', `${buildDir}bench-c`, `${benchDir}c/bench.c`];
   if (headers.dir) {
@@ -145,19 +201,29 @@ class Side {
   constructor(name, command, args, env = {}) {
     this.name = name;
     this.stderr = '';
-    this.child = spawn(command, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child = spawn(command, args, {
+      cwd: root,
+      env: { ...process.env, ...env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     this.child.stderr.on('data', (d) => {
       this.stderr += d;
     });
     this.lines = createInterface({ input: this.child.stdout })[Symbol.asyncIterator]();
-    this.exited = new Promise((resolve) => this.child.on('exit', (code, signal) => resolve({ code, signal })));
+    this.exited = new Promise((resolve) =>
+      this.child.on('exit', (code, signal) => resolve({ code, signal })),
+    );
   }
   async next(what) {
     const timeout = new Promise((_, reject) => {
-      this.timer = setTimeout(() => reject(new Error(`${this.name}: no answer to ${what} within 300 s`)), 300_000);
+      this.timer = setTimeout(
+        () => reject(new Error(`${this.name}: no answer to ${what} within 300 s`)),
+        300_000,
+      );
     });
     const line = this.lines.next().then((r) => {
-      if (r.done) throw new Error(`${this.name} exited during ${what}: ${this.stderr.trim() || '(no stderr)'}`);
+      if (r.done)
+        throw new Error(`${this.name} exited during ${what}: ${this.stderr.trim() || '(no stderr)'}`);
       return r.value;
     });
     try {
@@ -192,12 +258,14 @@ function median(xs) {
 }
 const ratio = (a, b) => (a != null && b != null && b > 0 ? a / b : null);
 const fmtNs = (x) => (x == null ? 'n/a' : x >= 100_000 ? `${(x / 1000).toFixed(0)}k` : x.toFixed(0));
-const fmtRatio = (x, limit) => (x == null ? '-' : `${x.toFixed(2)}${limit == null ? ' ' : x <= limit ? ' ' : '!'}`);
+const fmtRatio = (x, limit) =>
+  x == null ? '-' : `${x.toFixed(2)}${limit == null ? ' ' : x <= limit ? ' ' : '!'}`;
 const fmtBytes = (b) => `${b < 0 ? '-' : ''}${(Math.abs(b) / 1024).toFixed(0)} KiB`;
 
 function table(rows, headers) {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
-  const line = (cells) => cells.map((c, i) => (i === 0 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join('  ');
+  const line = (cells) =>
+    cells.map((c, i) => (i === 0 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join('  ');
   return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
@@ -214,7 +282,11 @@ function machineInfo(build, sides) {
     date: new Date().toISOString(),
     host: { cpu: cpus[0]?.model, cpus: cpus.length, memoryBytes: os.totalmem(), arch: process.arch },
     kernel: { release: os.release(), version: os.version() },
-    node: { version: process.version, v8: process.versions.v8, koffi: sides.floor?.koffi ?? sides.bpfjs?.koffi },
+    node: {
+      version: process.version,
+      v8: process.versions.v8,
+      koffi: sides.floor?.koffi ?? sides.bpfjs?.koffi,
+    },
     cc: build,
     gitCommit,
   };
@@ -295,10 +367,18 @@ async function main() {
   let heap;
   if (opt.heapCalls > 0) {
     heap = {};
-    for (const [key, side, cmd] of [['obj', 'bpfjs', 'heap:obj'], ['sys', 'bpfjs', 'heap:sys'], ...(sides.floor ? [['floor', 'floor', 'heap']] : [])]) {
+    for (const [key, side, cmd] of [
+      ['obj', 'bpfjs', 'heap:obj'],
+      ['sys', 'bpfjs', 'heap:sys'],
+      ...(sides.floor ? [['floor', 'floor', 'heap']] : []),
+    ]) {
       const res = await sides[side].run(cmd, opt.heapCalls);
       if (res.error) errors.push(`heap [${key}]: ${res.error}`);
-      heap[key] = res.error ? { error: res.error } : res.unsupported ? { unsupported: true, reason: res.reason } : { calls: res.count, nsPerOp: res.ns / res.count, ...res.heap };
+      heap[key] = res.error
+        ? { error: res.error }
+        : res.unsupported
+          ? { unsupported: true, reason: res.reason }
+          : { calls: res.count, nsPerOp: res.ns / res.count, ...res.heap };
     }
   }
 
@@ -312,7 +392,16 @@ async function main() {
   const results = ops.map((op) => {
     const s = samples[op.id] ?? {};
     const med = (key) => (s[key]?.length ? median(s[key].map((x) => x.nsPerOp)) : null);
-    const stats = (key) => (s[key]?.length ? { median: med(key), min: Math.min(...s[key].map((x) => x.nsPerOp)), max: Math.max(...s[key].map((x) => x.nsPerOp)), rounds: s[key].length, check: s[key].at(-1).check } : null);
+    const stats = (key) =>
+      s[key]?.length
+        ? {
+            median: med(key),
+            min: Math.min(...s[key].map((x) => x.nsPerOp)),
+            max: Math.max(...s[key].map((x) => x.nsPerOp)),
+            rounds: s[key].length,
+            check: s[key].at(-1).check,
+          }
+        : null;
     const m = { c: med('c'), floor: med('floor'), sys: med('sys'), obj: med('obj') };
     return {
       id: op.id,
@@ -332,14 +421,29 @@ async function main() {
         sysFloor: ratio(m.sys, m.floor),
         objFloor: ratio(m.obj, m.floor),
       },
-      targets: { sysC: op.target.sysC ?? null, objC: op.target.objC ?? null, sysFloor: FLOOR_TARGET.sys, objFloor: FLOOR_TARGET.obj },
+      targets: {
+        sysC: op.target.sysC ?? null,
+        objC: op.target.objC ?? null,
+        sysFloor: FLOOR_TARGET.sys,
+        objFloor: FLOOR_TARGET.obj,
+      },
     };
   });
 
   const report = {
     machine: machineInfo(build, ready),
-    config: { quick: opt.quick, rounds: opt.rounds, scale: opt.scale, heapCalls: opt.heapCalls, cpuProf: opt.cpuProf ? profDir : false },
-    sides: { c: { attrSizes: cReady.attrSizes, linkInfoSize: cReady.linkInfoSize }, floor: ready.floor ?? null, bpfjs: ready.bpfjs },
+    config: {
+      quick: opt.quick,
+      rounds: opt.rounds,
+      scale: opt.scale,
+      heapCalls: opt.heapCalls,
+      cpuProf: opt.cpuProf ? profDir : false,
+    },
+    sides: {
+      c: { attrSizes: cReady.attrSizes, linkInfoSize: cReady.linkInfoSize },
+      floor: ready.floor ?? null,
+      bpfjs: ready.bpfjs,
+    },
     results,
     heap: heap ?? null,
     heapLimitBytes: HEAP_LIMIT_BYTES,
@@ -361,11 +465,15 @@ async function main() {
 function printReport(r) {
   const m = r.machine;
   console.log(`bpfjs benchmarks  ${m.date}${m.gitCommit ? `  commit ${m.gitCommit}` : ''}`);
-  console.log(`machine: ${m.host.cpu} x${m.host.cpus}, ${(m.host.memoryBytes / 2 ** 30).toFixed(1)} GiB, ${m.host.arch}`);
+  console.log(
+    `machine: ${m.host.cpu} x${m.host.cpus}, ${(m.host.memoryBytes / 2 ** 30).toFixed(1)} GiB, ${m.host.arch}`,
+  );
   console.log(`kernel:  Linux ${m.kernel.release} ${m.kernel.version}`);
   console.log(`node:    ${m.node.version} (V8 ${m.node.v8}), koffi ${m.node.koffi ?? '?'}`);
   console.log(`C:       ${m.cc.version}, ${m.cc.flags}, headers ${m.cc.headers}`);
-  console.log(`rounds:  ${r.config.rounds}${r.config.quick ? ' (quick: numbers are not meaningful)' : ''}, median ns/op per side; '!' = target missed\n`);
+  console.log(
+    `rounds:  ${r.config.rounds}${r.config.quick ? ' (quick: numbers are not meaningful)' : ''}, median ns/op per side; '!' = target missed\n`,
+  );
   const rows = r.results.map((x) => [
     x.title,
     fmtNs(x.c?.median),
@@ -378,22 +486,50 @@ function printReport(r) {
     fmtRatio(x.ratios.sysFloor, x.targets.sysFloor),
     fmtRatio(x.ratios.objFloor, x.targets.objFloor),
   ]);
-  console.log(table(rows, ['operation', 'C', 'floor', 'sys', 'object', 'floor/C', 'sys/C', 'obj/C', 'sys/floor', 'obj/floor']));
+  console.log(
+    table(rows, [
+      'operation',
+      'C',
+      'floor',
+      'sys',
+      'object',
+      'floor/C',
+      'sys/C',
+      'obj/C',
+      'sys/floor',
+      'obj/floor',
+    ]),
+  );
   console.log('\nwhat the bpfjs columns call:');
-  for (const x of r.results) console.log(`  ${x.title.split(' ')[0]} sys: ${x.calls.sys}; object: ${x.calls.obj}; ${x.itersPerRound} iterations/round`);
+  for (const x of r.results)
+    console.log(
+      `  ${x.title.split(' ')[0]} sys: ${x.calls.sys}; object: ${x.calls.obj}; ${x.itersPerRound} iterations/round`,
+    );
   // One line per distinct note (an unavailable side says the same thing for every operation).
   const byNote = new Map();
-  for (const x of r.results) for (const [k, v] of Object.entries(x.notes)) byNote.set(v, [...(byNote.get(v) ?? []), `${x.id}[${k}]`]);
-  if (byNote.size) console.log(`\nnotes:\n${[...byNote].map(([v, where]) => `  ${v}  (${where.join(', ')})`).join('\n')}`);
+  for (const x of r.results)
+    for (const [k, v] of Object.entries(x.notes)) byNote.set(v, [...(byNote.get(v) ?? []), `${x.id}[${k}]`]);
+  if (byNote.size)
+    console.log(`\nnotes:\n${[...byNote].map(([v, where]) => `  ${v}  (${where.join(', ')})`).join('\n')}`);
   if (r.heap) {
-    console.log(`\nheap/RSS growth over ${r.config.heapCalls.toLocaleString('en')} calls (forced GC before and after, after a warm-up):`);
+    console.log(
+      `\nheap/RSS growth over ${r.config.heapCalls.toLocaleString('en')} calls (forced GC before and after, after a warm-up):`,
+    );
     for (const [k, h] of Object.entries(r.heap)) {
       const what = { obj: 'link.info()', sys: 'linkGetInfo(fd)', floor: 'floor (bare koffi)' }[k];
-      if (h.error || h.unsupported) console.log(`  ${what.padEnd(20)} ${h.error ? `error: ${h.error}` : `n/a${h.reason ? `: ${h.reason}` : ''}`}`);
-      else console.log(`  ${what.padEnd(20)} heapUsed ${fmtBytes(h.heapUsedGrowth).padStart(9)}${Math.abs(h.heapUsedGrowth) > r.heapLimitBytes ? '!' : ' '}  RSS ${fmtBytes(h.rssGrowth).padStart(9)}  external ${fmtBytes(h.externalGrowth)}  (${h.nsPerOp.toFixed(0)} ns/call)`);
+      if (h.error || h.unsupported)
+        console.log(
+          `  ${what.padEnd(20)} ${h.error ? `error: ${h.error}` : `n/a${h.reason ? `: ${h.reason}` : ''}`}`,
+        );
+      else
+        console.log(
+          `  ${what.padEnd(20)} heapUsed ${fmtBytes(h.heapUsedGrowth).padStart(9)}${Math.abs(h.heapUsedGrowth) > r.heapLimitBytes ? '!' : ' '}  RSS ${fmtBytes(h.rssGrowth).padStart(9)}  external ${fmtBytes(h.externalGrowth)}  (${h.nsPerOp.toFixed(0)} ns/call)`,
+        );
     }
   }
-  console.log(`\ntargets: sys/floor <= ${FLOOR_TARGET.sys}, obj/floor <= ${FLOOR_TARGET.obj}; sys/C <= 1.4 and obj/C <= 1.5 for 1-3; <= 1.35 for 4; heap growth within ${fmtBytes(r.heapLimitBytes)}`);
+  console.log(
+    `\ntargets: sys/floor <= ${FLOOR_TARGET.sys}, obj/floor <= ${FLOOR_TARGET.obj}; sys/C <= 1.4 and obj/C <= 1.5 for 1-3; <= 1.35 for 4; heap growth within ${fmtBytes(r.heapLimitBytes)}`,
+  );
 }
 
 main().catch((err) => {

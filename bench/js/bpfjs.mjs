@@ -49,7 +49,8 @@ async function run({ sys, uapi, asm, netns, link }) {
   const nsA = NetNs.create();
   const nsB = NetNs.create();
   const instructions = [asm.asm.mov64Imm(asm.R0, 1), asm.asm.exit()]; // r0 = SK_PASS; exit
-  const load = (name) => Program.load({ type: 'sk_lookup', expectedAttachType: 'sk_lookup', instructions, name });
+  const load = (name) =>
+    Program.load({ type: 'sk_lookup', expectedAttachType: 'sk_lookup', instructions, name });
   const progP = load('bpfjs_p');
   const progQ = load('bpfjs_q');
   const primary = attachNetNs(progP, nsA, 'sk_lookup');
@@ -125,7 +126,11 @@ async function run({ sys, uapi, asm, netns, link }) {
         }
       }
       const t1 = process.hrtime.bigint();
-      return { ns: Number(t1 - t0), count: seen, check: { linksPerSweep: iters ? Math.floor(seen / iters) : 0 } };
+      return {
+        ns: Number(t1 - t0),
+        count: seen,
+        check: { linksPerSweep: iters ? Math.floor(seen / iters) : 0 },
+      };
     },
     'links:obj'(iters) {
       let seen = 0;
@@ -138,7 +143,11 @@ async function run({ sys, uapi, asm, netns, link }) {
         }
       }
       const t1 = process.hrtime.bigint();
-      return { ns: Number(t1 - t0), count: seen, check: { linksPerSweep: iters ? Math.floor(seen / iters) : 0 } };
+      return {
+        ns: Number(t1 - t0),
+        count: seen,
+        check: { linksPerSweep: iters ? Math.floor(seen / iters) : 0 },
+      };
     },
     'create_close:sys'(iters) {
       const progFd = progP.fd;
@@ -161,7 +170,8 @@ async function run({ sys, uapi, asm, netns, link }) {
     const r = timeLoop(iters, () => {
       q = sys.progQuery({ targetFd: ns.fd, attachType: BPF_SK_LOOKUP });
     });
-    if (progCount(q) !== expect) throw new Error(`progQuery returned ${progCount(q)} programs, expected ${expect}`);
+    if (progCount(q) !== expect)
+      throw new Error(`progQuery returned ${progCount(q)} programs, expected ${expect}`);
     return { ...r, check: { progCount: progCount(q) } };
   }
   function queryObj(ns, expect, iters) {
@@ -169,7 +179,8 @@ async function run({ sys, uapi, asm, netns, link }) {
     const r = timeLoop(iters, () => {
       q = queryPrograms(ns, 'sk_lookup');
     });
-    if (progCount(q) !== expect) throw new Error(`queryPrograms returned ${progCount(q)} programs, expected ${expect}`);
+    if (progCount(q) !== expect)
+      throw new Error(`queryPrograms returned ${progCount(q)} programs, expected ${expect}`);
     return { ...r, check: { progCount: progCount(q) } };
   }
 

@@ -6,7 +6,7 @@
 import { fstatSync, openSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
-import { serve, timeLoop, heapGrowth } from './protocol.mjs';
+import { heapGrowth, serve, timeLoop } from './protocol.mjs';
 
 const root = new URL('../../', import.meta.url);
 const require = createRequire(new URL('packages/sys/package.json', root));
@@ -37,7 +37,8 @@ const LISTING_LINKS = 64;
 
 // Attr sizes as the C baseline computed them from its headers (offsetofend), passed by run.mjs.
 const sizes = { info: 16, link_update: 16, query: 40, link_create: 48, open_flags: 12, linkInfo: 48 };
-if (process.env.BENCH_ATTR_SIZES) Object.assign(sizes, JSON.parse(process.env.BENCH_ATTR_SIZES));
+const { BENCH_ATTR_SIZES } = process.env;
+if (BENCH_ATTR_SIZES) Object.assign(sizes, JSON.parse(BENCH_ATTR_SIZES));
 
 const libc = koffi.load('libc.so.6');
 // The same declaration @bpfjs/sys binds (non-variadic; int cmd, unsigned int size).
@@ -155,7 +156,8 @@ await serve(
   {
     info(iters) {
       const r = timeLoop(iters, () => {
-        if (syscall4(NR_BPF, BPF_OBJ_GET_INFO_BY_FD, infoAttr.bytes, sizes.info) !== 0) fail('OBJ_GET_INFO_BY_FD');
+        if (syscall4(NR_BPF, BPF_OBJ_GET_INFO_BY_FD, infoAttr.bytes, sizes.info) !== 0)
+          fail('OBJ_GET_INFO_BY_FD');
       });
       const type = linkInfo.view.getUint32(0, true);
       const netnsIno = linkInfo.view.getUint32(16, true);
@@ -194,7 +196,11 @@ await serve(
       }
       const t1 = process.hrtime.bigint();
       if (koffi.errno() !== ENOENT) throw new Error(`LINK_GET_NEXT_ID ended with errno ${koffi.errno()}`);
-      return { ns: Number(t1 - t0), count: seen, check: { linksPerSweep: iters ? Math.floor(seen / iters) : 0 } };
+      return {
+        ns: Number(t1 - t0),
+        count: seen,
+        check: { linksPerSweep: iters ? Math.floor(seen / iters) : 0 },
+      };
     },
     create_close(iters) {
       return timeLoop(iters, () => {
@@ -205,7 +211,8 @@ await serve(
     },
     heap(iters) {
       return heapGrowth(iters, () => {
-        if (syscall4(NR_BPF, BPF_OBJ_GET_INFO_BY_FD, infoAttr.bytes, sizes.info) !== 0) fail('OBJ_GET_INFO_BY_FD');
+        if (syscall4(NR_BPF, BPF_OBJ_GET_INFO_BY_FD, infoAttr.bytes, sizes.info) !== 0)
+          fail('OBJ_GET_INFO_BY_FD');
       });
     },
   },
