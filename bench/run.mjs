@@ -5,10 +5,10 @@
 // same line protocol (C baseline, koffi floor, bpfjs), runs every operation on every side in
 // alternating order for several rounds, and reports the median ns/op per side and the ratios.
 import { execFileSync, spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const benchDir = `${root}bench/`;
@@ -146,49 +146,54 @@ const FLOOR_TARGET = { sys: 1.1, obj: 1.2 };
 const HEAP_LIMIT_BYTES = 1 << 20; // "no growth": after forced GC, heapUsed within 1 MiB of the start
 
 // --- building the C baseline ---------------------------------------------------------------
-/** Finds UAPI headers synced by @bpfjs/uapi (newer than the system's), else uses the system's. */
-function findUapiHeaders() {
-  const candidates = [];
+/**
+ * The UAPI headers the C side compiles against: the ones @bpfjs/uapi is generated from (Debian's
+ * linux-libc-dev at the version pinned in packages/uapi/uapi-version.json, synced into a cache by
+ * `pnpm --filter @bpfjs/uapi sync`), so both sides use the same attr and info sizes; the system's
+ * /usr/include otherwise. BENCH_UAPI_INCLUDE overrides (a directory holding linux/bpf.h).
+ */
+async function findUapiHeaders() {
   const { BENCH_UAPI_INCLUDE } = process.env; // not a turbo task input: the bench runs outside turbo
-  if (BENCH_UAPI_INCLUDE) candidates.push(BENCH_UAPI_INCLUDE);
-  const uapiPkg = `${root}packages/uapi/`;
-  const walk = (dir, depth) => {
-    if (depth > 7 || !existsSync(dir)) return;
-    let entries;
+  if (BENCH_UAPI_INCLUDE) {
+    if (!existsSync(`${BENCH_UAPI_INCLUDE}/linux/bpf.h`))
+      throw new Error(`BENCH_UAPI_INCLUDE has no linux/bpf.h: ${BENCH_UAPI_INCLUDE}`);
+    return { dir: BENCH_UAPI_INCLUDE, source: BENCH_UAPI_INCLUDE };
+  }
+  const paths = `${root}packages/uapi/scripts/lib/paths.mjs`;
+  if (existsSync(paths)) {
     try {
-      entries = readdirSync(dir, { withFileTypes: true });
-    } catch {
-      return;
+      const uapi = await import(pathToFileURL(paths).href);
+      const pin = uapi.readPin();
+      if (uapi.haveHeaders(pin)) {
+        return {
+          dir: uapi.pinnedIncludeDir(pin),
+          source: `${pin.package} ${pin.version} (the headers @bpfjs/uapi is generated from)`,
+        };
+      }
+      console.error(
+        `note: ${uapi.missingHeadersMessage?.(pin) ?? 'pinned UAPI headers not synced'}; C side uses /usr/include`,
+      );
+    } catch (err) {
+      console.error(
+        `note: could not locate the synced UAPI headers (${err.message}); C side uses /usr/include`,
+      );
     }
-    for (const e of entries) {
-      if (!e.isDirectory() || e.name === 'node_modules' || e.name === 'src' || e.name === 'dist') continue;
-      const sub = `${dir}${e.name}/`;
-      if (e.name === 'linux' && existsSync(`${sub}bpf.h`) && existsSync(`${sub}bpf_common.h`))
-        candidates.push(dir);
-      else walk(sub, depth + 1);
-    }
-  };
-  walk(uapiPkg, 0);
-  for (const dir of candidates) {
-    const d = dir.endsWith('/') ? dir : `${dir}/`;
-    if (existsSync(`${d}linux/bpf.h`))
-      return { dir: d, source: d.startsWith(root) ? d.slice(root.length) : d };
   }
   return { dir: undefined, source: '/usr/include (system linux-libc-dev)' };
 }
 
-function buildC() {
+async function buildC() {
   mkdirSync(buildDir, { recursive: true });
   const { CC } = process.env;
   const cc = CC || 'cc';
-  const headers = findUapiHeaders();
+  const headers = await findUapiHeaders();
   const args = ['-O2', '-Wall', '-Wextra', '-Werror', '-o', `${buildDir}bench-c`, `${benchDir}c/bench.c`];
   if (headers.dir) {
     // Only linux/bpf.h and linux/bpf_common.h come from the synced set; everything else (types,
     // asm) from the system, so a partial header sync still compiles.
     const inc = `${buildDir}uapi-include/`;
     mkdirSync(`${inc}linux`, { recursive: true });
-    for (const h of ['bpf.h', 'bpf_common.h']) copyFileSync(`${headers.dir}linux/${h}`, `${inc}linux/${h}`);
+    for (const h of ['bpf.h', 'bpf_common.h']) copyFileSync(`${headers.dir}/linux/${h}`, `${inc}linux/${h}`);
     args.unshift(`-I${inc}`);
   }
   execFileSync(cc, args, { stdio: ['ignore', 'inherit', 'inherit'] });
@@ -302,7 +307,7 @@ async function main() {
     if (unknown.length) throw new Error(`unknown operation(s): ${unknown.join(', ')}`);
   }
 
-  const build = buildC();
+  const build = await buildC();
   const profDir = `${buildDir}prof`;
   const nodeFlags = ['--expose-gc', ...(opt.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [])];
 
