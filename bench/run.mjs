@@ -25,6 +25,7 @@ const HELP = `usage: node bench/run.mjs [options]   (pnpm bench -- [options])
   --json-out [FILE]  also write the JSON report to FILE (default bench/results.json)
   --cpu-prof         run the JS sides under node --cpu-prof (profiles in bench/build/prof/)
   --no-floor         skip the koffi floor side
+  --cpu N            pin every side to CPU N (taskset) to cut migration noise
   --help`;
 
 function parseArgs(argv) {
@@ -37,6 +38,7 @@ function parseArgs(argv) {
     json: false,
     jsonOut: undefined,
     cpuProf: false,
+    cpu: undefined,
     floor: true,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -57,6 +59,7 @@ function parseArgs(argv) {
     else if (a.startsWith('--json-out=')) o.jsonOut = a.slice('--json-out='.length);
     else if (a === '--cpu-prof') o.cpuProf = true;
     else if (a === '--no-floor') o.floor = false;
+    else if (a === '--cpu') o.cpu = nonNegativeInt(a, next());
     else if (a === '--help' || a === '-h') {
       console.log(HELP);
       process.exit(0);
@@ -311,16 +314,19 @@ async function main() {
   const profDir = `${buildDir}prof`;
   const nodeFlags = ['--expose-gc', ...(opt.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [])];
 
-  const c = new Side('c', `${buildDir}bench-c`, []);
+  // Optionally pin every side to one CPU: `taskset -c N <command>`.
+  const pin = (command, args) =>
+    opt.cpu === undefined ? [command, args] : ['taskset', ['-c', String(opt.cpu), command, ...args]];
+  const c = new Side('c', ...pin(`${buildDir}bench-c`, []));
   const cReady = await c.ready();
   const attrSizes = { ...cReady.attrSizes, linkInfo: cReady.linkInfoSize };
   const sides = { c };
   if (opt.floor) {
-    sides.floor = new Side('floor', process.execPath, [...nodeFlags, `${benchDir}js/floor.mjs`], {
+    sides.floor = new Side('floor', ...pin(process.execPath, [...nodeFlags, `${benchDir}js/floor.mjs`]), {
       BENCH_ATTR_SIZES: JSON.stringify(attrSizes),
     });
   }
-  sides.bpfjs = new Side('bpfjs', process.execPath, [...nodeFlags, `${benchDir}js/bpfjs.mjs`]);
+  sides.bpfjs = new Side('bpfjs', ...pin(process.execPath, [...nodeFlags, `${benchDir}js/bpfjs.mjs`]));
   const ready = { c: cReady };
   for (const [name, side] of Object.entries(sides)) if (name !== 'c') ready[name] = await side.ready();
 
@@ -443,6 +449,7 @@ async function main() {
       scale: opt.scale,
       heapCalls: opt.heapCalls,
       cpuProf: opt.cpuProf ? profDir : false,
+      cpu: opt.cpu ?? null,
     },
     sides: {
       c: { attrSizes: cReady.attrSizes, linkInfoSize: cReady.linkInfoSize },
