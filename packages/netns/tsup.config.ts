@@ -2,7 +2,7 @@ import { defineConfig } from 'tsup';
 
 export default defineConfig({
   entry: {
-    index: 'src/index.ts'
+    index: 'src/index.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,
@@ -11,4 +11,6 @@ export default defineConfig({
   target: 'node20',
   platform: 'node',
   splitting: true,
+  // The CJS build needs import.meta.url (the worker resolves @bpfjs/sys from this package).
+  shims: true,
 });
