@@ -68,3 +68,15 @@ export function offsetofend<L extends TypeLayout>(layout: L, field: FieldName<L>
   if (f === undefined) throw new RangeError(`${layout.name} has no field ${String(field)}`);
   return f.offset + f.size;
 }
+
+/**
+ * The JavaScript values of a layout's scalar fields (not aggregates, not arrays), keyed by field
+ * path, all optional: the shape an encoder of the struct takes. 64-bit fields are `bigint`.
+ */
+export type ScalarValues<L extends TypeLayout> = {
+  -readonly [K in keyof L['fields'] as L['fields'][K] extends { readonly count: number }
+    ? never
+    : L['fields'][K] extends { readonly kind: 'struct' | 'union' }
+      ? never
+      : K]?: L['fields'][K] extends { readonly kind: infer Kd extends FieldKind } ? ValueOfKind<Kd> : never;
+};
