@@ -8,7 +8,7 @@ export default defineConfig({
     'linux/btf': 'src/generated/linux/btf.ts',
     'linux/if_link': 'src/generated/linux/if_link.ts',
     'linux/if_xdp': 'src/generated/linux/if_xdp.ts',
-    'linux/netlink': 'src/generated/linux/netlink.ts'
+    'linux/netlink': 'src/generated/linux/netlink.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,

@@ -25,7 +25,11 @@ export function configuredMirror() {
   /** @type {{ uri: string, suites: string[], signedBy?: string }[]} */
   const entries = [];
   const dir = '/etc/apt/sources.list.d';
-  const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.sources') || f.endsWith('.list')).sort() : [];
+  const files = existsSync(dir)
+    ? readdirSync(dir)
+        .filter((f) => f.endsWith('.sources') || f.endsWith('.list'))
+        .sort()
+    : [];
   for (const f of files) {
     const text = readFileSync(join(dir, f), 'utf8');
     if (f.endsWith('.list')) entries.push(...oneLineEntries(text));
@@ -45,9 +49,13 @@ export function configuredMirror() {
       }
     }
   }
-  if (existsSync('/etc/apt/sources.list')) entries.push(...oneLineEntries(readFileSync('/etc/apt/sources.list', 'utf8')));
-  const main = entries.find((e) => !/security/.test(e.uri) && !e.suites.some((s) => /-security$/.test(s)) && /^https?:/.test(e.uri));
-  if (!main) throw new Error('sync: no Debian mirror (a deb http(s) entry) found in /etc/apt/sources.list{,.d}');
+  if (existsSync('/etc/apt/sources.list'))
+    entries.push(...oneLineEntries(readFileSync('/etc/apt/sources.list', 'utf8')));
+  const main = entries.find(
+    (e) => !/security/.test(e.uri) && !e.suites.some((s) => /-security$/.test(s)) && /^https?:/.test(e.uri),
+  );
+  if (!main)
+    throw new Error('sync: no Debian mirror (a deb http(s) entry) found in /etc/apt/sources.list{,.d}');
   const signedBy = main.signedBy && existsSync(main.signedBy) ? main.signedBy : DEFAULT_KEYRING;
   return { uri: main.uri.replace(/\/+$/, ''), signedBy };
 }
@@ -70,7 +78,8 @@ function oneLineEntries(text) {
 function privateApt(pin = readPin()) {
   const root = join(cacheRoot(), 'apt');
   const { uri, signedBy } = configuredMirror();
-  for (const d of ['lists/partial', 'cache/archives/partial', 'etc']) mkdirSync(join(root, d), { recursive: true });
+  for (const d of ['lists/partial', 'cache/archives/partial', 'etc'])
+    mkdirSync(join(root, d), { recursive: true });
   const list = pin.suites.map((s) => `deb [signed-by=${signedBy}] ${uri} ${s} main`).join('\n');
   writeFileSync(join(root, 'etc', 'sources.list'), `${list}\n`);
   const opts = [
@@ -94,7 +103,9 @@ function aptUpdate(opts) {
 function list() {
   const { opts } = privateApt();
   aptUpdate(opts);
-  process.stdout.write(execFileSync('apt-cache', [...opts, 'madison', 'linux-libc-dev'], { encoding: 'utf8' }));
+  process.stdout.write(
+    execFileSync('apt-cache', [...opts, 'madison', 'linux-libc-dev'], { encoding: 'utf8' }),
+  );
 }
 
 function sync() {
@@ -110,11 +121,17 @@ function sync() {
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
   try {
-    execFileSync('apt-get', [...opts, '-qq', 'download', `${pin.package}=${pin.version}`], { cwd: work, stdio: ['ignore', 'inherit', 'inherit'] });
+    execFileSync('apt-get', [...opts, '-qq', 'download', `${pin.package}=${pin.version}`], {
+      cwd: work,
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
     const deb = readdirSync(work).find((f) => f.endsWith('.deb'));
     if (!deb) throw new Error(`sync: apt-get download produced no .deb for ${pin.package}=${pin.version}`);
-    const sha = createHash('sha256').update(readFileSync(join(work, deb))).digest('hex');
-    if (sha !== pin.sha256) throw new Error(`sync: ${deb} has sha256 ${sha}, the pin says ${pin.sha256}; refusing it`);
+    const sha = createHash('sha256')
+      .update(readFileSync(join(work, deb)))
+      .digest('hex');
+    if (sha !== pin.sha256)
+      throw new Error(`sync: ${deb} has sha256 ${sha}, the pin says ${pin.sha256}; refusing it`);
     const tree = join(work, 'tree');
     execFileSync('dpkg', ['-x', join(work, deb), tree], { stdio: 'inherit' });
     writeFileSync(join(tree, '.complete'), `${pin.package} ${pin.version} ${sha}\n`);

@@ -169,7 +169,10 @@ class Parser {
       }
       this.typeSpecifier();
       this.attributes();
-      if (!this.is(';')) this.fail(`declarations of objects or functions are not supported (at '${start.v}'), found ${this.found()}`);
+      if (!this.is(';'))
+        this.fail(
+          `declarations of objects or functions are not supported (at '${start.v}'), found ${this.found()}`,
+        );
       this.p++;
     }
   }
@@ -184,7 +187,7 @@ class Parser {
       this.expect('(');
       while (!this.is(')')) {
         const name = this.t;
-        if (!name || name.k !== 'id') this.fail(`cannot read attribute, found ${this.found()}`);
+        if (name?.k !== 'id') this.fail(`cannot read attribute, found ${this.found()}`);
         this.p++;
         const nm = name.v.replace(/^__(.*)__$/, '$1');
         if (nm === 'aligned') {
@@ -268,14 +271,38 @@ class Parser {
     if (!this.is('{')) {
       if (!tag) this.fail(`anonymous ${kind} without a body`);
       if (!rec) {
-        rec = { k: kind, tag, members: [], size: 0, align: 1, complete: false, file: kw.file, line: kw.line, attrAlign: 0, packed: false, id: this.d.nextId++ };
+        rec = {
+          k: kind,
+          tag,
+          members: [],
+          size: 0,
+          align: 1,
+          complete: false,
+          file: kw.file,
+          line: kw.line,
+          attrAlign: 0,
+          packed: false,
+          id: this.d.nextId++,
+        };
         this.d.records.set(key, rec);
       }
       return rec;
     }
     if (rec?.complete) this.fail(`redefinition of ${key}`);
     if (!rec) {
-      rec = { k: kind, tag, members: [], size: 0, align: 1, complete: false, file: kw.file, line: kw.line, attrAlign: 0, packed: false, id: this.d.nextId++ };
+      rec = {
+        k: kind,
+        tag,
+        members: [],
+        size: 0,
+        align: 1,
+        complete: false,
+        file: kw.file,
+        line: kw.line,
+        attrAlign: 0,
+        packed: false,
+        id: this.d.nextId++,
+      };
       if (tag) this.d.records.set(key, rec);
     }
     const doc = kw.doc ?? this.toks[this.p].tail;
@@ -304,7 +331,14 @@ class Parser {
       // anonymous struct/union member
       if (base.k !== 'struct' && base.k !== 'union') this.fail('declaration does not declare anything');
       if (base.tag !== null) this.fail(`member of type ${describe(base)} has no name`);
-      rec.members.push({ name: null, type: base, attrAlign: a0.align, file: first.file, line: first.line, offset: 0 });
+      rec.members.push({
+        name: null,
+        type: base,
+        attrAlign: a0.align,
+        file: first.file,
+        line: first.line,
+        offset: 0,
+      });
       this.p++;
       return;
     }
@@ -322,11 +356,19 @@ class Parser {
         while (!this.is(',') && !this.is(';') && !this.is('__attribute__')) this.p++;
         bitWidth = Number(this.constExpr(this.toks.slice(start, this.p)).v);
         if (type.k !== 'int' && type.k !== 'enum') this.fail(`bit-field '${name ?? ''}' of non-integer type`);
-        if (bitWidth > type.size * 8 || bitWidth < 0) this.fail(`bit-field '${name ?? ''}' wider than its type`);
+        if (bitWidth > type.size * 8 || bitWidth < 0)
+          this.fail(`bit-field '${name ?? ''}' wider than its type`);
       }
       const a = this.attributes();
       /** @type {Member} */
-      const m = { name, type, attrAlign: Math.max(a0.align, a.align), file: at.file, line: at.line, offset: 0 };
+      const m = {
+        name,
+        type,
+        attrAlign: Math.max(a0.align, a.align),
+        file: at.file,
+        line: at.line,
+        offset: 0,
+      };
       if (bitWidth !== undefined) m.bitWidth = bitWidth;
       const doc = first.doc ?? this.t?.tail ?? this.toks[this.p - 1]?.tail;
       if (doc !== undefined) m.doc = doc;
@@ -378,10 +420,12 @@ class Parser {
     }
     for (let i = dims.length - 1; i >= 0; i--) {
       const count = dims[i];
-      if (type.k !== 'ptr' && 'complete' in type && !type.complete) this.fail(`array of incomplete ${describe(type)}`);
+      if (type.k !== 'ptr' && 'complete' in type && !type.complete)
+        this.fail(`array of incomplete ${describe(type)}`);
       type = { k: 'array', of: type, count, size: count * type.size, align: type.align };
     }
-    if ((type.k === 'struct' || type.k === 'union') && !type.complete && name) this.fail(`member '${name}' has incomplete type ${describe(type)}`);
+    if ((type.k === 'struct' || type.k === 'union') && !type.complete && name)
+      this.fail(`member '${name}' has incomplete type ${describe(type)}`);
     return { name, type };
   }
 
@@ -402,14 +446,24 @@ class Parser {
     }
     if (existing) this.fail(`redefinition of enum ${tag}`);
     /** @type {Enum_} */
-    const e = { k: 'enum', tag, values: [], size: 4, align: 4, signed: false, file: kw.file, line: kw.line, complete: false };
+    const e = {
+      k: 'enum',
+      tag,
+      values: [],
+      size: 4,
+      align: 4,
+      signed: false,
+      file: kw.file,
+      line: kw.line,
+      complete: false,
+    };
     if (kw.doc !== undefined) e.doc = kw.doc;
     this.expect('{');
     /** @type {CValue} */
     let next = { v: 0n, t: 'i32' };
     while (!this.is('}')) {
       const nt = this.t;
-      if (!nt || nt.k !== 'id') this.fail(`expected an enumerator name, found ${this.found()}`);
+      if (nt?.k !== 'id') this.fail(`expected an enumerator name, found ${this.found()}`);
       this.p++;
       /** @type {CValue} */
       let value = next;
@@ -428,21 +482,32 @@ class Parser {
       // enumeration constants have type int when the value fits (C), else GCC widens them
       const v = value.v;
       /** @type {CValue} */
-      const typed = v >= -(2n ** 31n) && v < 2n ** 31n ? { v, t: 'i32' } : v >= 0n && v < 2n ** 32n ? { v, t: 'u32' } : v < 2n ** 63n ? { v, t: 'i64' } : { v, t: 'u64' };
+      const typed =
+        v >= -(2n ** 31n) && v < 2n ** 31n
+          ? { v, t: 'i32' }
+          : v >= 0n && v < 2n ** 32n
+            ? { v, t: 'u32' }
+            : v < 2n ** 63n
+              ? { v, t: 'i64' }
+              : { v, t: 'u64' };
       /** @type {Enumerator} */
       const en = { name: nt.v, value: typed, file: nt.file, line: nt.line };
-      const doc = (this.is(',') ? (this.t.tail ?? this.toks[this.p - 1].tail) : this.toks[this.p - 1].tail);
+      const doc = this.is(',') ? (this.t.tail ?? this.toks[this.p - 1].tail) : this.toks[this.p - 1].tail;
       if (doc !== undefined) en.doc = doc;
       e.values.push(en);
       this.d.enumerators.set(nt.v, en);
       next = { v: v + 1n, t: typed.t };
       if (this.is(',')) this.p++;
-      else if (!this.is('}')) this.fail(`expected ',' or '}' after enumerator ${nt.v}, found ${this.found()}`);
+      else if (!this.is('}'))
+        this.fail(`expected ',' or '}' after enumerator ${nt.v}, found ${this.found()}`);
     }
     this.p++;
-    const vals = e.values.map((x) => x.value.v);
-    const min = vals.reduce((a, b) => (b < a ? b : a), 0n);
-    const max = vals.reduce((a, b) => (b > a ? b : a), 0n);
+    let min = 0n;
+    let max = 0n;
+    for (const x of e.values) {
+      if (x.value.v < min) min = x.value.v;
+      if (x.value.v > max) max = x.value.v;
+    }
     e.signed = min < 0n;
     const fits32 = e.signed ? min >= -(2n ** 31n) && max < 2n ** 31n : max < 2n ** 32n;
     e.size = fits32 ? 4 : 8;
@@ -482,7 +547,8 @@ export function layoutRecord(rec) {
         m.bitOffset = bit;
         m.offset = Math.floor(bit / 8);
       } else {
-        if (!rec.packed && Math.floor(bit / unitBits) !== Math.floor((bit + m.bitWidth - 1) / unitBits)) bit = alignUp(bit, unitBits);
+        if (!rec.packed && Math.floor(bit / unitBits) !== Math.floor((bit + m.bitWidth - 1) / unitBits))
+          bit = alignUp(bit, unitBits);
         m.bitOffset = bit;
         m.offset = Math.floor(bit / (t.align * 8)) * t.align;
         bit += m.bitWidth;

@@ -20,7 +20,28 @@ export class HeaderError extends Error {
 }
 
 const PUNCT3 = ['...', '<<=', '>>='];
-const PUNCT2 = ['##', '<<', '>>', '<=', '>=', '==', '!=', '&&', '||', '->', '++', '--', '+=', '-=', '*=', '/=', '|=', '&=', '^=', '%='];
+const PUNCT2 = [
+  '##',
+  '<<',
+  '>>',
+  '<=',
+  '>=',
+  '==',
+  '!=',
+  '&&',
+  '||',
+  '->',
+  '++',
+  '--',
+  '+=',
+  '-=',
+  '*=',
+  '/=',
+  '|=',
+  '&=',
+  '^=',
+  '%=',
+];
 const PUNCT1 = '#()[]{};,:.?+-*/%<>=!~&|^';
 
 /**
@@ -105,7 +126,8 @@ export function tokenize(src, file) {
       let j = i + 1;
       while (j < n && src[j] !== c) {
         if (src[j] === '\\') j++;
-        if (src[j] === '\n') throw new HeaderError(file, line, `unterminated ${c === '"' ? 'string' : 'character'} literal`);
+        if (src[j] === '\n')
+          throw new HeaderError(file, line, `unterminated ${c === '"' ? 'string' : 'character'} literal`);
         j++;
       }
       if (j >= n) throw new HeaderError(file, line, 'unterminated literal');
@@ -249,10 +271,24 @@ export function evalExpr(toks, env, where) {
   };
   const isTypeStart = (/** @type {number} */ q) => {
     const t = toks[q];
-    if (!t || t.k !== 'id') return false;
+    if (t?.k !== 'id') return false;
     return (
       t.v in SCALARS ||
-      ['int', 'unsigned', 'signed', 'long', 'short', 'char', 'struct', 'union', 'enum', 'const', 'void', '__typeof__', 'typeof'].includes(t.v)
+      [
+        'int',
+        'unsigned',
+        'signed',
+        'long',
+        'short',
+        'char',
+        'struct',
+        'union',
+        'enum',
+        'const',
+        'void',
+        '__typeof__',
+        'typeof',
+      ].includes(t.v)
     );
   };
   const readTypeName = () => {
@@ -275,7 +311,15 @@ export function evalExpr(toks, env, where) {
     if (words.includes('*')) return -1;
     if (words.length === 1 && words[0] in SCALARS) {
       const [size, signed] = SCALARS[/** @type {keyof typeof SCALARS} */ (words[0])];
-      return size === 8 ? (signed ? 'i64' : 'u64') : size === 4 ? (signed ? 'i32' : 'u32') : size * (signed ? -10 : 10);
+      return size === 8
+        ? signed
+          ? 'i64'
+          : 'u64'
+        : size === 4
+          ? signed
+            ? 'i32'
+            : 'u32'
+          : size * (signed ? -10 : 10);
     }
     const unsigned = words.includes('unsigned');
     const rest = words.filter((w) => w !== 'unsigned' && w !== 'signed' && w !== 'int');
@@ -301,7 +345,8 @@ export function evalExpr(toks, env, where) {
       const body = t.v.slice(1, -1);
       const esc = { n: 10, t: 9, r: 13, 0: 0, '\\': 92, "'": 39, '"': 34 };
       if (body.length === 1) return { v: BigInt(body.charCodeAt(0)), t: 'i32' };
-      if (body[0] === '\\' && body.length === 2 && body[1] in esc) return { v: BigInt(esc[body[1]]), t: 'i32' };
+      if (body[0] === '\\' && body.length === 2 && body[1] in esc)
+        return { v: BigInt(esc[body[1]]), t: 'i32' };
       fail(`unsupported character literal ${t.v}`);
     }
     if (t.k === 'id') {
@@ -352,7 +397,18 @@ export function evalExpr(toks, env, where) {
   };
   /** @param {CValue} a @returns {CValue} */
   const promote = (a) => a;
-  const LEVELS = [['||'], ['&&'], ['|'], ['^'], ['&'], ['==', '!='], ['<', '>', '<=', '>='], ['<<', '>>'], ['+', '-'], ['*', '/', '%']];
+  const LEVELS = [
+    ['||'],
+    ['&&'],
+    ['|'],
+    ['^'],
+    ['&'],
+    ['==', '!='],
+    ['<', '>', '<=', '>='],
+    ['<<', '>>'],
+    ['+', '-'],
+    ['*', '/', '%'],
+  ];
   /** @param {number} level @returns {CValue} */
   const binary = (level) => {
     if (level === LEVELS.length) return unary();
@@ -551,7 +607,7 @@ export class Preprocessor {
    */
   define(line, file, hash) {
     const nameTok = line[1];
-    if (!nameTok || nameTok.k !== 'id') throw new HeaderError(file, hash.line, '#define needs a name');
+    if (nameTok?.k !== 'id') throw new HeaderError(file, hash.line, '#define needs a name');
     let k = 2;
     /** @type {string[] | null} */
     let params = null;
@@ -569,10 +625,12 @@ export class Preprocessor {
             k++;
           } else params.push(pt.v);
         } else if (pt.v === '...') variadic = '__VA_ARGS__';
-        else if (pt.v !== ',') throw new HeaderError(file, hash.line, `bad macro parameter list for ${nameTok.v}`);
+        else if (pt.v !== ',')
+          throw new HeaderError(file, hash.line, `bad macro parameter list for ${nameTok.v}`);
         k++;
       }
-      if (line[k]?.v !== ')') throw new HeaderError(file, hash.line, `unterminated parameter list for ${nameTok.v}`);
+      if (line[k]?.v !== ')')
+        throw new HeaderError(file, hash.line, `unterminated parameter list for ${nameTok.v}`);
       k++;
     }
     /** @type {Macro} */
@@ -670,8 +728,12 @@ export class Preprocessor {
     const actual = new Map();
     if (m.params !== null) {
       if (args.length < params.length || (args.length > params.length && !m.variadic))
-        throw new HeaderError(at.file, at.line, `macro ${m.name} takes ${params.length} arguments, got ${args.length}`);
-      params.forEach((p, i) => actual.set(p, args[i] ?? []));
+        throw new HeaderError(
+          at.file,
+          at.line,
+          `macro ${m.name} takes ${params.length} arguments, got ${args.length}`,
+        );
+      for (const [i, p] of params.entries()) actual.set(p, args[i] ?? []);
       if (m.variadic) {
         /** @type {Token[]} */
         const va = [];
@@ -685,7 +747,15 @@ export class Preprocessor {
     const body = m.body;
     /** @type {Token[]} */
     const out = [];
-    const place = (/** @type {Token} */ t) => ({ ...t, file: at.file, line: at.line, nl: false, hide, doc: undefined, tail: undefined });
+    const place = (/** @type {Token} */ t) => ({
+      ...t,
+      file: at.file,
+      line: at.line,
+      nl: false,
+      hide,
+      doc: undefined,
+      tail: undefined,
+    });
     for (let i = 0; i < body.length; i++) {
       const t = body[i];
       if (t.k === 'punct' && t.v === '#' && body[i + 1] && actual.has(body[i + 1].v)) {
@@ -713,7 +783,12 @@ export class Preprocessor {
         }
         const pasted = lhs.v + rhsToks[0].v;
         const re = tokenize(pasted, at.file);
-        if (re.length !== 1) throw new HeaderError(at.file, at.line, `pasting '${lhs.v}' and '${rhsToks[0].v}' is not one token`);
+        if (re.length !== 1)
+          throw new HeaderError(
+            at.file,
+            at.line,
+            `pasting '${lhs.v}' and '${rhsToks[0].v}' is not one token`,
+          );
         out[out.length - 1] = place({ ...re[0], hide: undefined });
         out.push(...rhsToks.slice(1).map(place));
         continue;

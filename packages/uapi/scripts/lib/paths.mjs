@@ -44,7 +44,10 @@ export function pinnedIncludeDir(pin = readPin()) {
 
 /** Whether the pinned headers have been synced (the sync writes `.complete` last). */
 export function haveHeaders(pin = readPin()) {
-  return existsSync(join(pinnedTree(pin), '.complete')) && existsSync(join(pinnedIncludeDir(pin), 'linux', 'bpf.h'));
+  return (
+    existsSync(join(pinnedTree(pin), '.complete')) &&
+    existsSync(join(pinnedIncludeDir(pin), 'linux', 'bpf.h'))
+  );
 }
 
 /** The message tests and the generator print when the headers are missing. */
