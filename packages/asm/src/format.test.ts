@@ -42,3 +42,15 @@ describe('toString()', () => {
     expect(`${insn}`).toBe(text);
   });
 });
+
+describe('helper ids', () => {
+  it('match the kernel numbering of enum bpf_func_id', async () => {
+    const { Helper: H, helperName } = await import('./index.js');
+    expect(H.map_lookup_elem).toBe(1);
+    expect(H.sk_lookup_tcp).toBe(84);
+    expect(H.sk_release).toBe(86);
+    expect(H.sk_assign).toBe(124);
+    expect(helperName(124)).toBe('sk_assign');
+    expect(helperName(0x7fffffff)).toBeUndefined();
+  });
+});

@@ -15,7 +15,7 @@ import * as asm from './builders.js';
 export { type AsmInput, assemble, format, labelSlots, resolve, slotCount } from './assemble.js';
 export * from './builders.js';
 export { type AsmErrorCode, AsmRangeError, AsmTypeError, isAsmError } from './errors.js';
-export { Helper, type HelperName } from './helpers.js';
+export { Helper, type HelperName, helperName } from './helpers.js';
 export { disassemble, INSN_SIZE, Instruction, type InstructionFields, LD_IMM64_CODE } from './instruction.js';
 export { FP, R0, R1, R2, R3, R4, R5, R6, R7, R8, R9, R10, Reg } from './registers.js';
 export { asm };

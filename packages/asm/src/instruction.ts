@@ -4,6 +4,7 @@ import {
   BPF_ARSH,
   BPF_ATOMIC,
   BPF_CALL,
+  BPF_CMPXCHG,
   BPF_DW,
   BPF_END,
   BPF_EXIT,
@@ -27,6 +28,7 @@ import {
   BPF_PSEUDO_MAP_IDX,
   BPF_PSEUDO_MAP_IDX_VALUE,
   BPF_PSEUDO_MAP_VALUE,
+  BPF_XCHG,
   BpfInsn,
 } from '@bpfjs/uapi/linux/bpf';
 import {
@@ -502,8 +504,8 @@ function formatAtomic(insn: Instruction): string {
     if (!fetch) return `lock *${ptr} ${names[0]} ${p}${insn.src}`;
     return `${p}${insn.src} = ${fn}_fetch_${names[1]}(${ptr}, ${p}${insn.src})`;
   }
-  if (insn.imm === (0xe0 | BPF_FETCH)) return `${p}${insn.src} = ${fn}_xchg(${ptr}, ${p}${insn.src})`;
-  if (insn.imm === (0xf0 | BPF_FETCH)) return `${p}0 = ${fn}_cmpxchg(${ptr}, ${p}0, ${p}${insn.src})`;
+  if (insn.imm === BPF_XCHG) return `${p}${insn.src} = ${fn}_xchg(${ptr}, ${p}${insn.src})`;
+  if (insn.imm === BPF_CMPXCHG) return `${p}0 = ${fn}_cmpxchg(${ptr}, ${p}0, ${p}${insn.src})`;
   return `atomic ${hex(insn.imm)} ${ptr}, r${insn.src}`;
 }
 

@@ -1,3 +1,17 @@
+import {
+  BPF_REG_0,
+  BPF_REG_1,
+  BPF_REG_2,
+  BPF_REG_3,
+  BPF_REG_4,
+  BPF_REG_5,
+  BPF_REG_6,
+  BPF_REG_7,
+  BPF_REG_8,
+  BPF_REG_9,
+  BPF_REG_10,
+  MAX_BPF_REG,
+} from '@bpfjs/uapi/linux/bpf';
 import { AsmRangeError, AsmTypeError } from './errors.js';
 
 /**
@@ -6,19 +20,19 @@ import { AsmRangeError, AsmTypeError } from './errors.js';
  * pointer (`FP`).
  */
 export const Reg = {
-  R0: 0,
-  R1: 1,
-  R2: 2,
-  R3: 3,
-  R4: 4,
-  R5: 5,
-  R6: 6,
-  R7: 7,
-  R8: 8,
-  R9: 9,
-  R10: 10,
+  R0: BPF_REG_0,
+  R1: BPF_REG_1,
+  R2: BPF_REG_2,
+  R3: BPF_REG_3,
+  R4: BPF_REG_4,
+  R5: BPF_REG_5,
+  R6: BPF_REG_6,
+  R7: BPF_REG_7,
+  R8: BPF_REG_8,
+  R9: BPF_REG_9,
+  R10: BPF_REG_10,
   /** Alias of `R10`, the frame pointer. */
-  FP: 10,
+  FP: BPF_REG_10,
 } as const;
 
 /** A register number, 0 to 10. */
@@ -57,7 +71,7 @@ export function checkReg(name: string, value: unknown): Reg {
       `${name} must be a register (R0..R10), got ${value === null ? 'null' : typeof value}`,
     );
   }
-  if (!Number.isInteger(value) || value < 0 || value > 10) {
+  if (!Number.isInteger(value) || value < 0 || value >= MAX_BPF_REG) {
     throw new AsmRangeError(
       'ERR_BPFJS_ASM_INVALID_REGISTER',
       `${name} must be a register R0..R10 (0..10), got ${value}`,
