@@ -1,0 +1,70 @@
+/**
+ * Iterating every link and program on the system, tolerating objects that vanish between
+ * "next id" and "open by id" (the kernel answers ENOENT; the object is skipped).
+ *
+ * @module
+ */
+import { BpfError, type Fd } from '@bpfjs/sys';
+import { decodeLinkInfo, type LinkInfo, linkOffsets, linkStringFields, decodeProgInfo, type ProgramInfo } from './info.js';
+import * as kernel from './kernel.js';
+
+function openOrSkip(open: () => Fd): Fd | undefined {
+  try {
+    return open();
+  } catch (err) {
+    // Gone between GET_NEXT_ID and GET_FD_BY_ID.
+    if (BpfError.isInstance(err) && err.code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+/**
+ * Every link on the system with its info, in id order (BPF_LINK_GET_NEXT_ID + GET_FD_BY_ID +
+ * info, Linux 5.8+). A link that disappears mid-iteration is skipped. Each link's fd is closed
+ * before the next step; open one with `Link.fromId(info.id)`. Needs CAP_SYS_ADMIN.
+ */
+export function* links(): Generator<LinkInfo, void, undefined> {
+  let id = 0;
+  for (;;) {
+    const next = kernel.linkGetNextId(id);
+    if (next === undefined) return;
+    id = next;
+    const fd = openOrSkip(() => kernel.linkGetFdById(next));
+    if (fd === undefined) continue;
+    let info: LinkInfo;
+    try {
+      const dv = kernel.linkInfo(fd.fd);
+      const fields = linkStringFields(dv.getUint32(linkOffsets().type, true));
+      info =
+        fields.length === 0
+          ? decodeLinkInfo(dv)
+          : decodeLinkInfo(kernel.linkInfo(fd.fd), kernel.linkInfoStrings(fd.fd, fields));
+    } finally {
+      fd.close();
+    }
+    yield info;
+  }
+}
+
+/**
+ * Every program on the system with its info, in id order (BPF_PROG_GET_NEXT_ID + GET_FD_BY_ID
+ * + info). A program that disappears mid-iteration is skipped; open one with
+ * `Program.fromId(info.id)`. Needs CAP_SYS_ADMIN.
+ */
+export function* programs(): Generator<ProgramInfo, void, undefined> {
+  let id = 0;
+  for (;;) {
+    const next = kernel.progGetNextId(id);
+    if (next === undefined) return;
+    id = next;
+    const fd = openOrSkip(() => kernel.progGetFdById(next));
+    if (fd === undefined) continue;
+    let info: ProgramInfo;
+    try {
+      info = decodeProgInfo(kernel.progInfo(fd.fd));
+    } finally {
+      fd.close();
+    }
+    yield info;
+  }
+}

@@ -1,0 +1,158 @@
+/**
+ * The one place where `@bpfjs/link` calls the bpf command wrappers of `@bpfjs/sys`. Everything
+ * here takes already-validated numbers; hot paths (info, update, query) reuse preallocated
+ * buffers so that a call allocates nothing but its result.
+ *
+ * @module
+ * @internal
+ */
+import * as sys from '@bpfjs/sys';
+import type { Fd } from '@bpfjs/sys';
+import { BPF_F_REPLACE } from '@bpfjs/uapi';
+import { linkInfoSize, progInfoSize, type StringField } from './info.js';
+
+/** Loads a program; on failure the error carries the verifier log (`log`). */
+export function progLoad(o: {
+  progType: number;
+  insns: Uint8Array;
+  license: string;
+  expectedAttachType: number | undefined;
+  name: string | undefined;
+}): Fd {
+  return sys.progLoad({
+    progType: o.progType,
+    insns: o.insns,
+    license: o.license,
+    ...(o.expectedAttachType === undefined ? {} : { expectedAttachType: o.expectedAttachType }),
+    ...(o.name === undefined ? {} : { progName: o.name }),
+  });
+}
+
+/** BPF_OBJ_PIN. */
+export function objPin(fd: number, path: string): void {
+  sys.objPin({ bpfFd: fd, pathname: path });
+}
+
+/** BPF_OBJ_GET. */
+export function objGet(path: string): Fd {
+  return sys.objGet({ pathname: path });
+}
+
+/** BPF_LINK_CREATE with a target fd. */
+export function linkCreate(progFd: number, targetFd: number, attachType: number): Fd {
+  return sys.linkCreate({ progFd, targetFd, attachType });
+}
+
+/** BPF_LINK_UPDATE; `oldProgFd` set → BPF_F_REPLACE. */
+export function linkUpdate(linkFd: number, newProgFd: number, oldProgFd: number | undefined): void {
+  if (oldProgFd === undefined) sys.linkUpdate({ linkFd, newProgFd });
+  else sys.linkUpdate({ linkFd, newProgFd, oldProgFd, flags: BPF_F_REPLACE });
+}
+
+/** BPF_LINK_DETACH (Linux 5.9+). */
+export function linkDetach(linkFd: number): void {
+  sys.linkDetach({ linkFd });
+}
+
+/** BPF_PROG_ATTACH. */
+export function progAttach(progFd: number, targetFd: number, attachType: number): void {
+  sys.progAttach({ targetFd, attachBpfFd: progFd, attachType });
+}
+
+/** BPF_PROG_DETACH. */
+export function progDetach(progFd: number, targetFd: number, attachType: number): void {
+  sys.progDetach({ targetFd, attachBpfFd: progFd, attachType });
+}
+
+
+let queryIds = new Uint32Array(64);
+
+/**
+ * BPF_PROG_QUERY into a reused id buffer. Returns the count and flags; the ids are in
+ * `queryIds()` until the next call.
+ */
+export function progQuery(targetFd: number, attachType: number): { count: number; attachFlags: number } {
+  for (;;) {
+    const r = sys.progQuery({ targetFd, attachType, progIds: queryIds });
+    if (r.progCnt <= queryIds.length) return { count: r.progCnt, attachFlags: r.attachFlags };
+    queryIds = new Uint32Array(r.progCnt);
+  }
+}
+
+/** The ids of the last {@link progQuery}. */
+export function lastQueryIds(): Uint32Array {
+  return queryIds;
+}
+
+let linkInfoBuf: Uint8Array | undefined;
+let linkInfoView: DataView | undefined;
+
+/** BPF_OBJ_GET_INFO_BY_FD for a link into a reused buffer (valid until the next call). */
+export function linkInfo(fd: number): DataView {
+  if (linkInfoBuf === undefined) {
+    linkInfoBuf = new Uint8Array(linkInfoSize());
+    linkInfoView = new DataView(linkInfoBuf.buffer);
+  }
+  linkInfoBuf.fill(0);
+  sys.objGetInfoByFd(fd, linkInfoBuf);
+  return linkInfoView!;
+}
+
+/**
+ * A second info call that asks the kernel to copy out `fields` (names). Returns the strings.
+ */
+export function linkInfoStrings(fd: number, fields: readonly StringField[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (fields.length === 0) return out;
+  const size = linkInfoSize();
+  const info = new Uint8Array(size);
+  const dv = new DataView(info.buffer);
+  const bufs: Uint8Array[] = [];
+  for (const f of fields) {
+    const b = new Uint8Array(512);
+    bufs.push(b);
+    dv.setBigUint64(f.ptr, sys.bufferAddress(b), true);
+    dv.setUint32(f.len, b.length, true);
+  }
+  sys.objGetInfoByFd(fd, info);
+  fields.forEach((f, i) => {
+    const b = bufs[i]!;
+    const end = b.indexOf(0);
+    out[f.key] = Buffer.from(b.subarray(0, end < 0 ? b.length : end)).toString('utf8');
+  });
+  return out;
+}
+
+let progInfoBuf: Uint8Array | undefined;
+let progInfoView: DataView | undefined;
+
+/** BPF_OBJ_GET_INFO_BY_FD for a program into a reused buffer (valid until the next call). */
+export function progInfo(fd: number): DataView {
+  if (progInfoBuf === undefined) {
+    progInfoBuf = new Uint8Array(progInfoSize());
+    progInfoView = new DataView(progInfoBuf.buffer);
+  }
+  progInfoBuf.fill(0);
+  sys.objGetInfoByFd(fd, progInfoBuf);
+  return progInfoView!;
+}
+
+/** BPF_LINK_GET_NEXT_ID; undefined at the end. */
+export function linkGetNextId(startId: number): number | undefined {
+  return sys.linkGetNextId(startId);
+}
+
+/** BPF_LINK_GET_FD_BY_ID. */
+export function linkGetFdById(id: number): Fd {
+  return sys.linkGetFdById(id);
+}
+
+/** BPF_PROG_GET_NEXT_ID; undefined at the end. */
+export function progGetNextId(startId: number): number | undefined {
+  return sys.progGetNextId(startId);
+}
+
+/** BPF_PROG_GET_FD_BY_ID. */
+export function progGetFdById(id: number): Fd {
+  return sys.progGetFdById(id);
+}

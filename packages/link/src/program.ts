@@ -1,0 +1,280 @@
+/**
+ * `Program`: a loaded BPF program that owns its file descriptor.
+ *
+ * @module
+ */
+import { readlinkSync } from 'node:fs';
+import { BpfError, errInvalidArgType, errInvalidArgValue, Fd, validateObject, validateU32 } from '@bpfjs/sys';
+import { errClosed, errWrongObject, explain } from './errors.js';
+import { decodeProgInfo, type ProgramInfo } from './info.js';
+import * as kernel from './kernel.js';
+import { attachTypeName, attachTypeValue, progTypeName, progTypeValue } from './names.js';
+import { type PinOptions, pinFd, unpinPath, validatePinPath } from './pin.js';
+
+/** Options of {@link Program.load}. */
+export interface ProgramLoadOptions {
+  /** Program type, as bpftool names it (`'flow_dissector'`, `'sk_lookup'`, ...) or its number. */
+  readonly type: string | number;
+  /**
+   * The instructions: bytes in the `struct bpf_insn` wire format (8 bytes each), e.g.
+   * `assemble(...)` from `@bpfjs/asm`, or an array of instruction objects with an `encode()`
+   * method returning those bytes (`@bpfjs/asm` builders without labels; use `assemble()` when
+   * the program has labels).
+   */
+  readonly instructions: Uint8Array | ReadonlyArray<{ encode(): Uint8Array }>;
+  /** License string; GPL-only helpers need a GPL-compatible one. Default `'GPL'`. */
+  readonly license?: string;
+  /**
+   * Expected attach type (bpftool name or number). Defaults from the type where the kernel
+   * requires one: `sk_lookup` → `'sk_lookup'`.
+   */
+  readonly expectedAttachType?: string | number;
+  /** Program name shown by bpftool: up to 15 characters of `[A-Za-z0-9_.]`. */
+  readonly name?: string;
+}
+
+/** Types whose load needs `expected_attach_type` set (kernel `bpf_prog_load_check_attach`). */
+const DEFAULT_EXPECTED_ATTACH: Readonly<Record<string, string>> = {
+  sk_lookup: 'sk_lookup',
+};
+
+/** What kind of BPF object an fd refers to: `'link'`, `'prog'`, `'map'`, `'btf'`, or `'other'`. @internal */
+export function objectKind(fd: number): string {
+  let target: string;
+  try {
+    target = readlinkSync(`/proc/self/fd/${fd}`);
+  } catch {
+    return 'other';
+  }
+  const m = /^anon_inode:(?:\[)?bpf[-_](\w+)/.exec(target);
+  return m?.[1] ?? 'other';
+}
+
+function encodeInstructions(value: unknown): Uint8Array {
+  const name = 'options.instructions';
+  let bytes: Uint8Array;
+  if (value instanceof Uint8Array) {
+    bytes = value;
+  } else if (Array.isArray(value)) {
+    const parts: Uint8Array[] = [];
+    let total = 0;
+    for (let i = 0; i < value.length; i++) {
+      const insn = value[i] as { encode?: unknown } | null;
+      if (typeof insn !== 'object' || insn === null || typeof insn.encode !== 'function') {
+        throw errInvalidArgValue(
+          `${name}[${i}]`,
+          insn,
+          'must be an instruction with encode() (for labels, pass assemble(...) from @bpfjs/asm)',
+        );
+      }
+      const b = (insn.encode as () => unknown).call(insn);
+      if (!(b instanceof Uint8Array)) throw errInvalidArgValue(`${name}[${i}]`, insn, 'encode() must return a Uint8Array');
+      parts.push(b);
+      total += b.byteLength;
+    }
+    bytes = new Uint8Array(total);
+    let at = 0;
+    for (const b of parts) {
+      bytes.set(b, at);
+      at += b.byteLength;
+    }
+  } else {
+    throw errInvalidArgType(name, 'a Uint8Array or an array of instructions (see @bpfjs/asm)', value);
+  }
+  if (bytes.byteLength === 0 || bytes.byteLength % 8 !== 0) {
+    throw errInvalidArgValue(name, bytes.byteLength, 'must encode to a non-empty multiple of 8 bytes');
+  }
+  return bytes;
+}
+
+/** Checks that a value is an open `Program` and returns its fd number. @internal */
+export function programFd(value: unknown, name: string): number {
+  if (!(value instanceof Program)) throw errInvalidArgType(name, 'an instance of Program', value);
+  if (value.closed) throw errClosed(`program given as "${name}"`);
+  return value.fd.fd;
+}
+
+/**
+ * A loaded BPF program. Owns one fd: `close()` (idempotent) or `using` releases it; the kernel
+ * frees the program once nothing (fd, link, pin, attachment) refers to it.
+ */
+export class Program implements Disposable {
+  #fd: Fd;
+  #typeId: number;
+  #expectedAttachType: number | undefined;
+  #pinnedPath: string | undefined;
+
+  private constructor(fd: Fd, typeId: number, expectedAttachType: number | undefined) {
+    this.#fd = fd;
+    this.#typeId = typeId;
+    this.#expectedAttachType = expectedAttachType;
+  }
+
+  /**
+   * Loads a program (BPF_PROG_LOAD).
+   * @throws TypeError/RangeError (`ERR_INVALID_ARG_*`) for bad options, before any syscall.
+   * @throws BpfError from the kernel; a verifier rejection carries the verifier log in `log`
+   *   (and its last lines in the message).
+   */
+  static load(options: ProgramLoadOptions): Program {
+    validateObject(options, 'options');
+    const typeId = progTypeValue(options.type, 'options.type');
+    const insns = encodeInstructions(options.instructions);
+    const license = options.license ?? 'GPL';
+    if (typeof license !== 'string') throw errInvalidArgType('options.license', 'of type string', license);
+    if (license.includes('\0')) throw errInvalidArgValue('options.license', license, 'must not contain NUL');
+    const name = options.name;
+    if (name !== undefined) {
+      if (typeof name !== 'string') throw errInvalidArgType('options.name', 'of type string', name);
+      if (!/^[A-Za-z0-9_.]{0,15}$/.test(name)) {
+        throw errInvalidArgValue('options.name', name, 'must be at most 15 characters of [A-Za-z0-9_.]');
+      }
+    }
+    let expected: number | undefined;
+    if (options.expectedAttachType !== undefined) {
+      expected = attachTypeValue(options.expectedAttachType, 'options.expectedAttachType');
+    } else {
+      const def = DEFAULT_EXPECTED_ATTACH[progTypeName(typeId)];
+      if (def !== undefined) expected = attachTypeValue(def);
+    }
+    let fd: Fd;
+    try {
+      fd = kernel.progLoad({ progType: typeId, insns, license, expectedAttachType: expected, name });
+    } catch (err) {
+      if (BpfError.isInstance(err) && err.log !== undefined && err.log !== '') {
+        const tail = err.log.trimEnd().split('\n').slice(-3).join(' | ');
+        throw explain(err, `the verifier rejected the ${progTypeName(typeId)} program: ${tail}`, {
+          operation: 'Program.load',
+        });
+      }
+      throw err;
+    }
+    return new Program(fd, typeId, expected);
+  }
+
+  /**
+   * Opens a pinned program (BPF_OBJ_GET).
+   * @throws TypeError `ERR_BPFJS_WRONG_OBJECT` if the pin is not a program; BpfError (ENOENT...).
+   */
+  static fromPin(path: string): Program {
+    const p = validatePinPath(path);
+    const fd = kernel.objGet(p);
+    return Program.#adopt(fd, `the object pinned at '${p}'`, p);
+  }
+
+  /**
+   * Opens a program by id (BPF_PROG_GET_FD_BY_ID).
+   * @throws BpfError ENOENT if no program has this id.
+   */
+  static fromId(id: number): Program {
+    validateU32(id, 'id');
+    return Program.#adopt(kernel.progGetFdById(id), `program id ${id}`, undefined);
+  }
+
+  /**
+   * Wraps an fd that refers to a program and takes ownership of it (a number is wrapped in a new
+   * `Fd`; use `fd.dup()` first to keep your own). On failure the fd is closed.
+   * @throws TypeError `ERR_BPFJS_WRONG_OBJECT` if the fd is not a BPF program.
+   */
+  static fromFd(fd: Fd | number): Program {
+    const owned = typeof fd === 'number' ? new Fd(validateU32(fd, 'fd')) : fd;
+    if (!Fd.isInstance(owned)) throw errInvalidArgType('fd', 'an Fd or a number', fd);
+    if (owned.closed) throw errClosed('Fd given as "fd"');
+    return Program.#adopt(owned, `fd ${owned.fd}`, undefined);
+  }
+
+  static #adopt(fd: Fd, where: string, pinnedPath: string | undefined): Program {
+    try {
+      const kind = objectKind(fd.fd);
+      if (kind !== 'prog') throw errWrongObject(where, 'program', kind);
+      const info = decodeProgInfo(kernel.progInfo(fd.fd));
+      const prog = new Program(fd, info.typeId, undefined);
+      prog.#pinnedPath = pinnedPath;
+      return prog;
+    } catch (err) {
+      fd.close();
+      throw err;
+    }
+  }
+
+  /** The owned descriptor (`fd.fd` is -1 once closed). */
+  get fd(): Fd {
+    return this.#fd;
+  }
+
+  /** True after `close()`. */
+  get closed(): boolean {
+    return this.#fd.closed;
+  }
+
+  /** bpftool's name of the program type. */
+  get type(): string {
+    return progTypeName(this.#typeId);
+  }
+
+  /** The kernel's program type number. */
+  get typeId(): number {
+    return this.#typeId;
+  }
+
+  /** The expected attach type given (or defaulted) at load, if any; unknown for opened programs. */
+  get expectedAttachType(): string | undefined {
+    return this.#expectedAttachType === undefined ? undefined : attachTypeName(this.#expectedAttachType);
+  }
+
+  /** The program's id (one info call). @throws TypeError `ERR_BPFJS_CLOSED`. */
+  get id(): number {
+    return this.info().id;
+  }
+
+  /**
+   * What the kernel reports about the program (BPF_OBJ_GET_INFO_BY_FD).
+   * @throws TypeError `ERR_BPFJS_CLOSED` if closed.
+   */
+  info(): ProgramInfo {
+    if (this.#fd.closed) throw errClosed('program');
+    return decodeProgInfo(kernel.progInfo(this.#fd.fd));
+  }
+
+  /**
+   * Pins the program at `path` on a BPF file system.
+   * @throws TypeError `ERR_BPFJS_NOT_BPFFS` if the directory is not on bpffs (checked first);
+   *   BpfError `EEXIST` if the path exists and `replace` is not set.
+   */
+  pin(path: string, options?: PinOptions): void {
+    if (this.#fd.closed) throw errClosed('program');
+    this.#pinnedPath = pinFd(this.#fd.fd, path, options, 'program');
+  }
+
+  /**
+   * Removes the pin at `path` (default: where this program was last pinned or opened from).
+   * A missing path is not an error. @returns whether something was removed.
+   */
+  unpin(path?: string): boolean {
+    const p = path ?? this.#pinnedPath;
+    if (p === undefined) return false;
+    const removed = unpinPath(p);
+    if (path === undefined || validatePinPath(path) === this.#pinnedPath) this.#pinnedPath = undefined;
+    return removed;
+  }
+
+  /** Where this program was last pinned (or opened from), if anywhere. */
+  get pinnedPath(): string | undefined {
+    return this.#pinnedPath;
+  }
+
+  /** Closes the fd (idempotent). The program lives on while links, pins or attachments hold it. */
+  close(): void {
+    this.#fd.close();
+  }
+
+  /** Same as `close()`, for `using`. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  /** `Program(flow_dissector, fd 5)`. */
+  toString(): string {
+    return `Program(${this.type}, ${this.#fd.closed ? 'closed' : `fd ${this.#fd.fd}`})`;
+  }
+}
