@@ -61,7 +61,8 @@ export function createProgram(io: Io = processIo(), state?: RunState): Command {
           for (const c of caps) if (!st.needs.includes(c)) st.needs.push(c);
         },
       };
-      const code = await fn(ctx, ...(positional as never[]));
+      // Commander's positional arguments are what the action declared: trust the command definition.
+      const code = await (fn as (c: Context, ...rest: unknown[]) => unknown)(ctx, ...positional);
       if (typeof code === 'number') st.exitCode = code;
     };
 

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { type Capability, UsageError } from './errors.js';
+import { type Capability, errorCode, UsageError } from './errors.js';
 import { type JsonValue, toJson } from './format.js';
 import type { Io } from './io.js';
 
@@ -60,8 +60,7 @@ export class ContextError extends Error {
   /** The hint of the wrapped error, if any. */
   readonly hint: string | undefined;
   constructor(context: string, cause: unknown) {
-    const code = (cause as { code?: unknown } | null)?.code;
-    const c = typeof code === 'string' ? code : 'ERR_BPFJS_UNEXPECTED';
+    const c = errorCode(cause);
     const raw = cause instanceof Error ? cause.message : String(cause);
     const msg = raw.startsWith(`${c}: `) ? raw.slice(c.length + 2) : raw;
     super(`${context}: ${msg}`, { cause });

@@ -1,13 +1,10 @@
 import type { Context } from '../context.js';
 
-/** What a command body returns: nothing (exit 0) or an exit status. */
-export type ActionResult = number | undefined;
-
 /**
  * Wraps a command body into a commander action: builds the {@link Context} from the parsed
- * command, then calls `fn(ctx, ...positional arguments, options)`. A returned number becomes the
- * exit status.
+ * command, then calls `fn(ctx, ...positional arguments, options)`. A returned (or resolved)
+ * number becomes the exit status; anything else means 0.
  */
 export type Action = <A extends unknown[]>(
-  fn: (ctx: Context, ...args: A) => ActionResult | undefined | Promise<ActionResult>,
+  fn: (ctx: Context, ...args: A) => unknown,
 ) => (...args: unknown[]) => Promise<void>;

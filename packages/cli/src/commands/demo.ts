@@ -43,6 +43,8 @@ const BPF_OK = 0;
 export interface DemoOptions {
   /** How long to wait for a destroyed netns to be torn down (ms). Default 15000. */
   readonly teardownTimeoutMs?: number;
+  /** Pause this long before each step (ms), so a person can follow along. Default 0. */
+  readonly paceMs?: number;
 }
 
 /**
@@ -54,7 +56,7 @@ export interface DemoOptions {
  * Needs CAP_SYS_ADMIN, CAP_BPF and CAP_NET_ADMIN; Linux 5.8+ (netns links).
  */
 export async function runDemo(ctx: Context, options: DemoOptions = {}): Promise<number> {
-  const demo = new Demo(ctx, options.teardownTimeoutMs ?? 15_000);
+  const demo = new Demo(ctx, options.teardownTimeoutMs ?? 15_000, options.paceMs ?? 0);
   return demo.run();
 }
 
@@ -64,10 +66,12 @@ class Demo {
   private stepNo = 0;
   private failed = 0;
   private interruptedBy: string | undefined;
+  private wake: (() => void) | undefined;
 
   constructor(
     private readonly ctx: Context,
     private readonly teardownTimeoutMs: number,
+    private readonly paceMs: number,
   ) {
     this.out = (line = '') => ctx.io.out(`${line}\n`);
   }
@@ -84,6 +88,7 @@ class Demo {
     const interrupt = nextInterrupt(this.ctx.io);
     interrupt.promise.then((signal) => {
       this.interruptedBy = signal;
+      this.wake?.();
     });
     this.out(`bpfjs demo: bpf_link and network namespaces, step by step (Linux ${release()})`);
     this.out('Everything happens in throwaway namespaces and a private bpffs; nothing outside is touched.');
@@ -136,8 +141,21 @@ class Demo {
     }
   }
 
+  /** Waits `ms` (0: one turn of the event loop), ending early on an interrupt. */
+  private async pause(ms: number): Promise<void> {
+    await new Promise<void>((resolve) => {
+      const timer = ms > 0 ? setTimeout(resolve, ms) : setImmediate(resolve);
+      this.wake = () => {
+        if (ms > 0) clearTimeout(timer as NodeJS.Timeout);
+        resolve();
+      };
+    });
+    this.wake = undefined;
+  }
+
+  /** Between steps: lets a pending Ctrl-C through (and paces the demo when asked). */
   private async checkpoint(): Promise<void> {
-    await new Promise<void>((resolve) => setImmediate(resolve));
+    await this.pause(this.paceMs);
     if (this.interruptedBy !== undefined) throw new Stop();
   }
 
@@ -414,7 +432,7 @@ class Demo {
     const deadline = t0 + this.teardownTimeoutMs;
     let info = pinned.info() as { netnsInode: number; attachType: string; programId: number };
     while (info.netnsInode !== 0 && Date.now() < deadline) {
-      await new Promise<void>((resolve) => setTimeout(resolve, 10));
+      await this.pause(10);
       if (this.interruptedBy !== undefined) throw new Stop();
       info = pinned.info() as typeof info;
     }
@@ -444,6 +462,7 @@ export function addDemoCommand(program: Command, act: Action): void {
     .command('demo')
     .description('walk through the netns link story in throwaway namespaces (the main job for a new user)')
     .option('--teardown-timeout <ms>', 'how long to wait for a destroyed netns to go (ms)', '15000')
+    .option('--pace <ms>', 'pause before each step, to follow along live (ms)', '0')
     .addHelpText(
       'after',
       '\nSteps: attach by link; prog attach refused (EEXIST); second link (E2BIG); prog detach (EINVAL);\n' +
