@@ -8,7 +8,6 @@
  */
 import * as sys from '@bpfjs/sys';
 import type { Fd } from '@bpfjs/sys';
-import { BPF_F_REPLACE } from '@bpfjs/uapi';
 import { linkInfoSize, progInfoSize, type StringField } from './info.js';
 
 /** Loads a program; on failure the error carries the verifier log (`log`). */
@@ -20,11 +19,11 @@ export function progLoad(o: {
   name: string | undefined;
 }): Fd {
   return sys.progLoad({
-    progType: o.progType,
+    type: o.progType,
     insns: o.insns,
     license: o.license,
     ...(o.expectedAttachType === undefined ? {} : { expectedAttachType: o.expectedAttachType }),
-    ...(o.name === undefined ? {} : { progName: o.name }),
+    ...(o.name === undefined ? {} : { name: o.name }),
   });
 }
 
@@ -45,43 +44,33 @@ export function linkCreate(progFd: number, targetFd: number, attachType: number)
 
 /** BPF_LINK_UPDATE; `oldProgFd` set → BPF_F_REPLACE. */
 export function linkUpdate(linkFd: number, newProgFd: number, oldProgFd: number | undefined): void {
+  // sys sets BPF_F_REPLACE itself when oldProgFd is given.
   if (oldProgFd === undefined) sys.linkUpdate({ linkFd, newProgFd });
-  else sys.linkUpdate({ linkFd, newProgFd, oldProgFd, flags: BPF_F_REPLACE });
+  else sys.linkUpdate({ linkFd, newProgFd, oldProgFd });
 }
 
 /** BPF_LINK_DETACH (Linux 5.9+). */
 export function linkDetach(linkFd: number): void {
-  sys.linkDetach({ linkFd });
+  sys.linkDetach(linkFd);
 }
 
 /** BPF_PROG_ATTACH. */
 export function progAttach(progFd: number, targetFd: number, attachType: number): void {
-  sys.progAttach({ targetFd, attachBpfFd: progFd, attachType });
+  sys.progAttach({ targetFd, progFd, attachType });
 }
 
 /** BPF_PROG_DETACH. */
 export function progDetach(progFd: number, targetFd: number, attachType: number): void {
-  sys.progDetach({ targetFd, attachBpfFd: progFd, attachType });
+  sys.progDetach({ targetFd, progFd, attachType });
 }
 
-
-let queryIds = new Uint32Array(64);
 
 /**
- * BPF_PROG_QUERY into a reused id buffer. Returns the count and flags; the ids are in
- * `queryIds()` until the next call.
+ * BPF_PROG_QUERY. sys reuses one attr and one id buffer across calls (growing it on ENOSPC), so
+ * a query allocates only the returned id array.
  */
-export function progQuery(targetFd: number, attachType: number): { count: number; attachFlags: number } {
-  for (;;) {
-    const r = sys.progQuery({ targetFd, attachType, progIds: queryIds });
-    if (r.progCnt <= queryIds.length) return { count: r.progCnt, attachFlags: r.attachFlags };
-    queryIds = new Uint32Array(r.progCnt);
-  }
-}
-
-/** The ids of the last {@link progQuery}. */
-export function lastQueryIds(): Uint32Array {
-  return queryIds;
+export function progQuery(targetFd: number, attachType: number): { attachFlags: number; progIds: number[] } {
+  return sys.progQuery({ targetFd, attachType });
 }
 
 let linkInfoBuf: Uint8Array | undefined;

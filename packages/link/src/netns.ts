@@ -118,7 +118,7 @@ function rootConflictSentence(inode: number | undefined): string {
 /** How many programs a netns attach point runs now (query, without throwing). */
 function attachedCount(netnsFd: number, attachType: number): number | undefined {
   try {
-    return kernel.progQuery(netnsFd, attachType).count;
+    return kernel.progQuery(netnsFd, attachType).progIds.length;
   } catch {
     return undefined;
   }
@@ -323,16 +323,12 @@ export function queryPrograms(netns: NetNsTarget, attachType: string | number): 
   const typeId = attachTypeValue(type);
   const target = resolveNetNs(netns, 'netns');
   try {
-    let r: { count: number; attachFlags: number };
     try {
-      r = kernel.progQuery(target.fd, typeId);
+      const r = kernel.progQuery(target.fd, typeId);
+      return { programIds: r.progIds, attachFlags: r.attachFlags };
     } catch (err) {
       throw explain(err, undefined, { operation: 'queryPrograms', attachType: type });
     }
-    const ids = kernel.lastQueryIds();
-    const programIds = new Array<number>(r.count);
-    for (let i = 0; i < r.count; i++) programIds[i] = ids[i]!;
-    return { programIds, attachFlags: r.attachFlags };
   } finally {
     target.opened?.close();
   }
