@@ -1,0 +1,111 @@
+// NetNs.runInWorker: a worker thread that enters the netns, then imports and runs a module.
+// The worker loads the built @bpfjs/sys (packages/sys/dist): `pnpm build` first.
+import { existsSync, readlinkSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { BpfError } from '@bpfjs/sys';
+import { afterEach, describe, expect, it } from 'vitest';
+import { NetNs } from './netns.js';
+import { findNetNsHolders } from './proc.js';
+
+const isRoot = process.getuid?.() === 0;
+const fixture = new URL('./fixtures/in-netns.mjs', import.meta.url);
+const threadNs = (): string => readlinkSync('/proc/thread-self/ns/net');
+
+const opened: NetNs[] = [];
+afterEach(() => {
+  for (const ns of opened.splice(0)) ns.close();
+});
+function track(ns: NetNs): NetNs {
+  opened.push(ns);
+  return ns;
+}
+
+describe.skipIf(!isRoot)('NetNs.runInWorker (needs root and a built @bpfjs/sys)', () => {
+  it('the built @bpfjs/sys the worker loads exists', () => {
+    const entry = createRequire(import.meta.url).resolve('@bpfjs/sys');
+    expect(existsSync(entry), `${entry} (run pnpm build)`).toBe(true);
+  });
+
+  it('runs the module inside the netns, across awaits, and leaves the main thread where it was', async () => {
+    const ns = track(NetNs.create());
+    const before = threadNs();
+    const out = await ns.runInWorker<{
+      args: unknown[];
+      loadedIn: string;
+      first: string;
+      afterAwait: string;
+      interfaces: string[];
+    }>(fixture, 'default', [1, { a: 'b' }]);
+    const inside = `net:[${ns.inode}]`;
+    expect(out).toEqual({
+      args: [1, { a: 'b' }],
+      loadedIn: inside,
+      first: inside,
+      afterAwait: inside,
+      interfaces: [],
+    });
+    expect(threadNs()).toBe(before);
+    // The worker is gone and its descriptor closed: only this object holds the netns.
+    expect(findNetNsHolders(ns.inode)).toEqual([{ kind: 'fd', pid: process.pid, fd: ns.fd.fd }]);
+  });
+
+  it('takes a path string too, and defaults to the default export with no args', async () => {
+    const ns = track(NetNs.create());
+    const out = await ns.runInWorker<{ args: unknown[]; first: string }>(fixture.pathname);
+    expect(out.args).toEqual([]);
+    expect(out.first).toBe(`net:[${ns.inode}]`);
+  });
+
+  it('rethrows errors from the worker with name, message and code', async () => {
+    const ns = track(NetNs.create());
+    const err = await ns.runInWorker(fixture, 'fail', ['nope']).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RangeError);
+    expect(err).toMatchObject({ name: 'RangeError', message: 'nope', code: 'EFIXTURE' });
+    expect((err as Error).stack).toContain('in-netns.mjs');
+  });
+
+  it('keeps kernel errors recognisable as BpfError', async () => {
+    const ns = track(NetNs.create());
+    const err = await ns.runInWorker(fixture, 'badSetns').catch((e: unknown) => e);
+    expect(BpfError.isInstance(err)).toBe(true);
+    expect(err).toMatchObject({ code: 'EBADF', errno: 9, syscall: 'setns' });
+  });
+
+  it('reports a missing export and an uncloneable result', async () => {
+    const ns = track(NetNs.create());
+    await expect(ns.runInWorker(fixture, 'nothere')).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_VALUE' });
+    await expect(ns.runInWorker(fixture, 'notAFunction')).rejects.toMatchObject({
+      code: 'ERR_INVALID_ARG_VALUE',
+    });
+    await expect(ns.runInWorker(fixture, 'uncloneable')).rejects.toMatchObject({ name: 'DataCloneError' });
+  });
+
+  it('ends a worker whose function left a server listening', async () => {
+    const ns = track(NetNs.create());
+    const port = await ns.runInWorker<number>(fixture, 'leaveServerOpen');
+    expect(port).toBeGreaterThan(0);
+    expect(findNetNsHolders(ns.inode).filter((h) => h.kind === 'thread')).toEqual([]);
+  });
+
+  it('is not disturbed by close() while it runs (the worker holds its own descriptor)', async () => {
+    const ns = NetNs.create();
+    const running = ns.runInWorker<{ first: string }>(fixture);
+    ns.close();
+    const out = await running;
+    expect(out.first).toBe(`net:[${ns.inode}]`);
+  });
+
+  it('refuses bad arguments and a closed NetNs before starting a worker', async () => {
+    const ns = track(NetNs.create());
+    await expect(ns.runInWorker('relative.mjs')).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_VALUE' });
+    await expect(ns.runInWorker(fixture, '')).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
+    await expect(ns.runInWorker(fixture, 'default', 'x' as unknown as [])).rejects.toMatchObject({
+      code: 'ERR_INVALID_ARG_TYPE',
+    });
+    await expect(ns.runInWorker(fixture, 'default', [() => 1])).rejects.toMatchObject({
+      name: 'DataCloneError',
+    });
+    ns.close();
+    await expect(ns.runInWorker(fixture)).rejects.toMatchObject({ code: 'ERR_BPFJS_NETNS_CLOSED' });
+  });
+});
