@@ -329,6 +329,7 @@ async function main() {
   sides.bpfjs = new Side('bpfjs', ...pin(process.execPath, [...nodeFlags, `${benchDir}js/bpfjs.mjs`]));
   const ready = { c: cReady };
   for (const [name, side] of Object.entries(sides)) if (name !== 'c') ready[name] = await side.ready();
+  if (ready.bpfjs.unavailable) console.error(`warning: ${ready.bpfjs.unavailable}`);
 
   // (side, command) pairs per operation: sys and obj variants both live in the bpfjs process.
   const variants = (op) => [
@@ -393,6 +394,7 @@ async function main() {
     }
   }
 
+  if (ready.bpfjs.unavailable) errors.push(ready.bpfjs.unavailable);
   const exits = {};
   for (const [name, side] of Object.entries(sides)) {
     const { code, signal } = await side.quit();

@@ -18,29 +18,28 @@ async function load(name) {
   return import(pathToFileURL(file.pathname).href);
 }
 
-let mods;
-let setupError;
+let ops;
+let reason;
 try {
-  mods = {
+  ops = setup({
     sys: await load('sys'),
     uapi: await load('uapi'),
     asm: await load('asm'),
     netns: await load('netns'),
     link: await load('link'),
-  };
+  });
 } catch (err) {
-  setupError = err;
+  // Keep the protocol alive so the harness reports n/a (with the reason) instead of failing outright.
+  reason = `bpfjs side unavailable: ${String(err?.stack ?? err)
+    .split('\n')
+    .slice(0, 2)
+    .join(' ')}`;
 }
+if (ops) await serve('bpfjs', ops.table, ops.ready);
+else await serve('bpfjs', {}, { unavailable: reason }, reason);
+ops?.cleanup();
 
-if (setupError) {
-  // Keep the protocol alive so the harness reports n/a instead of failing outright.
-  const reason = `bpfjs not available: ${setupError.message.split('\n')[0]}`;
-  await serve('bpfjs', {}, { unavailable: reason }, reason);
-} else {
-  await run(mods);
-}
-
-async function run({ sys, uapi, asm, netns, link }) {
+function setup({ sys, uapi, asm, netns, link }) {
   const { NetNs } = netns;
   const { Program, attachNetNs, queryPrograms, links } = link;
   const BPF_SK_LOOKUP = uapi.BPF_SK_LOOKUP ?? uapi.bpf_attach_type?.BPF_SK_LOOKUP;
@@ -184,12 +183,17 @@ async function run({ sys, uapi, asm, netns, link }) {
     return { ...r, check: { progCount: progCount(q) } };
   }
 
-  await serve('bpfjs', ops, { netnsIno: nsA.inode, primaryFd: fdOf(primary), listing: listing.length });
-
-  for (const l of listing) l.close();
-  primary.close();
-  progP.close();
-  progQ.close();
-  nsA.close();
-  nsB.close();
+  const cleanup = () => {
+    for (const l of listing) l.close();
+    primary.close();
+    progP.close();
+    progQ.close();
+    nsA.close();
+    nsB.close();
+  };
+  return {
+    table: ops,
+    ready: { netnsIno: nsA.inode, primaryFd: fdOf(primary), listing: listing.length },
+    cleanup,
+  };
 }
