@@ -8,6 +8,7 @@
  * @module
  */
 
+export * from './btf/index.js';
 export * from './generated/linux/bpf.js';
 export * from './generated/linux/bpf_common.js';
 export * from './generated/linux/btf.js';

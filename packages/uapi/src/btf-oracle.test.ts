@@ -1,0 +1,226 @@
+// Check 2: the running kernel as oracle. Reads /sys/kernel/btf/vmlinux with our BTF reader and
+// compares `union bpf_attr` (and its per-command parts), `struct bpf_link_info`,
+// `struct bpf_prog_info`, every other generated layout the kernel also has, and the enums, member
+// by member wherever both sides have the member. Members one side lacks are reported (the pinned
+// headers are usually newer than the running kernel), never silently skipped.
+
+import { existsSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { PART_NAMES } from '../scripts/lib/generate-lib.mjs';
+import { Btf, KERNEL_BTF_PATH } from './btf/reader.js';
+import * as bpf from './generated/linux/bpf.js';
+import * as bpfCommon from './generated/linux/bpf_common.js';
+import * as btfMod from './generated/linux/btf.js';
+import {
+  BTF_KIND_ENUM,
+  BTF_KIND_ENUM64,
+  BTF_KIND_INT,
+  BTF_KIND_STRUCT,
+  BTF_KIND_UNION,
+} from './generated/linux/btf.js';
+import * as ifLink from './generated/linux/if_link.js';
+import * as ifXdp from './generated/linux/if_xdp.js';
+import * as netlink from './generated/linux/netlink.js';
+import type { FieldLayout, TypeLayout } from './layout.js';
+
+const MODULES = [bpf, bpfCommon, btfMod, ifLink, ifXdp, netlink] as Record<string, unknown>[];
+
+interface Flat {
+  offset?: number;
+  size: number;
+  bitOffset?: number;
+  bitWidth?: number;
+}
+
+/** Flattens a BTF struct/union with the generator's rules (anonymous members transparent). */
+function flatten(b: Btf, id: number, baseBits: number, prefix: string, out: Map<string, Flat>): void {
+  const t = b.type(b.resolve(id));
+  for (const m of t.members ?? []) {
+    const bits = baseBits + m.bitOffset;
+    const rid = b.resolve(m.type);
+    const rt = b.type(rid);
+    let width = m.bitfieldSize;
+    let bitOff = bits;
+    if (width === 0 && rt.kind === BTF_KIND_INT && rt.int && rt.int.bits !== (rt.size ?? 0) * 8) {
+      width = rt.int.bits; // bit-field encoded in the int type (kind_flag 0)
+      bitOff += rt.int.offset;
+    }
+    const aggregate = rt.kind === BTF_KIND_STRUCT || rt.kind === BTF_KIND_UNION;
+    if (m.name === '') {
+      if (aggregate && width === 0) flatten(b, rid, bits, prefix, out);
+      continue;
+    }
+    const path = prefix + m.name;
+    if (width > 0) out.set(path, { size: b.sizeOf(rid), bitOffset: bitOff, bitWidth: width });
+    else {
+      out.set(path, { offset: bits / 8, size: b.sizeOf(rid) });
+      if (aggregate) flatten(b, rid, bits, `${path}.`, out);
+    }
+  }
+}
+
+interface Diff {
+  mismatches: string[];
+  onlyGenerated: string[];
+  onlyKernel: string[];
+  common: number;
+}
+
+function compareLayout(layout: TypeLayout, kernel: Map<string, Flat>, kernelSize: number): Diff {
+  const d: Diff = { mismatches: [], onlyGenerated: [], onlyKernel: [], common: 0 };
+  const fields = layout.fields as Record<string, FieldLayout>;
+  for (const [path, f] of Object.entries(fields)) {
+    const k = kernel.get(path);
+    if (!k) {
+      d.onlyGenerated.push(path);
+      continue;
+    }
+    d.common++;
+    const mine: Flat =
+      f.bitWidth !== undefined
+        ? { size: f.size, bitOffset: f.bitOffset as number, bitWidth: f.bitWidth }
+        : { offset: f.offset, size: f.size };
+    if (JSON.stringify(mine) !== JSON.stringify(k)) {
+      d.mismatches.push(
+        `${layout.name}.${path}: generated ${JSON.stringify(mine)}, kernel ${JSON.stringify(k)}`,
+      );
+    }
+  }
+  for (const path of kernel.keys()) if (!(path in fields)) d.onlyKernel.push(path);
+  // sizes are comparable only when both sides know the same members
+  if (d.onlyGenerated.length === 0 && d.onlyKernel.length === 0 && layout.size !== kernelSize) {
+    d.mismatches.push(`${layout.name}: size ${layout.size}, kernel ${kernelSize}`);
+  }
+  return d;
+}
+
+function isLayout(v: unknown): v is TypeLayout {
+  return typeof v === 'object' && v !== null && 'fields' in v && 'kind' in v && 'size' in v;
+}
+
+const haveBtf = existsSync(KERNEL_BTF_PATH);
+
+describe.skipIf(!haveBtf)('kernel BTF oracle', () => {
+  const b = haveBtf ? Btf.loadKernel() : (undefined as unknown as Btf);
+  const report = new Set<string>();
+
+  const kernelType = (cname: string): number | undefined => {
+    const [kw, tag] = cname.split(' ') as [string, string];
+    return b.findByName(tag, kw === 'union' ? BTF_KIND_UNION : BTF_KIND_STRUCT)[0];
+  };
+
+  const check = (layout: TypeLayout, id: number, baseBits = 0) => {
+    const k = new Map<string, Flat>();
+    flatten(b, id, baseBits, '', k);
+    const d = compareLayout(layout, k, b.sizeOf(id));
+    if (d.onlyGenerated.length) report.add(`${layout.name}: kernel lacks ${d.onlyGenerated.join(', ')}`);
+    if (d.onlyKernel.length) report.add(`${layout.name}: headers lack ${d.onlyKernel.join(', ')}`);
+    return d;
+  };
+
+  it.each([
+    ['union bpf_attr', bpf.BpfAttr],
+    ['struct bpf_link_info', bpf.BpfLinkInfo],
+    ['struct bpf_prog_info', bpf.BpfProgInfo],
+    ['struct bpf_map_info', bpf.BpfMapInfo],
+    ['struct bpf_btf_info', bpf.BpfBtfInfo],
+    ['struct bpf_insn', bpf.BpfInsn],
+  ] as const)('%s matches the kernel member by member', (cname, layout) => {
+    const id = kernelType(cname);
+    expect(id, `${cname} in kernel BTF`).toBeDefined();
+    const d = check(layout, id as number);
+    expect(d.mismatches).toEqual([]);
+    // the kernel (6.x) knows most of what the pinned headers have
+    expect(d.common).toBeGreaterThan(Object.keys(layout.fields).length / 2);
+  });
+
+  it('the per-command parts of union bpf_attr match the kernel', () => {
+    const attr = b.type(kernelType('union bpf_attr') as number);
+    const parts = PART_NAMES['union bpf_attr'] as Record<string, string>;
+    const exports = bpf as unknown as Record<string, TypeLayout>;
+    let checked = 0;
+    const mismatches: string[] = [];
+    for (const m of attr.members ?? []) {
+      const t = b.type(b.resolve(m.type));
+      if (t.name !== '' || (t.kind !== BTF_KIND_STRUCT && t.kind !== BTF_KIND_UNION)) continue;
+      let key = m.name;
+      if (key === '') {
+        const inner = new Map<string, Flat>();
+        flatten(b, t.id, 0, '', inner);
+        key = `@${inner.keys().next().value}`;
+      }
+      const part = parts[key];
+      if (!part) {
+        report.add(`union bpf_attr: kernel part ${key} has no generated counterpart`);
+        continue;
+      }
+      const d = check(exports[part] as TypeLayout, t.id, m.bitOffset);
+      mismatches.push(...d.mismatches);
+      checked++;
+    }
+    expect(mismatches).toEqual([]);
+    expect(checked).toBeGreaterThan(15);
+  });
+
+  it('every other generated layout the kernel also has matches it', () => {
+    const mismatches: string[] = [];
+    const absent: string[] = [];
+    let compared = 0;
+    for (const mod of MODULES) {
+      for (const v of Object.values(mod)) {
+        if (!isLayout(v) || !/^(struct|union) /.test(v.name)) continue;
+        const id = kernelType(v.name);
+        if (id === undefined) {
+          absent.push(v.name);
+          continue;
+        }
+        mismatches.push(...check(v, id).mismatches);
+        compared++;
+      }
+    }
+    if (absent.length) report.add(`not in kernel BTF: ${absent.join(', ')}`);
+    expect(mismatches).toEqual([]);
+    expect(compared).toBeGreaterThan(50);
+  });
+
+  it('the enums match the kernel enumerator by enumerator', () => {
+    const mismatches: string[] = [];
+    let compared = 0;
+    for (const mod of MODULES) {
+      for (const [name, v] of Object.entries(mod)) {
+        if (!(`${name}_name` in mod) || typeof v !== 'object' || v === null) continue;
+        const ids = [...b.findByName(name, BTF_KIND_ENUM), ...b.findByName(name, BTF_KIND_ENUM64)];
+        if (ids.length === 0) {
+          report.add(`enum ${name}: not in kernel BTF`);
+          continue;
+        }
+        const kernel = new Map((b.type(ids[0] as number).values ?? []).map((e) => [e.name, BigInt(e.value)]));
+        const mine = v as Record<string, number | bigint>;
+        const lacks = Object.keys(mine).filter((k) => !kernel.has(k));
+        const extra = [...kernel.keys()].filter((k) => !(k in mine));
+        if (lacks.length) report.add(`enum ${name}: kernel lacks ${lacks.join(', ')}`);
+        if (extra.length) report.add(`enum ${name}: headers lack ${extra.join(', ')}`);
+        for (const [k, val] of Object.entries(mine)) {
+          const kv = kernel.get(k);
+          // `__MAX_*` sentinels move with every new enumerator: version skew, not a mismatch
+          if (kv !== undefined && kv !== BigInt(val) && /^__MAX_|^__.*_MAX/.test(k)) {
+            report.add(`enum ${name}: ${k} is ${val} in the headers, ${kv} in the kernel`);
+          } else if (kv !== undefined && kv !== BigInt(val))
+            mismatches.push(`${name}.${k}: generated ${val}, kernel ${kv}`);
+          if (kv !== undefined) compared++;
+        }
+      }
+    }
+    expect(mismatches).toEqual([]);
+    expect(compared).toBeGreaterThan(300);
+    for (const e of ['bpf_cmd', 'bpf_map_type', 'bpf_prog_type', 'bpf_attach_type', 'bpf_link_type']) {
+      expect(b.findByName(e, BTF_KIND_ENUM).length, e).toBeGreaterThan(0);
+    }
+  });
+
+  it('reports what one side lacks', () => {
+    // informational: printed so a reader of the test log sees the version skew
+    console.info(`kernel BTF vs pinned headers:\n  ${[...report].join('\n  ') || 'no differences'}`);
+    expect([...report].every((r) => typeof r === 'string')).toBe(true);
+  });
+});
