@@ -3,20 +3,26 @@
  *
  * @module
  */
+import { bpf_cmd } from '@bpfjs/uapi/linux/bpf';
 import { BpfError, errInvalidArgType, errOutOfRange } from './errors.js';
 import { getLibc } from './libc.js';
 import { validateU32 } from './validate.js';
 
-let commandNames: ((cmd: number) => string | undefined) | undefined;
+let commandNames: Map<number, string> | undefined;
 
-/** @internal Installs the command-number → `'BPF_*'` name lookup used in error messages. */
-export function setCommandNames(lookup: (cmd: number) => string | undefined): void {
-  commandNames = lookup;
-}
-
-/** The `BPF_*` name of a command number, for messages (`28` → `'BPF_LINK_CREATE'`). */
+/**
+ * The `BPF_*` name of a command number from the uapi `enum bpf_cmd`, for messages
+ * (`28` → `'BPF_LINK_CREATE'`); `'BPF_CMD_<n>'` for a number the headers do not know.
+ */
 export function commandName(cmd: number): string {
-  return commandNames?.(cmd) ?? `BPF_CMD_${cmd}`;
+  if (commandNames === undefined) {
+    commandNames = new Map();
+    for (const [name, value] of Object.entries(bpf_cmd)) {
+      // Keep the first name of a value (the enum has aliases such as BPF_PROG_RUN).
+      if (!commandNames.has(value)) commandNames.set(value, name);
+    }
+  }
+  return commandNames.get(cmd) ?? `BPF_CMD_${cmd}`;
 }
 
 /**

@@ -5,6 +5,7 @@
  * @packageDocumentation
  */
 export { bpf, commandName } from './bpf.js';
+export { type BtfLoadOptions, btfLoad } from './btf.js';
 export { ENOTSUPP, errnoMessage, errnoName, errnoNumber } from './errno.js';
 export {
   BpfError,
@@ -21,6 +22,59 @@ export {
   UnsupportedFeatureError,
 } from './errors.js';
 export { F_DUPFD_CLOEXEC, Fd, type FdChannelMessage, fdCloseChannel, fdOpenChannel } from './fd.js';
+export {
+  type BtfInfo,
+  btfGetInfo,
+  type LinkInfo,
+  linkGetInfo,
+  type MapInfo,
+  mapGetInfo,
+  objGetInfoByFd,
+  type ProgInfo,
+  progGetInfo,
+} from './info.js';
+export {
+  type LinkCreateOptions,
+  type LinkUpdateOptions,
+  linkCreate,
+  linkDetach,
+  linkUpdate,
+} from './link.js';
+export {
+  type MapCreateOptions,
+  mapCreate,
+  mapDeleteElem,
+  mapGetNextKey,
+  mapLookupElem,
+  mapUpdateElem,
+  numPossibleCpus,
+} from './map.js';
+export {
+  btfGetFdById,
+  btfGetNextId,
+  enableStats,
+  linkGetFdById,
+  linkGetNextId,
+  mapGetFdById,
+  mapGetNextId,
+  type ObjGetOptions,
+  objGet,
+  objPin,
+  progGetFdById,
+  progGetNextId,
+} from './obj.js';
+export {
+  type ProgAttachOptions,
+  type ProgDetachOptions,
+  type ProgLoadOptions,
+  type ProgQueryOptions,
+  type ProgQueryResult,
+  progAttach,
+  progDetach,
+  progLoad,
+  progQuery,
+} from './prog.js';
+export { offsetofend, Struct } from './struct.js';
 export {
   BPF_FS_MAGIC,
   CLONE_NEWNET,

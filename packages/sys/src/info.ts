@@ -1,0 +1,349 @@
+/**
+ * `BPF_OBJ_GET_INFO_BY_FD` (4.13+) and typed readers for programs, maps, links and BTF objects.
+ * Variable-length arrays (map ids of a program, a BTF object's name) are fetched in a second pass.
+ *
+ * @module
+ */
+import type { TypeLayout } from '@bpfjs/uapi';
+import {
+  BPF_LINK_TYPE_CGROUP,
+  BPF_LINK_TYPE_NETKIT,
+  BPF_LINK_TYPE_NETNS,
+  BPF_LINK_TYPE_SOCKMAP,
+  BPF_LINK_TYPE_STRUCT_OPS,
+  BPF_LINK_TYPE_TCX,
+  BPF_LINK_TYPE_XDP,
+  BPF_OBJ_GET_INFO_BY_FD,
+  BpfBtfInfo,
+  BpfLinkInfo,
+  BpfMapInfo,
+  BpfProgInfo,
+  InfoAttr,
+} from '@bpfjs/uapi/linux/bpf';
+import { bpfUnchecked } from './bpf.js';
+import type { Fd } from './fd.js';
+import { addressOf, allocBytes, cString, type FieldsOf, fieldOf, hasField, Struct } from './struct.js';
+import { validateBytes, validateFd } from './validate.js';
+
+/**
+ * `BPF_OBJ_GET_INFO_BY_FD` into a caller buffer (`struct bpf_prog_info`, `bpf_map_info`,
+ * `bpf_link_info` or `bpf_btf_info` by the fd's type). Pointer fields inside `info` that the
+ * caller set must point at memory that stays alive (use the typed readers instead when you can).
+ * @returns the `info_len` the kernel wrote (at most `info.byteLength`).
+ * @throws BpfError (`command: 'BPF_OBJ_GET_INFO_BY_FD'`): EBADF, EINVAL for a non-bpf fd.
+ */
+export function objGetInfoByFd(fd: Fd | number, info: Uint8Array): number {
+  const n = validateFd(fd, 'fd');
+  const buf = validateBytes(info, 'info');
+  const attr = new Struct(InfoAttr);
+  attr.set('bpf_fd', n).set('info_len', buf.byteLength);
+  if (buf.byteLength > 0) attr.setPointer('info', buf);
+  bpfUnchecked(BPF_OBJ_GET_INFO_BY_FD, attr.bytes, attr.end);
+  return attr.getNumber('info_len');
+}
+
+/** Reads info into a `Struct` of `layout`; returns the length the kernel filled. */
+function getInfo<L extends TypeLayout>(fd: number, s: Struct<L>): number {
+  const attr = new Struct(InfoAttr);
+  attr.set('bpf_fd', fd).set('info_len', s.bytes.byteLength).setPointer('info', s.bytes);
+  bpfUnchecked(BPF_OBJ_GET_INFO_BY_FD, attr.bytes, attr.end);
+  return attr.getNumber('info_len');
+}
+
+/** A reader that returns 0 for fields beyond what this kernel filled in. */
+function reader<L extends TypeLayout>(s: Struct<L>, len: number) {
+  const has = (f: FieldsOf<L>) =>
+    hasField(s.layout, f) && fieldOf(s.layout, f).offset + fieldOf(s.layout, f).size <= len;
+  return {
+    has,
+    num: (f: FieldsOf<L>) => (has(f) ? s.getNumber(f) : 0),
+    big: (f: FieldsOf<L>) => (has(f) ? s.getBigInt(f) : 0n),
+    str: (f: FieldsOf<L>) => (has(f) ? s.getString(f) : ''),
+  };
+}
+
+/** What the kernel reports about a program (`struct bpf_prog_info`). */
+export interface ProgInfo {
+  /** `enum bpf_prog_type`. */
+  type: number;
+  /** Program id. */
+  id: number;
+  /** The program tag (hex of the 8-byte SHA of the instructions), as bpftool prints it. */
+  tag: string;
+  /** Name (4.15+). */
+  name: string;
+  /** Size of the JITed image in bytes. */
+  jitedProgLen: number;
+  /** Size of the translated instructions in bytes. */
+  xlatedProgLen: number;
+  /** Load time, ns since boot. */
+  loadTime: bigint;
+  /** Uid of the loader. */
+  createdByUid: number;
+  /** Ids of the maps the program uses (second pass). */
+  mapIds: number[];
+  /** Offload interface, 0 if none. */
+  ifindex: number;
+  /** Whether the license is GPL-compatible (4.18+). */
+  gplCompatible: boolean;
+  /** BTF object id (5.0+), 0 if none. */
+  btfId: number;
+  /** Cumulative run time in ns (with `BPF_ENABLE_STATS`, 5.1+). */
+  runTimeNs: bigint;
+  /** Run count (5.1+). */
+  runCnt: bigint;
+  /** Recursion misses (5.12+). */
+  recursionMisses: bigint;
+  /** Verified instructions (5.16+). */
+  verifiedInsns: number;
+  /** BTF object of the attach target (6.0+). */
+  attachBtfObjId: number;
+  /** BTF type id of the attach target (6.0+). */
+  attachBtfId: number;
+}
+
+/**
+ * Info of a program fd, with its map ids (second pass when it uses maps).
+ * @throws BpfError (`command: 'BPF_OBJ_GET_INFO_BY_FD'`); EINVAL if `fd` is not a program.
+ */
+export function progGetInfo(fd: Fd | number): ProgInfo {
+  const n = validateFd(fd, 'fd');
+  const s = new Struct(BpfProgInfo);
+  let len = getInfo(n, s);
+  const nrMaps = s.getNumber('nr_map_ids');
+  let mapIds: number[] = [];
+  if (nrMaps > 0) {
+    // Second pass: only the map ids (other pointer fields zero so the kernel copies nothing else).
+    const ids = allocBytes(nrMaps * 4);
+    s.clear();
+    s.set('nr_map_ids', nrMaps).setPointer('map_ids', ids);
+    len = getInfo(n, s);
+    const got = Math.min(nrMaps, s.getNumber('nr_map_ids'));
+    const dv = new DataView(ids.buffer);
+    mapIds = Array.from({ length: got }, (_, i) => dv.getUint32(i * 4, true));
+  }
+  const r = reader(s, len);
+  const tag = Buffer.from(s.getBytes('tag')).toString('hex');
+  return {
+    type: r.num('type'),
+    id: r.num('id'),
+    tag,
+    name: r.str('name'),
+    jitedProgLen: r.num('jited_prog_len'),
+    xlatedProgLen: r.num('xlated_prog_len'),
+    loadTime: r.big('load_time'),
+    createdByUid: r.num('created_by_uid'),
+    mapIds,
+    ifindex: r.num('ifindex'),
+    gplCompatible: r.num('gpl_compatible') === 1,
+    btfId: r.num('btf_id'),
+    runTimeNs: r.big('run_time_ns'),
+    runCnt: r.big('run_cnt'),
+    recursionMisses: r.big('recursion_misses'),
+    verifiedInsns: r.num('verified_insns'),
+    attachBtfObjId: r.num('attach_btf_obj_id'),
+    attachBtfId: r.num('attach_btf_id'),
+  };
+}
+
+/** What the kernel reports about a map (`struct bpf_map_info`). */
+export interface MapInfo {
+  /** `enum bpf_map_type`. */
+  type: number;
+  /** Map id. */
+  id: number;
+  /** Key size in bytes. */
+  keySize: number;
+  /** Value size in bytes (per CPU for per-CPU maps). */
+  valueSize: number;
+  /** Maximum entries. */
+  maxEntries: number;
+  /** `BPF_F_*` map flags. */
+  flags: number;
+  /** Name (4.15+). */
+  name: string;
+  /** Offload interface, 0 if none. */
+  ifindex: number;
+  /** BTF object id, 0 if none. */
+  btfId: number;
+  /** BTF type id of the key. */
+  btfKeyTypeId: number;
+  /** BTF type id of the value. */
+  btfValueTypeId: number;
+  /** `map_extra` (bloom filter hashes, arena address; 5.16+). */
+  mapExtra: bigint;
+}
+
+/**
+ * Info of a map fd.
+ * @throws BpfError (`command: 'BPF_OBJ_GET_INFO_BY_FD'`); EINVAL if `fd` is not a map.
+ */
+export function mapGetInfo(fd: Fd | number): MapInfo {
+  const n = validateFd(fd, 'fd');
+  const s = new Struct(BpfMapInfo);
+  const r = reader(s, getInfo(n, s));
+  return {
+    type: r.num('type'),
+    id: r.num('id'),
+    keySize: r.num('key_size'),
+    valueSize: r.num('value_size'),
+    maxEntries: r.num('max_entries'),
+    flags: r.num('map_flags'),
+    name: r.str('name'),
+    ifindex: r.num('ifindex'),
+    btfId: r.num('btf_id'),
+    btfKeyTypeId: r.num('btf_key_type_id'),
+    btfValueTypeId: r.num('btf_value_type_id'),
+    mapExtra: r.big('map_extra'),
+  };
+}
+
+/** What the kernel reports about a link (`struct bpf_link_info`), with the parts bpfjs decodes. */
+export interface LinkInfo {
+  /** `enum bpf_link_type`. */
+  type: number;
+  /** Link id. */
+  id: number;
+  /** Id of the linked program. */
+  progId: number;
+  /** Netns links (5.8+): the netns inode (0 once the netns is gone) and attach type. */
+  netns?: { netnsIno: number; attachType: number };
+  /** Cgroup links: cgroup id and attach type. */
+  cgroup?: { cgroupId: bigint; attachType: number };
+  /** XDP links: the interface. */
+  xdp?: { ifindex: number };
+  /** tcx links (6.6+): the interface and attach type. */
+  tcx?: { ifindex: number; attachType: number };
+  /** netkit links (6.7+): the interface and attach type. */
+  netkit?: { ifindex: number; attachType: number };
+  /** struct_ops links: the map id. */
+  structOps?: { mapId: number };
+  /** sockmap links (6.10+): the map id and attach type. */
+  sockmap?: { mapId: number; attachType: number };
+}
+
+// linkGetInfo is a hot path: one info buffer and one attr, addresses and offsets resolved once.
+interface LinkInfoScratch {
+  attr: Uint8Array;
+  attrView: DataView;
+  attrSize: number;
+  info: Struct<typeof BpfLinkInfo>;
+  infoAddr: bigint;
+  o: Record<'bpfFd' | 'infoLen' | 'info' | 'type' | 'id' | 'progId' | 'nsIno' | 'nsType', number>;
+}
+let linkScratch: LinkInfoScratch | undefined;
+
+function linkInfoScratch(): LinkInfoScratch {
+  if (linkScratch !== undefined) return linkScratch;
+  const a = new Struct(InfoAttr);
+  const infoField = fieldOf(InfoAttr, 'info');
+  const info = new Struct(BpfLinkInfo);
+  linkScratch = {
+    attr: a.bytes,
+    attrView: a.view,
+    attrSize: infoField.offset + infoField.size,
+    info,
+    infoAddr: addressOf(info.bytes),
+    o: {
+      bpfFd: fieldOf(InfoAttr, 'bpf_fd').offset,
+      infoLen: fieldOf(InfoAttr, 'info_len').offset,
+      info: infoField.offset,
+      type: fieldOf(BpfLinkInfo, 'type').offset,
+      id: fieldOf(BpfLinkInfo, 'id').offset,
+      progId: fieldOf(BpfLinkInfo, 'prog_id').offset,
+      nsIno: fieldOf(BpfLinkInfo, 'netns.netns_ino').offset,
+      nsType: fieldOf(BpfLinkInfo, 'netns.attach_type').offset,
+    },
+  };
+  return linkScratch;
+}
+
+/**
+ * Info of a link fd (5.8+). Reuses one preallocated info buffer: a hot path.
+ * @throws BpfError (`command: 'BPF_OBJ_GET_INFO_BY_FD'`); EINVAL if `fd` is not a link.
+ */
+export function linkGetInfo(fd: Fd | number): LinkInfo {
+  const n = validateFd(fd, 'fd');
+  const sc = linkInfoScratch();
+  const { o } = sc;
+  const av = sc.attrView;
+  const s = sc.info;
+  s.bytes.fill(0);
+  av.setUint32(o.bpfFd, n, true);
+  av.setUint32(o.infoLen, s.bytes.byteLength, true);
+  av.setBigUint64(o.info, sc.infoAddr, true);
+  bpfUnchecked(BPF_OBJ_GET_INFO_BY_FD, sc.attr, sc.attrSize);
+  const v = s.view;
+  const type = v.getUint32(o.type, true);
+  const info: LinkInfo = { type, id: v.getUint32(o.id, true), progId: v.getUint32(o.progId, true) };
+  switch (type) {
+    case BPF_LINK_TYPE_NETNS:
+      info.netns = { netnsIno: v.getUint32(o.nsIno, true), attachType: v.getUint32(o.nsType, true) };
+      break;
+    case BPF_LINK_TYPE_CGROUP:
+      info.cgroup = {
+        cgroupId: s.getBigInt('cgroup.cgroup_id'),
+        attachType: s.getNumber('cgroup.attach_type'),
+      };
+      break;
+    case BPF_LINK_TYPE_XDP:
+      info.xdp = { ifindex: s.getNumber('xdp.ifindex') };
+      break;
+    case BPF_LINK_TYPE_TCX:
+      info.tcx = { ifindex: s.getNumber('tcx.ifindex'), attachType: s.getNumber('tcx.attach_type') };
+      break;
+    case BPF_LINK_TYPE_NETKIT:
+      info.netkit = { ifindex: s.getNumber('netkit.ifindex'), attachType: s.getNumber('netkit.attach_type') };
+      break;
+    case BPF_LINK_TYPE_STRUCT_OPS:
+      info.structOps = { mapId: s.getNumber('struct_ops.map_id') };
+      break;
+    case BPF_LINK_TYPE_SOCKMAP:
+      info.sockmap = { mapId: s.getNumber('sockmap.map_id'), attachType: s.getNumber('sockmap.attach_type') };
+      break;
+  }
+  return info;
+}
+
+/** What the kernel reports about a BTF object (`struct bpf_btf_info`). */
+export interface BtfInfo {
+  /** BTF object id. */
+  id: number;
+  /** Size of the raw BTF data in bytes. */
+  btfSize: number;
+  /** Name (`'vmlinux'`, a module name, or `''` for user BTF; 5.11+). */
+  name: string;
+  /** True for kernel (vmlinux or module) BTF (5.11+). */
+  kernelBtf: boolean;
+  /** The raw BTF data, only with `{ data: true }`. */
+  data?: Uint8Array;
+}
+
+/**
+ * Info of a BTF fd; the name comes in a second pass, the raw data too with `{ data: true }`.
+ * @throws BpfError (`command: 'BPF_OBJ_GET_INFO_BY_FD'`); EINVAL if `fd` is not BTF.
+ */
+export function btfGetInfo(fd: Fd | number, options: { data?: boolean } = {}): BtfInfo {
+  const n = validateFd(fd, 'fd');
+  const s = new Struct(BpfBtfInfo);
+  let len = getInfo(n, s);
+  const nameLen = hasField(BpfBtfInfo, 'name_len') ? s.getNumber('name_len') : 0;
+  const btfSize = s.getNumber('btf_size');
+  const wantData = options.data === true;
+  let name = '';
+  let data: Uint8Array | undefined;
+  if (nameLen > 0 || (wantData && btfSize > 0)) {
+    const nameBuf = allocBytes(nameLen + 1);
+    const dataBuf = wantData ? allocBytes(btfSize) : undefined;
+    s.clear();
+    if (nameLen > 0) s.setPointer('name', nameBuf).set('name_len', nameLen + 1);
+    if (dataBuf !== undefined) s.setPointer('btf', dataBuf).set('btf_size', btfSize);
+    len = getInfo(n, s);
+    name = cString(nameBuf);
+    data = dataBuf;
+  }
+  const r = reader(s, len);
+  const out: BtfInfo = { id: r.num('id'), btfSize, name, kernelBtf: r.num('kernel_btf') !== 0 };
+  if (data !== undefined) out.data = data;
+  return out;
+}

@@ -1,0 +1,137 @@
+/**
+ * Link commands: `BPF_LINK_CREATE`, `BPF_LINK_UPDATE`, `BPF_LINK_DETACH`.
+ *
+ * @module
+ */
+import {
+  BPF_F_REPLACE,
+  BPF_LINK_CREATE,
+  BPF_LINK_DETACH,
+  BPF_LINK_UPDATE,
+  LinkCreateAttr,
+  LinkDetachAttr,
+  LinkUpdateAttr,
+} from '@bpfjs/uapi/linux/bpf';
+import { bpfUnchecked } from './bpf.js';
+import { errInvalidArgValue } from './errors.js';
+import { adoptFd, type Fd } from './fd.js';
+import { allocBytes, fieldOf, Struct } from './struct.js';
+import { validateBytes, validateFd, validateObject, validateOptionalFd, validateU32 } from './validate.js';
+
+/** Options of {@link linkCreate}. */
+export interface LinkCreateOptions {
+  /** The program to link. */
+  progFd: Fd | number;
+  /** The target object: a netns fd, cgroup fd, ... (exclusive with `targetIfindex`). */
+  targetFd?: Fd | number;
+  /** The target interface (XDP, tcx, netkit), exclusive with `targetFd`. */
+  targetIfindex?: number;
+  /** `enum bpf_attach_type`, e.g. `BPF_FLOW_DISSECTOR`, `BPF_SK_LOOKUP`. */
+  attachType: number;
+  /** Link flags (`BPF_F_*`, by attach type). */
+  flags?: number;
+  /** BTF type id of the target (tracing). */
+  targetBtfId?: number;
+  /** `union bpf_iter_link_info` bytes for iterator links. */
+  iterInfo?: Uint8Array;
+}
+
+/**
+ * `BPF_LINK_CREATE` (5.7+; netns flow dissector 5.8+, sk_lookup 5.9+): attaches a program
+ * through a new link and returns the link's `Fd`. The attr size ends at the last field used.
+ * @throws BpfError (`command: 'BPF_LINK_CREATE'`): EEXIST if a program is attached directly,
+ *   E2BIG if the hook is full, EINVAL for a program/attach type mismatch, ...
+ */
+export function linkCreate(opts: LinkCreateOptions): Fd {
+  validateObject(opts, 'options');
+  const prog = validateFd(opts.progFd, 'options.progFd');
+  const target = validateOptionalFd(opts.targetFd, 'options.targetFd');
+  const ifindex =
+    opts.targetIfindex === undefined ? undefined : validateU32(opts.targetIfindex, 'options.targetIfindex');
+  if (target !== undefined && ifindex !== undefined) {
+    throw errInvalidArgValue(
+      'options',
+      'targetFd+targetIfindex',
+      'cannot set both targetFd and targetIfindex',
+    );
+  }
+  const type = validateU32(opts.attachType, 'options.attachType');
+  const flags = opts.flags === undefined ? 0 : validateU32(opts.flags, 'options.flags');
+  const attr = new Struct(LinkCreateAttr);
+  attr.set('prog_fd', prog);
+  if (ifindex !== undefined) attr.set('target_ifindex', ifindex);
+  else attr.set('target_fd', target ?? 0);
+  attr.set('attach_type', type).set('flags', flags);
+  if (opts.targetBtfId !== undefined)
+    attr.set('target_btf_id', validateU32(opts.targetBtfId, 'options.targetBtfId'));
+  if (opts.iterInfo !== undefined) {
+    if (opts.targetBtfId !== undefined) {
+      throw errInvalidArgValue('options', 'targetBtfId+iterInfo', 'cannot set both targetBtfId and iterInfo');
+    }
+    const info = validateBytes(opts.iterInfo, 'options.iterInfo');
+    const copy = allocBytes(info.byteLength);
+    copy.set(info);
+    attr.setPointer('iter_info', copy).set('iter_info_len', copy.byteLength);
+  }
+  return adoptFd(bpfUnchecked(BPF_LINK_CREATE, attr.bytes, attr.end));
+}
+
+/** Options of {@link linkUpdate}. */
+export interface LinkUpdateOptions {
+  /** The link. */
+  linkFd: Fd | number;
+  /** The program to put in. */
+  newProgFd: Fd | number;
+  /** Replace only if this program is the current one (`BPF_F_REPLACE` is set automatically). */
+  oldProgFd?: Fd | number;
+  /** Extra flags. */
+  flags?: number;
+}
+
+// linkUpdate is a hot path: one preallocated attr, offsets resolved once.
+let updateAttr: Struct<typeof LinkUpdateAttr> | undefined;
+let updateOffsets: { link: number; prog: number; flags: number; old: number; size: number } | undefined;
+
+/**
+ * `BPF_LINK_UPDATE` (5.7+): swaps the program of a link atomically.
+ * @throws BpfError (`command: 'BPF_LINK_UPDATE'`): ENOLINK for a defunct link (its netns is gone),
+ *   EPERM if `oldProgFd` is not the current program, EINVAL for a wrong program type, ...
+ */
+export function linkUpdate(opts: LinkUpdateOptions): void {
+  validateObject(opts, 'options');
+  const link = validateFd(opts.linkFd, 'options.linkFd');
+  const prog = validateFd(opts.newProgFd, 'options.newProgFd');
+  const old = validateOptionalFd(opts.oldProgFd, 'options.oldProgFd');
+  let flags = opts.flags === undefined ? 0 : validateU32(opts.flags, 'options.flags');
+  if (old !== undefined) flags = (flags | BPF_F_REPLACE) >>> 0;
+  if (updateAttr === undefined || updateOffsets === undefined) {
+    updateAttr = new Struct(LinkUpdateAttr);
+    const o = fieldOf(LinkUpdateAttr, 'old_prog_fd');
+    updateOffsets = {
+      link: fieldOf(LinkUpdateAttr, 'link_fd').offset,
+      prog: fieldOf(LinkUpdateAttr, 'new_prog_fd').offset,
+      flags: fieldOf(LinkUpdateAttr, 'flags').offset,
+      old: o.offset,
+      size: o.offset + o.size,
+    };
+  }
+  const v = updateAttr.view;
+  const o = updateOffsets;
+  v.setUint32(o.link, link, true);
+  v.setUint32(o.prog, prog, true);
+  v.setUint32(o.flags, flags, true);
+  v.setUint32(o.old, old ?? 0, true);
+  bpfUnchecked(BPF_LINK_UPDATE, updateAttr.bytes, o.size);
+}
+
+/**
+ * `BPF_LINK_DETACH` (5.9+): detaches a link from its hook; the link `Fd` stays open, defunct.
+ * @throws BpfError (`command: 'BPF_LINK_DETACH'`): EOPNOTSUPP for link types that cannot detach,
+ *   EBADF/EINVAL for a non-link fd.
+ */
+export function linkDetach(linkFd: Fd | number): void {
+  const link = validateFd(linkFd, 'linkFd');
+  const attr = new Struct(LinkDetachAttr);
+  attr.set('link_fd', link);
+  bpfUnchecked(BPF_LINK_DETACH, attr.bytes, attr.end);
+}

@@ -1,0 +1,174 @@
+/**
+ * Object commands: pinning (`BPF_OBJ_PIN`, `BPF_OBJ_GET`), iteration by id (`BPF_*_GET_NEXT_ID`,
+ * `BPF_*_GET_FD_BY_ID`) and `BPF_ENABLE_STATS`.
+ *
+ * @module
+ */
+import {
+  BPF_BTF_GET_FD_BY_ID,
+  BPF_BTF_GET_NEXT_ID,
+  BPF_ENABLE_STATS,
+  BPF_LINK_GET_FD_BY_ID,
+  BPF_LINK_GET_NEXT_ID,
+  BPF_MAP_GET_FD_BY_ID,
+  BPF_MAP_GET_NEXT_ID,
+  BPF_OBJ_GET,
+  BPF_OBJ_PIN,
+  BPF_PROG_GET_FD_BY_ID,
+  BPF_PROG_GET_NEXT_ID,
+  BPF_STATS_RUN_TIME,
+  EnableStatsAttr,
+  GetIdAttr,
+  ObjPinAttr,
+} from '@bpfjs/uapi/linux/bpf';
+import { bpfUnchecked } from './bpf.js';
+import { BpfError } from './errors.js';
+import { adoptFd, type Fd } from './fd.js';
+import { allocBytes, Struct } from './struct.js';
+import { validateFd, validatePath, validateU32 } from './validate.js';
+
+const ENOENT = 2;
+const encoder = new TextEncoder();
+
+function pathBytes(path: string): Uint8Array {
+  const bytes = encoder.encode(path);
+  const z = allocBytes(bytes.byteLength + 1);
+  z.set(bytes);
+  return z;
+}
+
+/**
+ * `BPF_OBJ_PIN` (4.4+): pins a program, map, link or BTF object at `path` on a bpf file system.
+ * @throws BpfError (`command: 'BPF_OBJ_PIN'`): EEXIST if the path exists, EPERM if the directory
+ *   is not on bpffs, ENOENT for a missing directory.
+ */
+export function objPin(fd: Fd | number, path: string): void {
+  const n = validateFd(fd, 'fd');
+  const p = validatePath(path, 'path');
+  const attr = new Struct(ObjPinAttr);
+  attr.setPointer('pathname', pathBytes(p)).set('bpf_fd', n);
+  bpfUnchecked(BPF_OBJ_PIN, attr.bytes, attr.end);
+}
+
+/** Options of {@link objGet}. */
+export interface ObjGetOptions {
+  /** `BPF_F_RDONLY` / `BPF_F_WRONLY` (4.15+). */
+  flags?: number;
+}
+
+/**
+ * `BPF_OBJ_GET` (4.4+): opens the object pinned at `path`.
+ * @throws BpfError (`command: 'BPF_OBJ_GET'`): ENOENT, EPERM if not on bpffs, EACCES.
+ */
+export function objGet(path: string, options: ObjGetOptions = {}): Fd {
+  const p = validatePath(path, 'path');
+  const flags = options.flags === undefined ? 0 : validateU32(options.flags, 'options.flags');
+  const attr = new Struct(ObjPinAttr);
+  attr.setPointer('pathname', pathBytes(p));
+  if (flags !== 0) attr.set('file_flags', flags);
+  return adoptFd(bpfUnchecked(BPF_OBJ_GET, attr.bytes, attr.end));
+}
+
+function getNextId(cmd: number, startId: number): number | undefined {
+  const start = validateU32(startId, 'startId');
+  const attr = new Struct(GetIdAttr);
+  attr.set('start_id', start).use('next_id');
+  try {
+    bpfUnchecked(cmd, attr.bytes, attr.end);
+  } catch (e) {
+    if (BpfError.isInstance(e) && e.errno === ENOENT) return undefined;
+    throw e;
+  }
+  return attr.getNumber('next_id');
+}
+
+function getFdById(
+  cmd: number,
+  field: 'prog_id' | 'map_id' | 'link_id' | 'btf_id',
+  id: number,
+  flags = 0,
+): Fd {
+  const v = validateU32(id, 'id');
+  const attr = new Struct(GetIdAttr);
+  attr.set(field, v);
+  if (flags !== 0) attr.set('open_flags', flags);
+  return adoptFd(bpfUnchecked(cmd, attr.bytes, attr.end));
+}
+
+/**
+ * `BPF_PROG_GET_NEXT_ID` (4.13+): the id of the next program after `startId` (0 to begin), or
+ * `undefined` at the end. Needs CAP_SYS_ADMIN.
+ * @throws BpfError (`command: 'BPF_PROG_GET_NEXT_ID'`): EPERM.
+ */
+export function progGetNextId(startId = 0): number | undefined {
+  return getNextId(BPF_PROG_GET_NEXT_ID, startId);
+}
+
+/**
+ * `BPF_MAP_GET_NEXT_ID` (4.13+): the next map id after `startId`, or `undefined` at the end.
+ * @throws BpfError (`command: 'BPF_MAP_GET_NEXT_ID'`): EPERM.
+ */
+export function mapGetNextId(startId = 0): number | undefined {
+  return getNextId(BPF_MAP_GET_NEXT_ID, startId);
+}
+
+/**
+ * `BPF_LINK_GET_NEXT_ID` (5.8+): the next link id after `startId`, or `undefined` at the end.
+ * @throws BpfError (`command: 'BPF_LINK_GET_NEXT_ID'`): EPERM.
+ */
+export function linkGetNextId(startId = 0): number | undefined {
+  return getNextId(BPF_LINK_GET_NEXT_ID, startId);
+}
+
+/**
+ * `BPF_BTF_GET_NEXT_ID` (5.4+): the next BTF object id after `startId`, or `undefined` at the end.
+ * @throws BpfError (`command: 'BPF_BTF_GET_NEXT_ID'`): EPERM.
+ */
+export function btfGetNextId(startId = 0): number | undefined {
+  return getNextId(BPF_BTF_GET_NEXT_ID, startId);
+}
+
+/**
+ * `BPF_PROG_GET_FD_BY_ID` (4.13+): opens a program by id. Needs CAP_SYS_ADMIN.
+ * @throws BpfError (`command: 'BPF_PROG_GET_FD_BY_ID'`): ENOENT if no such program.
+ */
+export function progGetFdById(id: number): Fd {
+  return getFdById(BPF_PROG_GET_FD_BY_ID, 'prog_id', id);
+}
+
+/**
+ * `BPF_MAP_GET_FD_BY_ID` (4.13+): opens a map by id (`flags`: `BPF_F_RDONLY`/`BPF_F_WRONLY`).
+ * @throws BpfError (`command: 'BPF_MAP_GET_FD_BY_ID'`): ENOENT if no such map.
+ */
+export function mapGetFdById(id: number, options: { flags?: number } = {}): Fd {
+  const flags = options.flags === undefined ? 0 : validateU32(options.flags, 'options.flags');
+  return getFdById(BPF_MAP_GET_FD_BY_ID, 'map_id', id, flags);
+}
+
+/**
+ * `BPF_LINK_GET_FD_BY_ID` (5.8+): opens a link by id.
+ * @throws BpfError (`command: 'BPF_LINK_GET_FD_BY_ID'`): ENOENT if no such link.
+ */
+export function linkGetFdById(id: number): Fd {
+  return getFdById(BPF_LINK_GET_FD_BY_ID, 'link_id', id);
+}
+
+/**
+ * `BPF_BTF_GET_FD_BY_ID` (4.18+): opens a BTF object by id.
+ * @throws BpfError (`command: 'BPF_BTF_GET_FD_BY_ID'`): ENOENT if no such object.
+ */
+export function btfGetFdById(id: number): Fd {
+  return getFdById(BPF_BTF_GET_FD_BY_ID, 'btf_id', id);
+}
+
+/**
+ * `BPF_ENABLE_STATS` (5.8+): turns on run-time statistics (`BPF_STATS_RUN_TIME`) for as long as
+ * the returned `Fd` is open. Needs CAP_SYS_ADMIN.
+ * @throws BpfError (`command: 'BPF_ENABLE_STATS'`): EINVAL for an unknown type, EPERM.
+ */
+export function enableStats(type: number = BPF_STATS_RUN_TIME): Fd {
+  const t = validateU32(type, 'type');
+  const attr = new Struct(EnableStatsAttr);
+  attr.set('type', t);
+  return adoptFd(bpfUnchecked(BPF_ENABLE_STATS, attr.bytes, attr.end));
+}

@@ -1,0 +1,357 @@
+/**
+ * Program commands: `BPF_PROG_LOAD` (with verifier log capture), `BPF_PROG_ATTACH`,
+ * `BPF_PROG_DETACH`, `BPF_PROG_QUERY`.
+ *
+ * @module
+ */
+import {
+  BPF_F_REPLACE,
+  BPF_OBJ_NAME_LEN,
+  BPF_PROG_ATTACH,
+  BPF_PROG_DETACH,
+  BPF_PROG_LOAD,
+  BPF_PROG_QUERY,
+  ProgAttachAttr,
+  ProgLoadAttr,
+  ProgQueryAttr,
+} from '@bpfjs/uapi/linux/bpf';
+import { bpfUnchecked } from './bpf.js';
+import { BpfError, errInvalidArgValue, errOutOfRange } from './errors.js';
+import { adoptFd, type Fd } from './fd.js';
+import { addressOf, allocBytes, cString, fieldOf, hasField, Struct } from './struct.js';
+import {
+  validateBytes,
+  validateCString,
+  validateFd,
+  validateInteger,
+  validateObject,
+  validateOptionalFd,
+  validateU32,
+} from './validate.js';
+
+const ENOSPC = 28;
+const EPERM = 1;
+/** The kernel's limit on program size (BPF_COMPLEXITY_LIMIT_INSNS, since 5.2). */
+const MAX_INSNS = 1_000_000;
+/** The verifier refuses log buffers under 128 bytes and over UINT_MAX >> 2. */
+const MIN_LOG = 128;
+const MAX_LOG = 0x3fffffff;
+/** Log sizes for the retry after a failed load: start here, grow up to MAX_RETRY_LOG. */
+const FIRST_RETRY_LOG = 64 * 1024;
+const MAX_RETRY_LOG = 16 * 1024 * 1024;
+/** The kernel copies at most 127 license bytes (`char license[128]`). */
+const MAX_LICENSE = 127;
+
+/**
+ * Checks an object name (programs, maps): at most 15 bytes (`BPF_OBJ_NAME_LEN - 1`) of
+ * `[A-Za-z0-9_.]`, the characters `bpf_obj_name_cpy()` accepts. Returns its bytes.
+ * @internal
+ */
+export function validateObjName(value: unknown, name: string): Uint8Array {
+  const bytes = validateCString(value, name, BPF_OBJ_NAME_LEN - 1);
+  if (!/^[A-Za-z0-9_.]*$/.test(value as string)) {
+    throw errInvalidArgValue(name, value, 'may contain only letters, digits, "_" and "."');
+  }
+  return bytes;
+}
+
+/** Options of {@link progLoad} (the fields of `union bpf_attr`'s `BPF_PROG_LOAD` struct). */
+export interface ProgLoadOptions {
+  /** `enum bpf_prog_type`, e.g. `BPF_PROG_TYPE_FLOW_DISSECTOR`. */
+  type: number;
+  /** The instructions, 8 bytes each (`struct bpf_insn`; `ld_imm64` takes two). */
+  insns: Uint8Array;
+  /** License string, e.g. `'GPL'` (GPL-only helpers need a GPL-compatible one). */
+  license: string;
+  /** Object name, at most 15 bytes of `[A-Za-z0-9_.]` (4.15+). */
+  name?: string;
+  /** `enum bpf_attach_type` the program will be attached with (needed by some types). */
+  expectedAttachType?: number;
+  /** `BPF_F_*` program flags (e.g. `BPF_F_SLEEPABLE`). */
+  flags?: number;
+  /** Kernel version for old kprobe programs. */
+  kernVersion?: number;
+  /** Offload to this interface. */
+  ifindex?: number;
+  /** BTF object the program refers to. */
+  btfFd?: Fd | number;
+  /** BTF type id of the attach target (tracing, LSM, ext). */
+  attachBtfId?: number;
+  /** BTF object fd that `attachBtfId` refers to (module BTF). */
+  attachBtfObjFd?: Fd | number;
+  /** Program to attach to (freplace / fentry on a BPF program). */
+  attachProgFd?: Fd | number;
+  /** Verifier log level for a successful load too (1 = basic, 2 = verbose); default 0. */
+  logLevel?: number;
+  /** Log buffer size when `logLevel` > 0 (default 1 MiB). */
+  logSize?: number;
+  /** Receives the verifier log after a successful load when `logLevel` > 0. */
+  onLog?: (log: string) => void;
+}
+
+function fillProgLoad(opts: ProgLoadOptions): {
+  attr: Struct<typeof ProgLoadAttr>;
+  logLevel: number;
+  logSize: number;
+} {
+  validateObject(opts, 'options');
+  const type = validateU32(opts.type, 'options.type');
+  const insns = validateBytes(opts.insns, 'options.insns');
+  if (insns.byteLength === 0 || insns.byteLength % 8 !== 0) {
+    throw errInvalidArgValue(
+      'options.insns',
+      insns,
+      'must hold a non-zero multiple of 8 bytes (struct bpf_insn)',
+    );
+  }
+  const insnCnt = insns.byteLength / 8;
+  if (insnCnt > MAX_INSNS) throw errOutOfRange('options.insns.length / 8', `<= ${MAX_INSNS}`, insnCnt);
+  const license = validateCString(opts.license, 'options.license', MAX_LICENSE);
+  const attr = new Struct(ProgLoadAttr);
+  // Copies keep the caller's memory out of reach of the kernel and give a stable address.
+  const insnsCopy = allocBytes(insns.byteLength);
+  insnsCopy.set(insns);
+  const licenseZ = allocBytes(license.byteLength + 1);
+  licenseZ.set(license);
+  attr
+    .set('prog_type', type)
+    .set('insn_cnt', insnCnt)
+    .setPointer('insns', insnsCopy)
+    .setPointer('license', licenseZ);
+  if (opts.name !== undefined) attr.setBytes('prog_name', validateObjName(opts.name, 'options.name'));
+  if (opts.expectedAttachType !== undefined) {
+    attr.set('expected_attach_type', validateU32(opts.expectedAttachType, 'options.expectedAttachType'));
+  }
+  if (opts.flags !== undefined) attr.set('prog_flags', validateU32(opts.flags, 'options.flags'));
+  if (opts.kernVersion !== undefined)
+    attr.set('kern_version', validateU32(opts.kernVersion, 'options.kernVersion'));
+  if (opts.ifindex !== undefined) attr.set('prog_ifindex', validateU32(opts.ifindex, 'options.ifindex'));
+  const btfFd = validateOptionalFd(opts.btfFd, 'options.btfFd');
+  if (btfFd !== undefined) attr.set('prog_btf_fd', btfFd);
+  if (opts.attachBtfId !== undefined)
+    attr.set('attach_btf_id', validateU32(opts.attachBtfId, 'options.attachBtfId'));
+  const attachBtfObjFd = validateOptionalFd(opts.attachBtfObjFd, 'options.attachBtfObjFd');
+  const attachProgFd = validateOptionalFd(opts.attachProgFd, 'options.attachProgFd');
+  if (attachBtfObjFd !== undefined && attachProgFd !== undefined) {
+    throw errInvalidArgValue(
+      'options',
+      'attachBtfObjFd+attachProgFd',
+      'cannot set both attachBtfObjFd and attachProgFd',
+    );
+  }
+  if (attachBtfObjFd !== undefined) attr.set('attach_btf_obj_fd', attachBtfObjFd);
+  if (attachProgFd !== undefined) attr.set('attach_prog_fd', attachProgFd);
+  const logLevel =
+    opts.logLevel === undefined ? 0 : validateInteger(opts.logLevel, 'options.logLevel', 0, 0xffff);
+  const logSize =
+    opts.logSize === undefined
+      ? 1024 * 1024
+      : validateInteger(opts.logSize, 'options.logSize', MIN_LOG, MAX_LOG);
+  if (opts.onLog !== undefined && typeof opts.onLog !== 'function') {
+    throw errInvalidArgValue('options.onLog', opts.onLog, 'must be a function');
+  }
+  return { attr, logLevel, logSize };
+}
+
+function setLog(attr: Struct<typeof ProgLoadAttr>, level: number, buf: Uint8Array): void {
+  attr.set('log_level', level).set('log_size', buf.byteLength).setPointer('log_buf', buf);
+}
+
+/**
+ * `BPF_PROG_LOAD`: loads a program and returns its `Fd`. If the load fails without a log level,
+ * it is retried once with a verifier log (growing the buffer on ENOSPC, up to 16 MiB), and the
+ * thrown `BpfError` carries the log in `.log` and the errno of the first attempt.
+ * Needs CAP_BPF (+ CAP_NET_ADMIN / CAP_PERFMON by program type), or CAP_SYS_ADMIN.
+ * @throws BpfError (`command: 'BPF_PROG_LOAD'`), TypeError/RangeError for bad options.
+ */
+export function progLoad(opts: ProgLoadOptions): Fd {
+  const { attr, logLevel, logSize } = fillProgLoad(opts);
+  let logBuf: Uint8Array | undefined;
+  if (logLevel > 0) {
+    logBuf = allocBytes(logSize);
+    setLog(attr, logLevel, logBuf);
+  }
+  let first: BpfError;
+  try {
+    const fd = adoptFd(bpfUnchecked(BPF_PROG_LOAD, attr.bytes, attr.end));
+    if (logBuf !== undefined) opts.onLog?.(cString(logBuf));
+    return fd;
+  } catch (e) {
+    if (!BpfError.isInstance(e)) throw e;
+    if (logBuf !== undefined) throw withLog(e, cString(logBuf));
+    if (e.errno === EPERM) throw e;
+    first = e;
+  }
+  // Retry with a log to tell the caller why.
+  let size = FIRST_RETRY_LOG;
+  for (;;) {
+    const buf = allocBytes(size);
+    setLog(attr, 1, buf);
+    try {
+      return adoptFd(bpfUnchecked(BPF_PROG_LOAD, attr.bytes, attr.end));
+    } catch (e) {
+      if (!BpfError.isInstance(e)) throw e;
+      if (e.errno === ENOSPC && size < MAX_RETRY_LOG) {
+        // log_true_size (6.4+) says how much the full log needs.
+        const wanted = hasField(ProgLoadAttr, 'log_true_size') ? attr.getNumber('log_true_size') : 0;
+        size = Math.min(MAX_RETRY_LOG, Math.max(size * 4, wanted + 1));
+        continue;
+      }
+      throw withLog(first, cString(buf));
+    }
+  }
+}
+
+function withLog(e: BpfError, log: string): BpfError {
+  return new BpfError(e.errno, e.syscall, {
+    command: e.command,
+    log: log === '' ? undefined : log,
+    hint: e.hint,
+  });
+}
+
+/** Options of {@link progAttach}. */
+export interface ProgAttachOptions {
+  /**
+   * The target: a cgroup fd, a netns fd, a map fd, or 0 where the kernel wants "the calling
+   * thread's netns" (flow dissector: `target_fd` must be 0).
+   */
+  targetFd: Fd | number;
+  /** The program to attach. */
+  progFd: Fd | number;
+  /** `enum bpf_attach_type`. */
+  attachType: number;
+  /** `BPF_F_ALLOW_OVERRIDE`, `BPF_F_ALLOW_MULTI`, `BPF_F_REPLACE`, ... */
+  flags?: number;
+  /** With `BPF_F_REPLACE`: the program to replace (added to `flags` automatically). */
+  replaceProgFd?: Fd | number;
+}
+
+/**
+ * `BPF_PROG_ATTACH` (4.10+; flow dissector 4.20+): attaches a program directly (no link).
+ * @throws BpfError (`command: 'BPF_PROG_ATTACH'`): EEXIST if a link holds the hook, EINVAL, ...
+ */
+export function progAttach(opts: ProgAttachOptions): void {
+  validateObject(opts, 'options');
+  const target = validateFd(opts.targetFd, 'options.targetFd');
+  const prog = validateFd(opts.progFd, 'options.progFd');
+  const type = validateU32(opts.attachType, 'options.attachType');
+  let flags = opts.flags === undefined ? 0 : validateU32(opts.flags, 'options.flags');
+  const replace = validateOptionalFd(opts.replaceProgFd, 'options.replaceProgFd');
+  const attr = new Struct(ProgAttachAttr);
+  attr.set('target_fd', target).set('attach_bpf_fd', prog).set('attach_type', type);
+  if (replace !== undefined) {
+    flags |= BPF_F_REPLACE;
+    attr.set('replace_bpf_fd', replace);
+  }
+  attr.set('attach_flags', flags >>> 0);
+  bpfUnchecked(BPF_PROG_ATTACH, attr.bytes, attr.end);
+}
+
+/** Options of {@link progDetach}. */
+export interface ProgDetachOptions {
+  /** The target (see {@link ProgAttachOptions.targetFd}); 0 for the calling thread's netns. */
+  targetFd: Fd | number;
+  /** The attached program (required by netns and multi-attach cgroup hooks). */
+  progFd?: Fd | number;
+  /** `enum bpf_attach_type`. */
+  attachType: number;
+}
+
+/**
+ * `BPF_PROG_DETACH` (4.10+): detaches a directly attached program.
+ * @throws BpfError (`command: 'BPF_PROG_DETACH'`): ENOENT if nothing is attached, EINVAL while a
+ *   link holds the hook, ...
+ */
+export function progDetach(opts: ProgDetachOptions): void {
+  validateObject(opts, 'options');
+  const target = validateFd(opts.targetFd, 'options.targetFd');
+  const prog = validateOptionalFd(opts.progFd, 'options.progFd');
+  const type = validateU32(opts.attachType, 'options.attachType');
+  const attr = new Struct(ProgAttachAttr);
+  attr
+    .set('target_fd', target)
+    .set('attach_bpf_fd', prog ?? 0)
+    .set('attach_type', type);
+  bpfUnchecked(BPF_PROG_DETACH, attr.bytes, attr.end);
+}
+
+/** Options of {@link progQuery}. */
+export interface ProgQueryOptions {
+  /** The target (cgroup, netns, ...); 0 where the kernel means the calling thread's netns. */
+  targetFd: Fd | number;
+  /** `enum bpf_attach_type`. */
+  attachType: number;
+  /** `BPF_F_QUERY_EFFECTIVE` for cgroups. */
+  queryFlags?: number;
+}
+
+/** What {@link progQuery} returns. */
+export interface ProgQueryResult {
+  /** `attach_flags` of the hook (`BPF_F_ALLOW_MULTI`, ...). */
+  attachFlags: number;
+  /** The ids of the attached programs (also of programs attached through links). */
+  progIds: number[];
+}
+
+// Scratch state of progQuery, reused across calls (a hot path): attr and an ids buffer whose
+// address is cached. JavaScript is single-threaded per isolate and the syscall is synchronous,
+// so reuse is safe; each worker has its own module instance.
+let queryAttr: Struct<typeof ProgQueryAttr> | undefined;
+let queryIds: Uint8Array = allocBytes(0);
+let queryIdsAddr = 0n;
+let queryIdsView: DataView = new DataView(queryIds.buffer);
+
+function growQueryIds(count: number): void {
+  queryIds = allocBytes(count * 4);
+  queryIdsAddr = addressOf(queryIds);
+  queryIdsView = new DataView(queryIds.buffer);
+}
+
+/**
+ * `BPF_PROG_QUERY` (4.15+; netns 4.20+): the programs attached at a hook. One syscall when the
+ * ids fit the reused buffer (64 to start); on ENOSPC (more programs than room, or programs added
+ * in between) it grows to the count the kernel reported and asks again.
+ * @throws BpfError (`command: 'BPF_PROG_QUERY'`): EINVAL for an attach type that cannot be queried.
+ */
+export function progQuery(opts: ProgQueryOptions): ProgQueryResult {
+  validateObject(opts, 'options');
+  const target = validateFd(opts.targetFd, 'options.targetFd');
+  const type = validateU32(opts.attachType, 'options.attachType');
+  const queryFlags = opts.queryFlags === undefined ? 0 : validateU32(opts.queryFlags, 'options.queryFlags');
+  if (queryAttr === undefined) {
+    queryAttr = new Struct(ProgQueryAttr);
+    growQueryIds(64);
+  }
+  const a = queryAttr;
+  const fTarget = fieldOf(ProgQueryAttr, 'target_fd').offset;
+  const fType = fieldOf(ProgQueryAttr, 'attach_type').offset;
+  const fQFlags = fieldOf(ProgQueryAttr, 'query_flags').offset;
+  const fAFlags = fieldOf(ProgQueryAttr, 'attach_flags').offset;
+  const fIds = fieldOf(ProgQueryAttr, 'prog_ids').offset;
+  const cnt = fieldOf(ProgQueryAttr, 'prog_cnt');
+  const size = cnt.offset + cnt.size;
+  for (let attempt = 0; ; attempt++) {
+    const capacity = queryIds.byteLength / 4;
+    a.bytes.fill(0, 0, size);
+    const v = a.view;
+    v.setUint32(fTarget, target, true);
+    v.setUint32(fType, type, true);
+    v.setUint32(fQFlags, queryFlags, true);
+    v.setBigUint64(fIds, queryIdsAddr, true);
+    v.setUint32(cnt.offset, capacity, true);
+    try {
+      bpfUnchecked(BPF_PROG_QUERY, a.bytes, size);
+    } catch (e) {
+      if (BpfError.isInstance(e) && e.errno === ENOSPC && attempt < 8) {
+        growQueryIds(Math.max(capacity * 2, v.getUint32(cnt.offset, true)));
+        continue;
+      }
+      throw e;
+    }
+    const n = v.getUint32(cnt.offset, true);
+    const progIds = new Array<number>(n);
+    for (let i = 0; i < n; i++) progIds[i] = queryIdsView.getUint32(i * 4, true);
+    return { attachFlags: v.getUint32(fAFlags, true), progIds };
+  }
+}

@@ -1,0 +1,265 @@
+/**
+ * Encoding and decoding of C structs over the generated uapi layouts (`TypeLayout`): every offset
+ * comes from `@bpfjs/uapi`, none is written by hand here.
+ *
+ * @module
+ */
+import type { FieldLayout, TypeLayout } from '@bpfjs/uapi';
+import { errOutOfRange } from './errors.js';
+import { getLibc } from './libc.js';
+
+/** The field names of a layout. */
+export type FieldsOf<L extends TypeLayout> = Extract<keyof L['fields'], string>;
+
+const U64_MAX = (1n << 64n) - 1n;
+
+/** The layout of one field; throws a RangeError if this uapi version lacks it. */
+export function fieldOf(layout: TypeLayout, name: string): FieldLayout {
+  const f = (layout.fields as Record<string, FieldLayout | undefined>)[name];
+  if (f === undefined) throw new RangeError(`${layout.name} has no field ${name} in this uapi version`);
+  return f;
+}
+
+/** The end of a field (libbpf's `offsetofend`): the attr size a command needs up to `field`. */
+export function offsetofend<L extends TypeLayout>(layout: L, field: FieldsOf<L>): number {
+  const f = fieldOf(layout, field);
+  return f.offset + f.size;
+}
+
+/** True if this uapi version's layout has the field (newer headers add trailing fields). */
+export function hasField(layout: TypeLayout, field: string): boolean {
+  return (layout.fields as Record<string, FieldLayout | undefined>)[field] !== undefined;
+}
+
+/** Allocates zeroed memory that is never on the V8 heap, so its address is stable. */
+export function allocBytes(size: number): Uint8Array {
+  return new Uint8Array(new ArrayBuffer(size));
+}
+
+/** The address of a buffer's first byte, as the kernel reads it from a `__aligned_u64` field. */
+export function addressOf(buf: Uint8Array): bigint {
+  return buf.byteLength === 0 ? 0n : getLibc().address(buf);
+}
+
+/**
+ * One C struct in a zeroed buffer, read and written by field name through its layout. Buffers
+ * whose addresses are stored in pointer fields are kept referenced by the `Struct` until `clear()`,
+ * so they stay alive for the whole syscall.
+ */
+export class Struct<L extends TypeLayout> {
+  /** The struct bytes (exactly `size` bytes, zeroed on creation). */
+  readonly bytes: Uint8Array;
+  /** A DataView over `bytes`. */
+  readonly view: DataView;
+  /** The layout this struct follows. */
+  readonly layout: L;
+  #keep: Uint8Array[] = [];
+  #end = 0;
+
+  /** Allocates `size` zeroed bytes (default: the layout's size). */
+  constructor(layout: L, size: number = layout.size) {
+    this.layout = layout;
+    this.bytes = allocBytes(size);
+    this.view = new DataView(this.bytes.buffer);
+  }
+
+  /** Zeroes the bytes and drops the buffers kept alive for pointer fields. */
+  clear(): this {
+    this.bytes.fill(0);
+    this.#keep = [];
+    this.#end = 0;
+    return this;
+  }
+
+  /**
+   * The end of the last field written so far (`offsetofend` of the highest field set): the attr
+   * size to pass, so that kernels that predate later fields still accept the call.
+   */
+  get end(): number {
+    return this.#end;
+  }
+
+  /** Raises `end` to cover `field` even if it stays zero (a field the command always needs). */
+  use(field: FieldsOf<L>): this {
+    this.#mark(fieldOf(this.layout, field));
+    return this;
+  }
+
+  #mark(f: FieldLayout): void {
+    const e = f.offset + f.size;
+    if (e > this.#end) this.#end = e;
+  }
+
+  /** Writes a scalar field (numbers for up to 32 bits, number or bigint for 64 bits). */
+  set(field: FieldsOf<L>, value: number | bigint): this {
+    const f = fieldOf(this.layout, field);
+    writeField(this.view, f, field, value);
+    this.#mark(f);
+    return this;
+  }
+
+  /** Reads a scalar field: `number` up to 32 bits, `bigint` for 64-bit fields. */
+  get(field: FieldsOf<L>): number | bigint {
+    return readField(this.view, fieldOf(this.layout, field));
+  }
+
+  /** Reads a field of at most 32 bits as a number. */
+  getNumber(field: FieldsOf<L>): number {
+    const v = readField(this.view, fieldOf(this.layout, field));
+    return typeof v === 'bigint' ? Number(v) : v;
+  }
+
+  /** Reads a 64-bit field as a bigint. */
+  getBigInt(field: FieldsOf<L>): bigint {
+    const v = readField(this.view, fieldOf(this.layout, field));
+    return typeof v === 'bigint' ? v : BigInt(v);
+  }
+
+  /**
+   * Stores the address of `buf` in a pointer (`__aligned_u64`) field and keeps `buf` referenced;
+   * `null` or an empty buffer stores 0.
+   */
+  setPointer(field: FieldsOf<L>, buf: Uint8Array | null): this {
+    const f = fieldOf(this.layout, field);
+    if (f.size !== 8) throw new RangeError(`${this.layout.name}.${field} is not a 64-bit pointer field`);
+    this.#mark(f);
+    if (buf === null || buf.byteLength === 0) {
+      this.view.setBigUint64(f.offset, 0n, true);
+      return this;
+    }
+    this.#keep.push(buf);
+    this.view.setBigUint64(f.offset, addressOf(buf), true);
+    return this;
+  }
+
+  /** Copies bytes into a char/byte array field; the rest of the field is zeroed. */
+  setBytes(field: FieldsOf<L>, src: Uint8Array): this {
+    const f = fieldOf(this.layout, field);
+    if (src.byteLength > f.size) throw errOutOfRange(field, `at most ${f.size} bytes`, src.byteLength);
+    this.bytes.fill(0, f.offset, f.offset + f.size);
+    this.bytes.set(src, f.offset);
+    this.#mark(f);
+    return this;
+  }
+
+  /** The bytes of an array/aggregate field (a view, not a copy). */
+  getBytes(field: FieldsOf<L>): Uint8Array {
+    const f = fieldOf(this.layout, field);
+    return this.bytes.subarray(f.offset, f.offset + f.size);
+  }
+
+  /** A NUL-terminated string from a char array field. */
+  getString(field: FieldsOf<L>): string {
+    return cString(this.getBytes(field));
+  }
+}
+
+const decoder = new TextDecoder();
+
+/** Decodes a NUL-terminated (or full) char array. */
+export function cString(bytes: Uint8Array): string {
+  const end = bytes.indexOf(0);
+  return decoder.decode(end < 0 ? bytes : bytes.subarray(0, end));
+}
+
+/** Reads a scalar field from a DataView holding the top-level type. */
+export function readField(view: DataView, f: FieldLayout): number | bigint {
+  if (f.bitWidth !== undefined && f.bitOffset !== undefined) {
+    const byte = Math.floor(f.bitOffset / 8);
+    const shift = f.bitOffset % 8;
+    // Little-endian bit-fields of at most 24 bits (the uapi ones: bpf_insn's registers).
+    let raw = 0;
+    const nbytes = Math.ceil((shift + f.bitWidth) / 8);
+    for (let i = 0; i < nbytes; i++) raw |= view.getUint8(byte + i) << (8 * i);
+    return (raw >>> shift) & (2 ** f.bitWidth - 1);
+  }
+  const o = f.offset;
+  switch (f.kind) {
+    case 'u8':
+    case 'char':
+      return view.getUint8(o);
+    case 's8':
+      return view.getInt8(o);
+    case 'u16':
+      return view.getUint16(o, true);
+    case 's16':
+      return view.getInt16(o, true);
+    case 'u32':
+      return view.getUint32(o, true);
+    case 's32':
+      return view.getInt32(o, true);
+    case 'u64':
+    case 'ptr':
+      return view.getBigUint64(o, true);
+    case 's64':
+      return view.getBigInt64(o, true);
+    case 'enum':
+      if (f.size === 8) return view.getBigUint64(o, true);
+      if (f.size === 4) return view.getUint32(o, true);
+      if (f.size === 2) return view.getUint16(o, true);
+      return view.getUint8(o);
+    default:
+      throw new TypeError(`cannot read a ${f.kind} field as a scalar`);
+  }
+}
+
+const RANGES: Readonly<Record<string, readonly [number, number]>> = {
+  u8: [0, 0xff],
+  char: [-0x80, 0xff],
+  s8: [-0x80, 0x7f],
+  u16: [0, 0xffff],
+  s16: [-0x8000, 0x7fff],
+  u32: [0, 0xffffffff],
+  s32: [-0x80000000, 0x7fffffff],
+};
+
+/**
+ * Writes a scalar field; the value must fit the field.
+ * @throws RangeError `ERR_OUT_OF_RANGE` if it does not.
+ */
+export function writeField(view: DataView, f: FieldLayout, name: string, value: number | bigint): void {
+  if (f.bitWidth !== undefined && f.bitOffset !== undefined) {
+    const max = 2 ** f.bitWidth - 1;
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > max) {
+      throw errOutOfRange(name, `an integer >= 0 and <= ${max}`, value);
+    }
+    const byte = Math.floor(f.bitOffset / 8);
+    const shift = f.bitOffset % 8;
+    const nbytes = Math.ceil((shift + f.bitWidth) / 8);
+    let raw = 0;
+    for (let i = 0; i < nbytes; i++) raw |= view.getUint8(byte + i) << (8 * i);
+    const mask = max << shift;
+    raw = (raw & ~mask) | (value << shift);
+    for (let i = 0; i < nbytes; i++) view.setUint8(byte + i, (raw >>> (8 * i)) & 0xff);
+    return;
+  }
+  const o = f.offset;
+  let kind: string = f.kind;
+  if (kind === 'enum') kind = f.size === 8 ? 'u64' : f.size === 4 ? 'u32' : f.size === 2 ? 'u16' : 'u8';
+  if (kind === 'u64' || kind === 'ptr' || kind === 's64') {
+    const v = typeof value === 'bigint' ? value : Number.isSafeInteger(value) ? BigInt(value) : undefined;
+    const signed = kind === 's64';
+    const lo = signed ? -(1n << 63n) : 0n;
+    const hi = signed ? (1n << 63n) - 1n : U64_MAX;
+    if (v === undefined || v < lo || v > hi)
+      throw errOutOfRange(name, `an integer >= ${lo} and <= ${hi}`, value);
+    if (signed) view.setBigInt64(o, v, true);
+    else view.setBigUint64(o, v, true);
+    return;
+  }
+  const range = RANGES[kind];
+  if (range === undefined) throw new TypeError(`cannot write a ${f.kind} field as a scalar`);
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < range[0] || value > range[1]) {
+    throw errOutOfRange(name, `an integer >= ${range[0]} and <= ${range[1]}`, value);
+  }
+  switch (f.size) {
+    case 1:
+      view.setUint8(o, value & 0xff);
+      return;
+    case 2:
+      view.setUint16(o, value & 0xffff, true);
+      return;
+    default:
+      view.setUint32(o, value >>> 0, true);
+  }
+}
