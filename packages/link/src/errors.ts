@@ -37,16 +37,36 @@ export function explain<E>(err: E, sentence: string | undefined, context?: Error
   if (sentence !== undefined && sentence !== '') {
     const oldMessage = e.message;
     const message = `${oldMessage}: ${sentence}`;
-    Object.defineProperty(e, 'message', { value: message, writable: true, configurable: true, enumerable: false });
-    Object.defineProperty(e, 'hint', { value: sentence, writable: true, configurable: true, enumerable: true });
+    Object.defineProperty(e, 'message', {
+      value: message,
+      writable: true,
+      configurable: true,
+      enumerable: false,
+    });
+    Object.defineProperty(e, 'hint', {
+      value: sentence,
+      writable: true,
+      configurable: true,
+      enumerable: true,
+    });
     if (typeof e.stack === 'string') {
       const head = `${e.name}: ${oldMessage}`;
       const stack = e.stack.startsWith(head) ? `${e.name}: ${message}${e.stack.slice(head.length)}` : e.stack;
-      Object.defineProperty(e, 'stack', { value: stack, writable: true, configurable: true, enumerable: false });
+      Object.defineProperty(e, 'stack', {
+        value: stack,
+        writable: true,
+        configurable: true,
+        enumerable: false,
+      });
     }
   }
   if (context !== undefined) {
-    Object.defineProperty(e, 'context', { value: context, writable: true, configurable: true, enumerable: true });
+    Object.defineProperty(e, 'context', {
+      value: context,
+      writable: true,
+      configurable: true,
+      enumerable: true,
+    });
   }
   return err;
 }

@@ -8,7 +8,7 @@
  *
  * @packageDocumentation
  */
-export { type ErrorContext, type ExplainedBpfError } from './errors.js';
+export type { ErrorContext, ExplainedBpfError } from './errors.js';
 export type {
   CgroupLinkInfo,
   IterLinkInfo,

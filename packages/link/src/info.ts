@@ -8,7 +8,9 @@ import { readFileSync } from 'node:fs';
 import { BpfLinkInfo, BpfProgInfo } from '@bpfjs/uapi';
 import { attachTypeName, linkTypeName, progTypeName } from './names.js';
 
-type Layout = { readonly fields: Readonly<Record<string, { readonly offset: number; readonly size: number }>> };
+type Layout = {
+  readonly fields: Readonly<Record<string, { readonly offset: number; readonly size: number }>>;
+};
 
 /** Offsets of a layout's fields, -1 for a field the headers do not have. */
 function offsets<K extends string>(layout: Layout, names: readonly K[]): Record<K, number> {
@@ -98,31 +100,6 @@ export function linkInfoSize(): number {
   return (BpfLinkInfo as unknown as { size: number }).size;
 }
 
-/**
- * A string the kernel copies out of an info call when given a buffer: the pointer field, the
- * length field, and the buffer size to offer. @internal
- */
-export interface StringField {
-  readonly ptr: number;
-  readonly len: number;
-  readonly key: string;
-}
-
-/** @internal The string fields to ask for, for a link type (empty for most). */
-export function linkStringFields(type: number): StringField[] {
-  const o = linkOffsets();
-  const pick = (ptr: LinkField, len: LinkField, key: string): StringField[] =>
-    o[ptr] >= 0 && o[len] >= 0 ? [{ ptr: o[ptr], len: o[len], key }] : [];
-  switch (linkTypeName(type)) {
-    case 'raw_tracepoint':
-      return pick('raw_tracepoint.tp_name', 'raw_tracepoint.tp_name_len', 'tracepoint');
-    case 'iter':
-      return pick('iter.target_name', 'iter.target_name_len', 'target');
-    default:
-      return [];
-  }
-}
-
 // ------------------------------------------------------------------------------------------------
 // Link info types
 
@@ -188,17 +165,14 @@ export interface TracingLinkInfo extends LinkInfoBase {
 /** A raw tracepoint link. */
 export interface RawTracepointLinkInfo extends LinkInfoBase {
   readonly type: 'raw_tracepoint';
-  /** The tracepoint's name. */
-  readonly tracepoint: string;
+  /** The BPF cookie, where the kernel reports it. (The tracepoint name is not fetched.) */
   readonly cookie?: bigint;
 }
 
 /** A BPF iterator link. */
 export interface IterLinkInfo extends LinkInfoBase {
   readonly type: 'iter';
-  /** The iterator target (`'bpf_map_elem'`, `'task'`, ...). */
-  readonly target: string;
-  /** The map id for map iterators, 0 otherwise. */
+  /** The map id for map iterators, 0 otherwise. (The target name is not fetched.) */
   readonly mapId: number;
 }
 
@@ -297,10 +271,9 @@ function optU64(dv: DataView, off: number): bigint | undefined {
 }
 
 /**
- * Decodes a filled `struct bpf_link_info` (at offset 0 of `dv`). `strings` holds the strings the
- * kernel copied for this link type (see {@link linkStringFields}). @internal
+ * Decodes a filled `struct bpf_link_info` (at offset 0 of `dv`). @internal
  */
-export function decodeLinkInfo(dv: DataView, strings?: Readonly<Record<string, string>>): LinkInfo {
+export function decodeLinkInfo(dv: DataView): LinkInfo {
   const o = linkOffsets();
   const typeId = u32(dv, o.type);
   const id = u32(dv, o.id);
@@ -359,12 +332,11 @@ export function decodeLinkInfo(dv: DataView, strings?: Readonly<Record<string, s
         id,
         type,
         programId,
-        tracepoint: strings?.tracepoint ?? '',
         ...(cookie === undefined ? {} : { cookie }),
       };
     }
     case 'iter':
-      return { id, type, programId, target: strings?.target ?? '', mapId: u32(dv, o['iter.map.map_id']) };
+      return { id, type, programId, mapId: u32(dv, o['iter.map.map_id']) };
     case 'perf_event': {
       const perfEventType = u32(dv, o['perf_event.type']);
       const base = { id, type, programId, perfEventType } as const;

@@ -3,7 +3,7 @@
  * is replaced by a fake whose "open by id" fails with ENOENT for some ids, exactly as
  * BPF_LINK_GET_FD_BY_ID does when an object dies between GET_NEXT_ID and GET_FD_BY_ID.
  */
-import { BpfError, Fd } from '@bpfjs/sys';
+import { BpfError, type Fd } from '@bpfjs/sys';
 import { describe, expect, it, vi } from 'vitest';
 
 const ids = [3, 7, 9, 12];

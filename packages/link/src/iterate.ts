@@ -5,7 +5,7 @@
  * @module
  */
 import { BpfError, type Fd } from '@bpfjs/sys';
-import { decodeLinkInfo, type LinkInfo, linkOffsets, linkStringFields, decodeProgInfo, type ProgramInfo } from './info.js';
+import { decodeLinkInfo, decodeProgInfo, type LinkInfo, type ProgramInfo } from './info.js';
 import * as kernel from './kernel.js';
 
 function openOrSkip(open: () => Fd): Fd | undefined {
@@ -33,12 +33,7 @@ export function* links(): Generator<LinkInfo, void, undefined> {
     if (fd === undefined) continue;
     let info: LinkInfo;
     try {
-      const dv = kernel.linkInfo(fd.fd);
-      const fields = linkStringFields(dv.getUint32(linkOffsets().type, true));
-      info =
-        fields.length === 0
-          ? decodeLinkInfo(dv)
-          : decodeLinkInfo(kernel.linkInfo(fd.fd), kernel.linkInfoStrings(fd.fd, fields));
+      info = decodeLinkInfo(kernel.linkInfo(fd.fd));
     } finally {
       fd.close();
     }

@@ -6,9 +6,10 @@
  * @module
  * @internal
  */
-import * as sys from '@bpfjs/sys';
+
 import type { Fd } from '@bpfjs/sys';
-import { linkInfoSize, progInfoSize, type StringField } from './info.js';
+import * as sys from '@bpfjs/sys';
+import { linkInfoSize, progInfoSize } from './info.js';
 
 /** Loads a program; on failure the error carries the verifier log (`log`). */
 export function progLoad(o: {
@@ -29,12 +30,12 @@ export function progLoad(o: {
 
 /** BPF_OBJ_PIN. */
 export function objPin(fd: number, path: string): void {
-  sys.objPin({ bpfFd: fd, pathname: path });
+  sys.objPin(fd, path);
 }
 
 /** BPF_OBJ_GET. */
 export function objGet(path: string): Fd {
-  return sys.objGet({ pathname: path });
+  return sys.objGet(path);
 }
 
 /** BPF_LINK_CREATE with a target fd. */
@@ -64,7 +65,6 @@ export function progDetach(progFd: number, targetFd: number, attachType: number)
   sys.progDetach({ targetFd, progFd, attachType });
 }
 
-
 /**
  * BPF_PROG_QUERY. sys reuses one attr and one id buffer across calls (growing it on ENOSPC), so
  * a query allocates only the returned id array.
@@ -76,7 +76,19 @@ export function progQuery(targetFd: number, attachType: number): { attachFlags: 
 let linkInfoBuf: Uint8Array | undefined;
 let linkInfoView: DataView | undefined;
 
-/** BPF_OBJ_GET_INFO_BY_FD for a link into a reused buffer (valid until the next call). */
+/**
+ * The hot path of netns link info: sys's `linkGetInfo` (one preallocated attr and info buffer
+ * inside sys). Returns the netns fields, or undefined if the fd is not a netns link.
+ */
+export function netnsLinkInfo(
+  fd: number,
+): { id: number; progId: number; netnsIno: number; attachType: number } | undefined {
+  const i = sys.linkGetInfo(fd);
+  if (i.netns === undefined) return undefined;
+  return { id: i.id, progId: i.progId, netnsIno: i.netns.netnsIno, attachType: i.netns.attachType };
+}
+
+/** BPF_OBJ_GET_INFO_BY_FD for any link into a reused buffer (valid until the next call). */
 export function linkInfo(fd: number): DataView {
   if (linkInfoBuf === undefined) {
     linkInfoBuf = new Uint8Array(linkInfoSize());
@@ -85,31 +97,6 @@ export function linkInfo(fd: number): DataView {
   linkInfoBuf.fill(0);
   sys.objGetInfoByFd(fd, linkInfoBuf);
   return linkInfoView!;
-}
-
-/**
- * A second info call that asks the kernel to copy out `fields` (names). Returns the strings.
- */
-export function linkInfoStrings(fd: number, fields: readonly StringField[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (fields.length === 0) return out;
-  const size = linkInfoSize();
-  const info = new Uint8Array(size);
-  const dv = new DataView(info.buffer);
-  const bufs: Uint8Array[] = [];
-  for (const f of fields) {
-    const b = new Uint8Array(512);
-    bufs.push(b);
-    dv.setBigUint64(f.ptr, sys.bufferAddress(b), true);
-    dv.setUint32(f.len, b.length, true);
-  }
-  sys.objGetInfoByFd(fd, info);
-  fields.forEach((f, i) => {
-    const b = bufs[i]!;
-    const end = b.indexOf(0);
-    out[f.key] = Buffer.from(b.subarray(0, end < 0 ? b.length : end)).toString('utf8');
-  });
-  return out;
 }
 
 let progInfoBuf: Uint8Array | undefined;

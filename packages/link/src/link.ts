@@ -12,7 +12,6 @@ import {
   type KprobeMultiLinkInfo,
   type LinkInfo,
   linkOffsets,
-  linkStringFields,
   type NetfilterLinkInfo,
   type NetkitLinkInfo,
   type NetNsLinkInfo,
@@ -26,7 +25,7 @@ import {
   type XdpLinkInfo,
 } from './info.js';
 import * as kernel from './kernel.js';
-import { linkTypeName } from './names.js';
+import { attachTypeName, linkTypeName } from './names.js';
 import { type PinOptions, pinFd, unpinPath, validatePinPath } from './pin.js';
 import { objectKind, type Program, programFd } from './program.js';
 
@@ -128,16 +127,11 @@ export class Link implements Disposable {
 
   /**
    * What the kernel reports about the link (BPF_OBJ_GET_INFO_BY_FD), decoded per link type.
-   * One syscall into a reused buffer (a second one only for types that report names).
+   * One syscall into a reused buffer.
    * @throws TypeError `ERR_BPFJS_CLOSED` if closed.
    */
   info(): LinkInfo {
-    const fd = this.openFd('info');
-    const dv = kernel.linkInfo(fd);
-    const fields = linkStringFields(dv.getUint32(linkOffsets().type, true));
-    if (fields.length === 0) return decodeLinkInfo(dv);
-    const strings = kernel.linkInfoStrings(fd, fields);
-    return decodeLinkInfo(kernel.linkInfo(fd), strings);
+    return decodeLinkInfo(kernel.linkInfo(this.openFd('info')));
   }
 
   /**
@@ -152,7 +146,8 @@ export class Link implements Disposable {
     const progFd = programFd(program, 'program');
     let oldFd: number | undefined;
     if (options !== undefined) {
-      if (typeof options !== 'object' || options === null) throw errInvalidArgType('options', 'of type object', options);
+      if (typeof options !== 'object' || options === null)
+        throw errInvalidArgType('options', 'of type object', options);
       if (options.replace !== undefined) oldFd = programFd(options.replace, 'options.replace');
     }
     try {
@@ -251,8 +246,21 @@ export class Link implements Disposable {
 
 /** A link to a network namespace (flow dissector, sk_lookup; Linux 5.8 / 5.9). */
 export class NetNsLink extends Link {
+  /**
+   * `{ id, type: 'netns', programId, netnsInode, attachType }`: one syscall through sys's
+   * preallocated info buffer (a hot path). `netnsInode` is 0 once the link is defunct.
+   * @throws TypeError `ERR_BPFJS_CLOSED` if closed.
+   */
   override info(): NetNsLinkInfo {
-    return super.info() as NetNsLinkInfo;
+    const i = kernel.netnsLinkInfo(this.openFd('info'));
+    if (i === undefined) return super.info() as NetNsLinkInfo;
+    return {
+      id: i.id,
+      type: 'netns',
+      programId: i.progId,
+      netnsInode: i.netnsIno,
+      attachType: attachTypeName(i.attachType),
+    };
   }
 
   /**

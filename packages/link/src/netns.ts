@@ -16,9 +16,9 @@ import { fstatSync } from 'node:fs';
 import {
   BpfError,
   CLONE_NEWNET,
-  type Fd,
   errInvalidArgType,
   errInvalidArgValue,
+  type Fd,
   isFd,
   openPath,
   setns,
@@ -28,7 +28,7 @@ import {
 import { bpf_link_type } from '@bpfjs/uapi';
 import { errClosed, explain } from './errors.js';
 import * as kernel from './kernel.js';
-import { NetNsLink, wrapLink } from './link.js';
+import { type NetNsLink, wrapLink } from './link.js';
 import { attachTypeName, attachTypeValue } from './names.js';
 import type { Program } from './program.js';
 import { programFd } from './program.js';
@@ -54,7 +54,8 @@ interface ResolvedNetNs {
 
 function resolveNetNs(netns: unknown, name: string): ResolvedNetNs {
   if (typeof netns === 'string') {
-    if (netns === '' || netns.includes('\0')) throw errInvalidArgValue(name, netns, 'must be a non-empty path');
+    if (netns === '' || netns.includes('\0'))
+      throw errInvalidArgValue(name, netns, 'must be a non-empty path');
     const fd = openPath(netns);
     return { fd: fd.fd, opened: fd };
   }
@@ -71,7 +72,8 @@ function resolveNetNs(netns: unknown, name: string): ResolvedNetNs {
       if (inner.closed) throw errClosed(`network namespace given as "${name}"`);
       return { fd: inner.fd, opened: undefined };
     }
-    if (typeof inner === 'number') return { fd: validateInteger(inner, `${name}.fd`, 0, 0x7fffffff), opened: undefined };
+    if (typeof inner === 'number')
+      return { fd: validateInteger(inner, `${name}.fd`, 0, 0x7fffffff), opened: undefined };
   }
   throw errInvalidArgType(name, 'a NetNs (anything with an fd), an Fd, an fd number or a path', netns);
 }
@@ -98,7 +100,7 @@ function defaultAttachType(program: Program, name: string): string {
   throw errInvalidArgValue(
     name,
     program.type,
-    "must be a flow_dissector or sk_lookup program to attach to a network namespace (or give the attach type)",
+    'must be a flow_dissector or sk_lookup program to attach to a network namespace (or give the attach type)',
   );
 }
 
@@ -139,7 +141,10 @@ function attachedCount(netnsFd: number, attachType: number): number | undefined 
  */
 export function attachNetNs(program: Program, netns: NetNsTarget, attachType?: string | number): NetNsLink {
   const progFd = programFd(program, 'program');
-  const type = attachType === undefined ? defaultAttachType(program, 'program.type') : netnsAttachType(attachType, 'attachType');
+  const type =
+    attachType === undefined
+      ? defaultAttachType(program, 'program.type')
+      : netnsAttachType(attachType, 'attachType');
   const typeId = attachTypeValue(type);
   const target = resolveNetNs(netns, 'netns');
   try {
@@ -238,7 +243,11 @@ function currentNetNsFd<T>(netns: NetNsTarget | undefined, fn: (fd: number) => T
   }
 }
 
-function validateLegacy(program: unknown, options: unknown, op: string): { progFd: number; type: string; typeId: number; netns?: NetNsTarget } {
+function validateLegacy(
+  program: unknown,
+  options: unknown,
+  op: string,
+): { progFd: number; type: string; typeId: number; netns?: NetNsTarget } {
   const progFd = programFd(program, 'program');
   validateObject(options, 'options');
   const type = netnsAttachType((options as { attachType?: unknown }).attachType, 'options.attachType');
@@ -275,7 +284,8 @@ export function attachProgram(program: Program, options: LegacyAttachOptions): v
             ? `a bpf_link holds this network namespace's ${v.type} hook; links and direct attachment cannot be mixed: close or detach the link, or update it (link.update)`
             : rootConflictSentence(currentNetNsFd(undefined, inodeOf));
       } else if (BpfError.isInstance(err) && err.code === 'EINVAL') {
-        sentence = 'this program is already the one attached (the kernel refuses attaching the same program twice)';
+        sentence =
+          'this program is already the one attached (the kernel refuses attaching the same program twice)';
       }
       throw explain(err, sentence, { operation: 'attachProgram', attachType: v.type });
     }

@@ -121,6 +121,9 @@ describe.skipIf(!isRoot)('pinning (needs root)', () => {
       expect(e1.code).toBe('ERR_BPFJS_NOT_BPFFS');
       const e2 = catchError(() => prog.pin(join(plain, 'missing-dir', 'p')));
       expect(e2.code).toBe('ERR_BPFJS_NOT_BPFFS');
+      const dotted = catchError(() => prog.pin(join(fs.dir, 'a.b')));
+      expect(dotted.code).toBe('EPERM');
+      expect(dotted.hint).toMatch(/reserves names with a dot/);
       const progPath = join(fs.dir, 'prog');
       prog.pin(progPath);
       defer(() => prog.unpin());
@@ -166,7 +169,11 @@ describe.skipIf(!isRoot)('pinning (needs root)', () => {
       // The child exited; its pinned link still runs its program in our netns.
       expect(queryPrograms(ns, 'sk_lookup').programIds).toEqual([pinned.progId]);
       survivor = Link.fromPin(pinPath);
-      expect(survivor.info()).toMatchObject({ id: pinned.linkId, programId: pinned.progId, netnsInode: ns.inode });
+      expect(survivor.info()).toMatchObject({
+        id: pinned.linkId,
+        programId: pinned.progId,
+        netnsInode: ns.inode,
+      });
 
       const unpinned = runChild(tmp, ['attach', nsPath, hex, '-']) as { linkId: number; progId: number };
       expect((unpinned as { query?: { programIds: number[] } }).query?.programIds).toHaveLength(2);

@@ -6,7 +6,7 @@
  * @module
  */
 import { renameSync, unlinkSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import { BpfError, errInvalidArgType, errInvalidArgValue, isBpffs } from '@bpfjs/sys';
 import { errNotBpffs, explain } from './errors.js';
 import * as kernel from './kernel.js';
@@ -23,7 +23,8 @@ export interface PinOptions {
 /** Validates a pin path argument and returns it absolute. @internal */
 export function validatePinPath(path: unknown, name = 'path'): string {
   if (typeof path !== 'string') throw errInvalidArgType(name, 'of type string', path);
-  if (path === '' || path.includes('\0')) throw errInvalidArgValue(name, path, 'must be a non-empty path without NUL');
+  if (path === '' || path.includes('\0'))
+    throw errInvalidArgValue(name, path, 'must be a non-empty path without NUL');
   return resolve(path);
 }
 
@@ -65,14 +66,29 @@ export function pinFd(fd: number, pathArg: unknown, options: PinOptions | undefi
           path,
         });
       }
+      if (BpfError.isInstance(err) && err.code === 'EPERM' && basename(path).includes('.')) {
+        throw explain(
+          err,
+          `bpffs reserves names with a dot ('${basename(path)}'); choose a name without one`,
+          {
+            operation: `${what}.pin`,
+            path,
+          },
+        );
+      }
       throw explain(err, undefined, { operation: `${what}.pin`, path });
     }
     return path;
   }
   // Replace atomically: pin under a temporary name in the same directory, then rename(2) over the
   // target (bpffs supports rename, which replaces an existing entry).
-  const tmp = `${dirname(path)}/.bpfjs-pin-${process.pid}-${++tmpCounter}`;
-  kernel.objPin(fd, tmp);
+  // (No dot in the name: bpffs reserves names with dots and answers EPERM.)
+  const tmp = `${dirname(path)}/bpfjs_pin_tmp_${process.pid}_${++tmpCounter}`;
+  try {
+    kernel.objPin(fd, tmp);
+  } catch (err) {
+    throw explain(err, undefined, { operation: `${what}.pin`, path });
+  }
   try {
     renameSync(tmp, path);
   } catch (err) {

@@ -16,7 +16,10 @@ describe('Program input checks (no kernel needed)', () => {
       [{ type: 'flow_dissector', instructions: new Uint8Array(0) }, 'ERR_INVALID_ARG_VALUE'],
       [{ type: 'flow_dissector', instructions: [{}] }, 'ERR_INVALID_ARG_VALUE'],
       [{ type: 'flow_dissector', instructions: insns, license: 3 }, 'ERR_INVALID_ARG_TYPE'],
-      [{ type: 'flow_dissector', instructions: insns, name: 'way-too-long-name-here' }, 'ERR_INVALID_ARG_VALUE'],
+      [
+        { type: 'flow_dissector', instructions: insns, name: 'way-too-long-name-here' },
+        'ERR_INVALID_ARG_VALUE',
+      ],
       [{ type: 'flow_dissector', instructions: insns, expectedAttachType: 'nope' }, 'ERR_INVALID_ARG_VALUE'],
     ];
     for (const [opts, code] of cases) {

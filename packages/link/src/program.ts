@@ -68,7 +68,8 @@ function encodeInstructions(value: unknown): Uint8Array {
         );
       }
       const b = (insn.encode as () => unknown).call(insn);
-      if (!(b instanceof Uint8Array)) throw errInvalidArgValue(`${name}[${i}]`, insn, 'encode() must return a Uint8Array');
+      if (!(b instanceof Uint8Array))
+        throw errInvalidArgValue(`${name}[${i}]`, insn, 'encode() must return a Uint8Array');
       parts.push(b);
       total += b.byteLength;
     }

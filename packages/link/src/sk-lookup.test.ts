@@ -29,7 +29,8 @@ describe.skipIf(!isRoot)('sk_lookup links in a fresh netns (needs root)', () => 
       expect(q).toEqual({ programIds: [pass.id, pass.id, drop.id], attachFlags: 0 });
       const infos = links.map((l) => l.info());
       expect(infos.map((i) => i.programId)).toEqual(q.programIds);
-      for (const i of infos) expect(i).toMatchObject({ type: 'netns', netnsInode: ns.inode, attachType: SKL });
+      for (const i of infos)
+        expect(i).toMatchObject({ type: 'netns', netnsInode: ns.inode, attachType: SKL });
       expect(new Set(infos.map((i) => i.id)).size).toBe(3);
     }));
 

@@ -24,13 +24,7 @@ export function freshNetNs(): NetNs {
 /** Runs `fn` with resources registered through `defer`, released in reverse order, always. */
 export function withCleanup<T>(fn: (defer: (f: () => void) => void) => T): T {
   const stack: Array<() => void> = [];
-  let failed = false;
-  try {
-    return fn((f) => stack.push(f));
-  } catch (err) {
-    failed = true;
-    throw err;
-  } finally {
+  const release = (): unknown[] => {
     const errors: unknown[] = [];
     while (stack.length > 0) {
       try {
@@ -39,8 +33,18 @@ export function withCleanup<T>(fn: (defer: (f: () => void) => void) => T): T {
         errors.push(err);
       }
     }
-    if (!failed && errors.length > 0) throw errors[0];
+    return errors;
+  };
+  let result: T;
+  try {
+    result = fn((f) => stack.push(f));
+  } catch (err) {
+    release();
+    throw err;
   }
+  const errors = release();
+  if (errors.length > 0) throw errors[0];
+  return result;
 }
 
 /** Mounts a private bpffs in a fresh temp dir; returns the dir and an unmount function. */
