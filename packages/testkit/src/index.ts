@@ -1,0 +1,50 @@
+/**
+ * `@bpfjs/testkit` — what a test of BPF code needs on a real kernel: gates that skip with a
+ * reason (or fail under `BPFJS_REQUIRE_KERNEL=1`), self-cleaning fixtures (netns, bpffs, ready
+ * programs), errno assertions, fd-leak detection (`@bpfjs/testkit/setup`) and the exported
+ * netns-link conformance suite. A devDependency only; needs vitest >= 3.2.
+ *
+ * @packageDocumentation
+ */
+export { expectErrno, TestkitAssertionError, type WaitForOptions, waitFor } from './assert.js';
+export { RequirementError, TestkitTypeError } from './errors.js';
+export {
+  type FlowDissectorProgramOptions,
+  flowDissectorProgram,
+  type SkLookupProgramOptions,
+  type SocketFilterProgramOptions,
+  skLookupProgram,
+  socketFilterProgram,
+  type TempBpffs,
+  type TempNetNsOptions,
+  tempBpffs,
+  tempNetNs,
+} from './fixtures.js';
+export {
+  type CapabilityName,
+  DEFAULT_KERNEL_CAPABILITIES,
+  effectiveCapabilities,
+  type Gate,
+  kernelRequired,
+  makeGate,
+  type RequireKernelOptions,
+  requireCapabilities,
+  requireKernel,
+  requireKernelVersion,
+} from './gates.js';
+export {
+  type FdLeakReport,
+  fdLeakReport,
+  ignoreFdLeak,
+  type LeakedFd,
+  startFdTracking,
+  watchedDescriptors,
+} from './leaks.js';
+export {
+  type FlowDissectorVerdict,
+  flowDissectorInstructions,
+  type SkLookupVerdict,
+  skLookupInstructions,
+  socketFilterInstructions,
+} from './programs.js';
+export { type CleanupMode, deferCleanup, type FixtureOptions } from './scope.js';
