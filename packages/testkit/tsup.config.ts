@@ -3,7 +3,7 @@ import { defineConfig } from 'tsup';
 export default defineConfig({
   entry: {
     index: 'src/index.ts',
-    setup: 'src/setup.ts'
+    setup: 'src/setup.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,

@@ -10,6 +10,7 @@ import {
   tempNetNs,
 } from './fixtures.js';
 import { requireKernel } from './gates.js';
+import { deferCleanup, fileScope, register } from './scope.js';
 
 const kernel = requireKernel();
 
@@ -105,5 +106,31 @@ kernel.describe('fixtures', () => {
     it('...and closed', () => {
       expect(closedAfter!.closed).toBe(true);
     });
+  });
+});
+
+describe('cleanup scope', () => {
+  // Collection time is "outside a test": with the setup file inactive, a fixture must refuse.
+  const scope = fileScope();
+  const was = scope.active;
+  scope.active = false;
+  let outside: unknown;
+  try {
+    deferCleanup('x', () => {});
+  } catch (e) {
+    outside = e;
+  } finally {
+    scope.active = was;
+  }
+
+  it('refuses a fixture outside a test when the setup file is not active', () => {
+    expect(outside).toMatchObject({ code: 'ERR_BPFJS_TESTKIT_NO_SCOPE' });
+    expect((outside as Error).message).toMatch(/cleanup: 'manual'/);
+  });
+
+  it('refuses a bad cleanup mode', () => {
+    expect(() => register('x', { cleanup: 'later' as 'auto' }, () => {})).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }),
+    );
   });
 });

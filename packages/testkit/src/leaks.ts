@@ -183,7 +183,11 @@ export function fdLeakReport(): FdLeakReport {
       lines.push(`bpfjs fd leak: ${fds.length} Fd(s) opened in this test file were never closed:`);
       for (const f of fds) {
         lines.push(`  fd ${f.number}${f.target === undefined ? '' : ` (${f.target})`} created at:`);
-        lines.push(...(f.stack ?? '    (no stack captured)').split('\n').map((l) => `    ${l.trim()}`));
+        const frames = (f.stack ?? '(no stack captured)')
+          .split('\n')
+          .map((l) => l.trim())
+          .filter((l) => l !== '' && !l.includes('/node_modules/') && !l.includes('(<anonymous>)'));
+        lines.push(...frames.map((l) => `    ${l}`));
       }
     }
     if (unowned.length > 0) {

@@ -1,0 +1,95 @@
+import { execFile } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { openPath } from '@bpfjs/sys';
+import { afterEach, describe, expect, it } from 'vitest';
+import { fdLeakReport, ignoreFdLeak, startFdTracking, watchedDescriptors } from './leaks.js';
+
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+const config = fileURLToPath(new URL('../test-fixtures/vitest.config.ts', import.meta.url));
+const vitestBin = join(createRequire(import.meta.url).resolve('vitest/package.json'), '..', 'vitest.mjs');
+
+interface JsonReport {
+  testResults: Array<{ name: string; status: string; message: string }>;
+}
+
+/** Runs the fixture files in a child vitest (with the testkit setup file) and returns its JSON report. */
+function runFixtures(): Promise<{ code: number | null; report: JsonReport }> {
+  const out = join(tmpdir(), `bpfjs-leak-report-${process.pid}-${Date.now()}.json`);
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env))
+    if (!k.startsWith('VITEST') && k !== 'NODE_OPTIONS') env[k] = v;
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      [vitestBin, 'run', '--config', config, '--reporter=json', `--outputFile=${out}`],
+      { cwd: root, env, timeout: 120_000 },
+      (err, _stdout, stderr) => {
+        try {
+          const report = JSON.parse(readFileSync(out, 'utf8')) as JsonReport;
+          resolve({ code: err === null ? 0 : ((err as { code?: number }).code ?? null), report });
+        } catch (e) {
+          reject(new Error(`child vitest produced no report: ${String(e)}\n${stderr}`));
+        } finally {
+          rmSync(out, { force: true });
+        }
+      },
+    );
+  });
+}
+
+describe('leak detection in a child vitest run (@bpfjs/testkit/setup)', () => {
+  it('fails the leaky files with the leak message and passes the clean one', async () => {
+    const { code, report } = await runFixtures();
+    const byName = new Map(report.testResults.map((r) => [r.name.replace(`${root}`, ''), r]));
+    const leaky = byName.get('packages/testkit/test-fixtures/leaky.fixture.ts');
+    const unowned = byName.get('packages/testkit/test-fixtures/unowned.fixture.ts');
+    const clean = byName.get('packages/testkit/test-fixtures/clean.fixture.ts');
+    expect(code).toBe(1);
+    expect(leaky?.status).toBe('failed');
+    expect(leaky?.message).toMatch(/bpfjs fd leak: 1 Fd\(s\) opened in this test file were never closed/);
+    expect(leaky?.message).toMatch(/\(net:\[\d+\]\) created at:/);
+    expect(leaky?.message).toContain('leaky.fixture.ts:');
+    expect(unowned?.status).toBe('failed');
+    expect(unowned?.message).toMatch(/owned by no Fd:\n\s+fd \d+ -> net:\[\d+\]/);
+    expect(clean?.status).toBe('passed');
+  }, 120_000);
+});
+
+describe('tracker (in process)', () => {
+  afterEach(() => startFdTracking());
+
+  it('reports an open Fd with its stack, and nothing once closed', () => {
+    startFdTracking();
+    const fd = openPath('/proc/self/ns/net');
+    const open = fdLeakReport();
+    expect(open.fds.map((f) => f.number)).toEqual([fd.fd]);
+    expect(open.fds[0]!.stack).toContain('leaks.test.ts');
+    expect(open.message).toMatch(/never closed/);
+    fd.close();
+    expect(fdLeakReport().message).toBeUndefined();
+  });
+
+  it('can ignore a deliberate long-lived Fd', () => {
+    startFdTracking();
+    const fd = openPath('/proc/self/ns/net');
+    try {
+      ignoreFdLeak(fd);
+      expect(fdLeakReport().message).toBeUndefined();
+    } finally {
+      fd.close();
+    }
+  });
+
+  it('lists watched descriptors', () => {
+    const fd = openPath('/proc/self/ns/net');
+    try {
+      expect(watchedDescriptors().get(fd.fd)).toMatch(/^net:\[\d+\]$/);
+    } finally {
+      fd.close();
+    }
+  });
+});
