@@ -17,7 +17,7 @@ const buildDir = `${benchDir}build/`;
 // --- options -------------------------------------------------------------------------------
 const HELP = `usage: node bench/run.mjs [options]   (pnpm bench -- [options])
   --quick            few iterations and 2 rounds (CI smoke; numbers are not meaningful)
-  --rounds N         rounds per operation (default 7; quick: 2)
+  --rounds N         rounds per operation (default 15; quick: 2)
   --scale F          multiply every iteration count by F (default 1)
   --ops a,b          only these operations (${'info,update,query,query64,links,create_close'})
   --heap-calls N     link.info() calls for the heap/RSS measurement (default 1000000; quick: 20000; 0 = skip)
@@ -26,6 +26,8 @@ const HELP = `usage: node bench/run.mjs [options]   (pnpm bench -- [options])
   --cpu-prof         run the JS sides under node --cpu-prof (profiles in bench/build/prof/)
   --no-floor         skip the koffi floor side
   --cpu N            pin every side to CPU N (taskset) to cut migration noise
+  --nice N           run the sides at this niceness (default -10 as root, to cut noise from other
+                     load on the machine; 0 = unchanged)
   --help`;
 
 function parseArgs(argv) {
@@ -39,6 +41,7 @@ function parseArgs(argv) {
     jsonOut: undefined,
     cpuProf: false,
     cpu: undefined,
+    nice: undefined,
     floor: true,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -60,12 +63,14 @@ function parseArgs(argv) {
     else if (a === '--cpu-prof') o.cpuProf = true;
     else if (a === '--no-floor') o.floor = false;
     else if (a === '--cpu') o.cpu = nonNegativeInt(a, next());
+    else if (a === '--nice') o.nice = niceValue(a, next());
     else if (a === '--help' || a === '-h') {
       console.log(HELP);
       process.exit(0);
     } else throw new Error(`unknown option ${a}\n${HELP}`);
   }
-  o.rounds ??= o.quick ? 2 : 7;
+  o.rounds ??= o.quick ? 2 : 15;
+  o.nice ??= process.getuid?.() === 0 ? -10 : 0;
   o.heapCalls ??= o.quick ? 20_000 : 1_000_000;
   return o;
 }
@@ -77,6 +82,12 @@ function positiveInt(name, v) {
 function nonNegativeInt(name, v) {
   const n = Number(v);
   if (!Number.isSafeInteger(n) || n < 0) throw new Error(`${name} must be an integer >= 0, got ${v}`);
+  return n;
+}
+function niceValue(name, v) {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < -20 || n > 19)
+    throw new Error(`${name} must be an integer in -20..19, got ${v}`);
   return n;
 }
 function positiveNumber(name, v) {
@@ -95,7 +106,7 @@ const OPS = [
     title: '1. OBJ_GET_INFO_BY_FD, netns link',
     sys: 'linkGetInfo(fd)',
     obj: 'link.info()',
-    iters: 100_000,
+    iters: 40_000,
     quick: 500,
     target: { sysC: 1.4, objC: 1.5 },
   },
@@ -104,7 +115,7 @@ const OPS = [
     title: '2. LINK_UPDATE, flip 2 programs',
     sys: 'linkUpdate()',
     obj: 'link.update(prog)',
-    iters: 50_000,
+    iters: 20_000,
     quick: 300,
     target: { sysC: 1.4, objC: 1.5 },
   },
@@ -113,7 +124,7 @@ const OPS = [
     title: '3. PROG_QUERY, netns, 1 program',
     sys: 'progQuery()',
     obj: 'queryPrograms()',
-    iters: 50_000,
+    iters: 20_000,
     quick: 300,
     target: { sysC: 1.4, objC: 1.5 },
   },
@@ -122,7 +133,7 @@ const OPS = [
     title: '3b. PROG_QUERY, netns, 64 programs',
     sys: 'progQuery()',
     obj: 'queryPrograms()',
-    iters: 20_000,
+    iters: 10_000,
     quick: 100,
     target: {},
   },
@@ -131,7 +142,7 @@ const OPS = [
     title: '4. all links with info, per link',
     sys: 'next id+fd by id+info+close',
     obj: 'links()',
-    iters: 60,
+    iters: 20,
     quick: 2,
     target: { sysC: 1.35, objC: 1.35 },
   },
@@ -140,7 +151,7 @@ const OPS = [
     title: '5. sk_lookup LINK_CREATE + close',
     sys: 'linkCreate()+close()',
     obj: 'attachNetNs()+close()',
-    iters: 5_000,
+    iters: 2_000,
     quick: 50,
     target: {},
   },
@@ -264,6 +275,13 @@ function median(xs) {
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
+/** Median over rounds of a[round] / b[round]. */
+function paired(a, b) {
+  if (!a?.length || !b?.length) return null;
+  const byRound = new Map(b.map((x) => [x.round, x.nsPerOp]));
+  const rs = a.filter((x) => byRound.get(x.round) > 0).map((x) => x.nsPerOp / byRound.get(x.round));
+  return rs.length ? median(rs) : null;
+}
 const ratio = (a, b) => (a != null && b != null && b > 0 ? a / b : null);
 const fmtNs = (x) => (x == null ? 'n/a' : x >= 100_000 ? `${(x / 1000).toFixed(0)}k` : x.toFixed(0));
 const fmtRatio = (x, limit) =>
@@ -315,8 +333,12 @@ async function main() {
   const nodeFlags = ['--expose-gc', ...(opt.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [])];
 
   // Optionally pin every side to one CPU: `taskset -c N <command>`.
-  const pin = (command, args) =>
-    opt.cpu === undefined ? [command, args] : ['taskset', ['-c', String(opt.cpu), command, ...args]];
+  const pin = (command, args) => {
+    let cmd = [command, ...args];
+    if (opt.cpu !== undefined) cmd = ['taskset', '-c', String(opt.cpu), ...cmd];
+    if (opt.nice !== 0) cmd = ['nice', '-n', String(opt.nice), ...cmd];
+    return [cmd[0], cmd.slice(1)];
+  };
   const c = new Side('c', ...pin(`${buildDir}bench-c`, []));
   const cReady = await c.ready();
   const attrSizes = { ...cReady.attrSizes, linkInfo: cReady.linkInfoSize };
@@ -339,6 +361,7 @@ async function main() {
     ['obj', 'bpfjs', `${op.id}:obj`],
   ];
   const samples = {};
+  let currentRound = -1;
   const notes = {};
   const errors = [];
   const record = (op, key, res) => {
@@ -352,7 +375,7 @@ async function main() {
       notes[op.id] ??= {};
       notes[op.id][key] = res.reason ? `n/a: ${res.reason}` : 'n/a';
     } else {
-      samples[op.id][key].push({ nsPerOp: res.ns / res.count, check: res.check });
+      samples[op.id][key].push({ round: currentRound, nsPerOp: res.ns / res.count, check: res.check });
     }
   };
 
@@ -365,6 +388,7 @@ async function main() {
     }
   }
   for (let round = 0; round < opt.rounds; round++) {
+    currentRound = round;
     for (const op of ops) {
       const vs = variants(op);
       // Rotate the order every round so no side always runs first or right after another one.
@@ -427,12 +451,22 @@ async function main() {
       sys: stats('sys'),
       obj: stats('obj'),
       notes: notes[op.id] ?? {},
+      // Ratios of the per-side medians (what the table shows).
       ratios: {
         floorC: ratio(m.floor, m.c),
         sysC: ratio(m.sys, m.c),
         objC: ratio(m.obj, m.c),
         sysFloor: ratio(m.sys, m.floor),
         objFloor: ratio(m.obj, m.floor),
+      },
+      // Medians of the per-round ratios (both sides measured in the same round, moments apart):
+      // more robust when the machine's load changes during the run.
+      pairedRatios: {
+        floorC: paired(s.floor, s.c),
+        sysC: paired(s.sys, s.c),
+        objC: paired(s.obj, s.c),
+        sysFloor: paired(s.sys, s.floor),
+        objFloor: paired(s.obj, s.floor),
       },
       targets: {
         sysC: op.target.sysC ?? null,
@@ -452,6 +486,7 @@ async function main() {
       heapCalls: opt.heapCalls,
       cpuProf: opt.cpuProf ? profDir : false,
       cpu: opt.cpu ?? null,
+      nice: opt.nice,
     },
     sides: {
       c: { attrSizes: cReady.attrSizes, linkInfoSize: cReady.linkInfoSize },
@@ -514,6 +549,18 @@ function printReport(r) {
       'obj/floor',
     ]),
   );
+  const prow = r.results.map((x) => [
+    x.title,
+    fmtRatio(x.pairedRatios.floorC, null),
+    fmtRatio(x.pairedRatios.sysC, x.targets.sysC),
+    fmtRatio(x.pairedRatios.objC, x.targets.objC),
+    fmtRatio(x.pairedRatios.sysFloor, x.targets.sysFloor),
+    fmtRatio(x.pairedRatios.objFloor, x.targets.objFloor),
+  ]);
+  console.log(
+    '\nthe same ratios as medians of per-round ratios (sides measured moments apart; steadier under load):',
+  );
+  console.log(table(prow, ['operation', 'floor/C', 'sys/C', 'obj/C', 'sys/floor', 'obj/floor']));
   console.log('\nwhat the bpfjs columns call:');
   for (const x of r.results)
     console.log(
