@@ -35,11 +35,32 @@ import { validateBytes, validateFd } from './validate.js';
 export function objGetInfoByFd(fd: Fd | number, info: Uint8Array): number {
   const n = validateFd(fd, 'fd');
   const buf = validateBytes(info, 'info');
-  const attr = new Struct(InfoAttr);
-  attr.set('bpf_fd', n).set('info_len', buf.byteLength);
-  if (buf.byteLength > 0) attr.setPointer('info', buf);
-  bpfUnchecked(BPF_OBJ_GET_INFO_BY_FD, attr.bytes, attr.end);
-  return attr.getNumber('info_len');
+  // A hot path (link info): one reused attr, offsets resolved once, buffer addresses cached.
+  const sc = infoScratch();
+  const av = sc.view;
+  av.setUint32(sc.bpfFd, n, true);
+  av.setUint32(sc.infoLen, buf.byteLength, true);
+  av.setBigUint64(sc.info, addressOf(buf), true);
+  bpfUnchecked(BPF_OBJ_GET_INFO_BY_FD, sc.bytes, sc.size);
+  return av.getUint32(sc.infoLen, true);
+}
+
+let infoAttrScratch:
+  | { bytes: Uint8Array; view: DataView; bpfFd: number; infoLen: number; info: number; size: number }
+  | undefined;
+function infoScratch() {
+  if (infoAttrScratch !== undefined) return infoAttrScratch;
+  const a = new Struct(InfoAttr);
+  const f = fieldOf(InfoAttr, 'info');
+  infoAttrScratch = {
+    bytes: a.bytes,
+    view: a.view,
+    bpfFd: fieldOf(InfoAttr, 'bpf_fd').offset,
+    infoLen: fieldOf(InfoAttr, 'info_len').offset,
+    info: f.offset,
+    size: f.offset + f.size,
+  };
+  return infoAttrScratch;
 }
 
 /** Reads info into a `Struct` of `layout`; returns the length the kernel filled. */
@@ -259,7 +280,9 @@ function linkInfoScratch(): LinkInfoScratch {
 }
 
 /**
- * Info of a link fd (5.8+). Reuses one preallocated info buffer: a hot path.
+ * Info of a link fd (5.8+). Reuses one preallocated info buffer: a hot path. Like libbpf's
+ * `bpf_link_get_info_by_fd`, it trusts that `fd` is a link: another bpf object's info would be
+ * decoded as link info (never out of bounds: the kernel writes at most the buffer's size).
  * @throws BpfError (`command: 'BPF_OBJ_GET_INFO_BY_FD'`); EINVAL if `fd` is not a link.
  */
 export function linkGetInfo(fd: Fd | number): LinkInfo {

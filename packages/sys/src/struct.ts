@@ -36,9 +36,23 @@ export function allocBytes(size: number): Uint8Array {
   return new Uint8Array(new ArrayBuffer(size));
 }
 
-/** The address of a buffer's first byte, as the kernel reads it from a `__aligned_u64` field. */
+// Addresses of buffers already asked for, with the length they had then: koffi.address costs
+// about as much as a third of a syscall, and hot paths pass the same buffer again and again.
+// A detached (transferred) buffer reads byteLength 0 and is never looked up.
+const addresses = new WeakMap<Uint8Array, { readonly addr: bigint; readonly len: number }>();
+
+/**
+ * The address of a buffer's first byte, as the kernel reads it from a `__aligned_u64` field
+ * (0 for an empty buffer). Cached per `Uint8Array`.
+ */
 export function addressOf(buf: Uint8Array): bigint {
-  return buf.byteLength === 0 ? 0n : getLibc().address(buf);
+  const len = buf.byteLength;
+  if (len === 0) return 0n;
+  const known = addresses.get(buf);
+  if (known !== undefined && known.len === len) return known.addr;
+  const addr = getLibc().address(buf);
+  addresses.set(buf, { addr, len });
+  return addr;
 }
 
 /**
