@@ -266,7 +266,8 @@ static void op_links(long iters) {
       }
       int fd = link_get_fd_by_id(id);
       if (fd < 0) {
-        if (errno == ENOENT) {
+        // ENOENT: gone since GET_NEXT_ID; EAGAIN: still being created (id not settled yet).
+        if (errno == ENOENT || errno == EAGAIN) {
           vanished++;
           continue;
         }

@@ -111,7 +111,8 @@ function setup({ sys, uapi, asm, netns, link }) {
           try {
             fd = sys.linkGetFdById(id);
           } catch (err) {
-            if (err?.code !== 'ENOENT') throw err;
+            // ENOENT: gone since GET_NEXT_ID; EAGAIN: still being created (its id is not settled).
+            if (err?.code !== 'ENOENT' && err?.code !== 'EAGAIN') throw err;
           }
           if (fd !== undefined) {
             try {

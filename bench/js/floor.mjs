@@ -185,7 +185,7 @@ await serve(
           id = nextIdAttr.view.getUint32(4, true);
           fdByIdAttr.view.setUint32(0, id, true);
           const fd = syscall4(NR_BPF, BPF_LINK_GET_FD_BY_ID, fdByIdAttr.bytes, sizes.open_flags);
-          if (fd < 0) continue; // vanished between the two calls
+          if (fd < 0) continue; // vanished (ENOENT) or not settled yet (EAGAIN)
           listInfoAttr.view.setUint32(0, fd, true);
           listInfoAttr.view.setUint32(4, listInfo.bytes.length, true);
           const err = syscall4(NR_BPF, BPF_OBJ_GET_INFO_BY_FD, listInfoAttr.bytes, sizes.info);
