@@ -154,3 +154,26 @@ export async function waitFor<T>(
     await delay(Math.min(intervalMs, Math.max(0, deadline - now)));
   }
 }
+
+/**
+ * Asserts that a synchronous `fn` throws an error whose `code` is `code` — any error type, for
+ * wrappers that do not use sys's `BpfError` (the conformance suite uses this). Returns the error.
+ * @throws {TestkitAssertionError} when `fn` returns or the code differs.
+ */
+export function expectCode(fn: () => unknown, code: string): Error {
+  let result: unknown;
+  try {
+    result = fn();
+  } catch (e) {
+    const got = (e as { code?: unknown } | null)?.code;
+    if (got !== code) {
+      throw new TestkitAssertionError(`expected an error with code ${code}, got ${describeError(e)}`, {
+        cause: e,
+      });
+    }
+    return e as Error;
+  }
+  throw new TestkitAssertionError(
+    `expected an error with code ${code}, but the call returned ${describeResult(result)}`,
+  );
+}

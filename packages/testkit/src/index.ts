@@ -6,7 +6,16 @@
  *
  * @packageDocumentation
  */
-export { expectErrno, TestkitAssertionError, type WaitForOptions, waitFor } from './assert.js';
+export { expectCode, expectErrno, TestkitAssertionError, type WaitForOptions, waitFor } from './assert.js';
+export {
+  type ConformanceLinkInfo,
+  type ConformanceOptions,
+  linkAdapter,
+  type NetNsAttachType,
+  type NetNsLinkAdapter,
+  runNetNsLinkConformance,
+  SK_LOOKUP_MAX_LINKS,
+} from './conformance.js';
 export { RequirementError, TestkitTypeError } from './errors.js';
 export {
   type FlowDissectorProgramOptions,

@@ -1,0 +1,4 @@
+// @bpfjs/link against the exported netns link conformance suite (child netns cases).
+import { runNetNsLinkConformance } from './conformance.js';
+
+runNetNsLinkConformance();
