@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { readlink } from 'node:fs/promises';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BpfError, MNT_DETACH, MS_BIND, mount, umount2 } from '@bpfjs/sys';
@@ -158,6 +159,15 @@ describe.skipIf(!isRoot)('NetNs (needs root: setns/unshare/mount)', () => {
     expect(inside.interfaces).toEqual([]);
     expect(Object.keys(networkInterfaces())).toContain('lo');
     expect(threadNs()).toBe(before);
+  });
+
+  it('run() moves only the calling thread: the libuv pool keeps its netns', async () => {
+    const ns = track(NetNs.create());
+    const outside = threadNs();
+    // Started inside run(), executed by a pool thread, which resolves thread-self to itself.
+    const fromPool = ns.run(() => ({ now: threadNs(), pool: readlink('/proc/thread-self/ns/net') }));
+    expect(fromPool.now).toBe(`net:[${ns.inode}]`);
+    expect(await fromPool.pool).toBe(outside);
   });
 
   it('run() switches back after a throw and rethrows the same error', () => {

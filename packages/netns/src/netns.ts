@@ -17,6 +17,7 @@ import {
   readdirSync,
   rmdirSync,
   type Stats,
+  stat,
   statSync,
   unlinkSync,
 } from 'node:fs';
@@ -100,6 +101,21 @@ function restoreThread(saved: Fd): void {
   }
 }
 
+let threadPoolStarted = false;
+
+/**
+ * Makes sure libuv's thread pool exists before the calling thread changes netns. libuv starts the
+ * pool threads lazily, on the first request, from the thread that submits it, and a new thread
+ * inherits the namespaces of the thread that creates it: a first async `fs` call inside `run()`
+ * would otherwise put the whole pool into that netns for good. One throwaway request here creates
+ * the pool synchronously, outside.
+ */
+function startThreadPool(): void {
+  if (threadPoolStarted) return;
+  threadPoolStarted = true;
+  stat('/', () => {});
+}
+
 /** Functions whose body would not run (entirely) during the call: async and generator functions. */
 function deferredKind(fn: Function): string | undefined {
   if (types.isAsyncFunction(fn)) return 'an async function';
@@ -142,6 +158,7 @@ function checkNetNsFd(fd: Fd, path: string): Stats {
 
 /** Asks the kernel whether `fd` is a netns: setns() refuses another type with EINVAL. */
 function probeIsNetNs(fd: Fd): 'net' | undefined {
+  startThreadPool();
   const saved = openThreadNetNs();
   try {
     try {
@@ -410,6 +427,7 @@ export class NetNs implements Disposable {
       );
     }
     this.#requireOpen('run');
+    startThreadPool();
     let result: T;
     const saved = openThreadNetNs();
     try {
@@ -459,6 +477,9 @@ export class NetNs implements Disposable {
     }
     if (!Array.isArray(args)) throw errInvalidArgType('args', 'an instance of Array', args);
     this.#requireOpen('runInWorker');
+    // The worker's thread is created by this one; its later pool requests must not start the pool
+    // from inside the netns either.
+    startThreadPool();
     // The worker enters through its own descriptor, held until it is done, so that close() on this
     // NetNs meanwhile cannot pull the number away from under it.
     const held = this.#fd.dup();
@@ -532,6 +553,7 @@ Object.defineProperty(NetNs.prototype, NETNS_BRAND, { value: true });
 
 /** `unshare` on the calling thread, keep an fd on the new netns, switch back. */
 function createAnonymous(): Fd {
+  startThreadPool();
   const saved = openThreadNetNs();
   let fd: Fd;
   try {
@@ -565,6 +587,7 @@ function createNamed(name: string): Fd {
   }
   let mounted = false;
   let fd: Fd | undefined;
+  startThreadPool();
   try {
     const saved = openThreadNetNs();
     try {

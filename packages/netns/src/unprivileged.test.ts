@@ -1,0 +1,57 @@
+// Without CAP_SYS_ADMIN: every switching call fails with EPERM (with a hint), and nothing is left
+// behind. Runs the built package (packages/netns/dist) in a child process whose capability
+// bounding set lacks CAP_SYS_ADMIN (`capsh --drop`), still as uid 0.
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const isRoot = process.getuid?.() === 0;
+const CAPSH = ['/usr/sbin/capsh', '/sbin/capsh', '/usr/bin/capsh'].find((p) => existsSync(p));
+const dist = fileURLToPath(new URL('../dist/index.js', import.meta.url));
+
+const script = `
+import { readlinkSync } from 'node:fs';
+import { NetNs } from ${JSON.stringify(dist)};
+const name = process.argv[1];
+const before = readlinkSync('/proc/thread-self/ns/net');
+const out = {};
+const codeOf = (fn) => { try { fn(); return 'ok'; } catch (e) { return { code: e.code, syscall: e.syscall, hint: e.hint }; } };
+out.named = codeOf(() => NetNs.create({ name }));
+out.anonymous = codeOf(() => NetNs.create());
+const cur = NetNs.current();
+out.run = codeOf(() => cur.run(() => 1));
+cur.close();
+out.moved = readlinkSync('/proc/thread-self/ns/net') !== before;
+process.stdout.write(JSON.stringify(out));
+`;
+
+describe.skipIf(!isRoot || CAPSH === undefined)(
+  'without CAP_SYS_ADMIN (needs root, capsh, built dist)',
+  () => {
+    it('create() and run() fail with EPERM and leave nothing behind', () => {
+      expect(existsSync(dist), `${dist} (run pnpm build)`).toBe(true);
+      const name = `bpfjs-test-${process.pid}-noadmin`;
+      const stdout = execFileSync(
+        CAPSH!,
+        [
+          '--drop=cap_sys_admin',
+          '--',
+          '-c',
+          'exec "$0" --input-type=module -e "$1" "$2"',
+          process.execPath,
+          script,
+          name,
+        ],
+        { encoding: 'utf8' },
+      );
+      const out = JSON.parse(stdout);
+      expect(out.named).toMatchObject({ code: 'EPERM', syscall: 'mount' });
+      expect(out.named.hint).toMatch(/CAP_SYS_ADMIN/);
+      expect(out.anonymous).toMatchObject({ code: 'EPERM', syscall: 'unshare' });
+      expect(out.run).toMatchObject({ code: 'EPERM', syscall: 'setns' });
+      expect(out.moved).toBe(false);
+      expect(existsSync(`/run/netns/${name}`)).toBe(false);
+    });
+  },
+);
