@@ -26,8 +26,9 @@ const HELP = `usage: node bench/run.mjs [options]   (pnpm bench -- [options])
   --cpu-prof         run the JS sides under node --cpu-prof (profiles in bench/build/prof/)
   --no-floor         skip the koffi floor side
   --cpu N            pin every side to CPU N (taskset) to cut migration noise
-  --nice N           run the sides at this niceness (default -10 as root, to cut noise from other
-                     load on the machine; 0 = unchanged)
+  --sched MODE       how the sides are scheduled: 'fifo' (default as root: SCHED_FIFO priority 10
+                     through chrt, so other load on the machine cannot preempt a timed loop; only
+                     one side runs at a time), 'nice' (nice -10), 'normal' (unchanged)
   --help`;
 
 function parseArgs(argv) {
@@ -41,7 +42,7 @@ function parseArgs(argv) {
     jsonOut: undefined,
     cpuProf: false,
     cpu: undefined,
-    nice: undefined,
+    sched: undefined,
     floor: true,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -63,14 +64,14 @@ function parseArgs(argv) {
     else if (a === '--cpu-prof') o.cpuProf = true;
     else if (a === '--no-floor') o.floor = false;
     else if (a === '--cpu') o.cpu = nonNegativeInt(a, next());
-    else if (a === '--nice') o.nice = niceValue(a, next());
+    else if (a === '--sched') o.sched = schedMode(a, next());
     else if (a === '--help' || a === '-h') {
       console.log(HELP);
       process.exit(0);
     } else throw new Error(`unknown option ${a}\n${HELP}`);
   }
   o.rounds ??= o.quick ? 2 : 15;
-  o.nice ??= process.getuid?.() === 0 ? -10 : 0;
+  o.sched ??= process.getuid?.() === 0 ? 'fifo' : 'normal';
   o.heapCalls ??= o.quick ? 20_000 : 1_000_000;
   return o;
 }
@@ -84,11 +85,10 @@ function nonNegativeInt(name, v) {
   if (!Number.isSafeInteger(n) || n < 0) throw new Error(`${name} must be an integer >= 0, got ${v}`);
   return n;
 }
-function niceValue(name, v) {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < -20 || n > 19)
-    throw new Error(`${name} must be an integer in -20..19, got ${v}`);
-  return n;
+function schedMode(name, v) {
+  if (v !== 'fifo' && v !== 'nice' && v !== 'normal')
+    throw new Error(`${name} must be fifo, nice or normal, got ${v}`);
+  return v;
 }
 function positiveNumber(name, v) {
   const n = Number(v);
@@ -336,7 +336,8 @@ async function main() {
   const pin = (command, args) => {
     let cmd = [command, ...args];
     if (opt.cpu !== undefined) cmd = ['taskset', '-c', String(opt.cpu), ...cmd];
-    if (opt.nice !== 0) cmd = ['nice', '-n', String(opt.nice), ...cmd];
+    if (opt.sched === 'fifo') cmd = ['chrt', '-f', '10', ...cmd];
+    else if (opt.sched === 'nice') cmd = ['nice', '-n', '-10', ...cmd];
     return [cmd[0], cmd.slice(1)];
   };
   const c = new Side('c', ...pin(`${buildDir}bench-c`, []));
@@ -486,7 +487,7 @@ async function main() {
       heapCalls: opt.heapCalls,
       cpuProf: opt.cpuProf ? profDir : false,
       cpu: opt.cpu ?? null,
-      nice: opt.nice,
+      sched: opt.sched,
     },
     sides: {
       c: { attrSizes: cReady.attrSizes, linkInfoSize: cReady.linkInfoSize },
@@ -521,7 +522,7 @@ function printReport(r) {
   console.log(`node:    ${m.node.version} (V8 ${m.node.v8}), koffi ${m.node.koffi ?? '?'}`);
   console.log(`C:       ${m.cc.version}, ${m.cc.flags}, headers ${m.cc.headers}`);
   console.log(
-    `rounds:  ${r.config.rounds}${r.config.quick ? ' (quick: numbers are not meaningful)' : ''}, median ns/op per side; '!' = target missed\n`,
+    `rounds:  ${r.config.rounds}${r.config.quick ? ' (quick: numbers are not meaningful)' : ''}, sides scheduled ${r.config.sched}${r.config.cpu === null ? '' : ` on CPU ${r.config.cpu}`}; median ns/op per side; '!' = target missed\n`,
   );
   const rows = r.results.map((x) => [
     x.title,
