@@ -1,49 +1,11 @@
-import { execFile } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { openPath } from '@bpfjs/sys';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fdLeakReport, ignoreFdLeak, startFdTracking, watchedDescriptors } from './leaks.js';
-
-const root = fileURLToPath(new URL('../../../', import.meta.url));
-const config = fileURLToPath(new URL('../test-fixtures/vitest.config.ts', import.meta.url));
-const vitestBin = join(createRequire(import.meta.url).resolve('vitest/package.json'), '..', 'vitest.mjs');
-
-interface JsonReport {
-  testResults: Array<{ name: string; status: string; message: string }>;
-}
-
-/** Runs the fixture files in a child vitest (with the testkit setup file) and returns its JSON report. */
-function runFixtures(): Promise<{ code: number | null; report: JsonReport }> {
-  const out = join(tmpdir(), `bpfjs-leak-report-${process.pid}-${Date.now()}.json`);
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env))
-    if (!k.startsWith('VITEST') && k !== 'NODE_OPTIONS') env[k] = v;
-  return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      [vitestBin, 'run', '--config', config, '--reporter=json', `--outputFile=${out}`],
-      { cwd: root, env, timeout: 120_000 },
-      (err, _stdout, stderr) => {
-        try {
-          const report = JSON.parse(readFileSync(out, 'utf8')) as JsonReport;
-          resolve({ code: err === null ? 0 : ((err as { code?: number }).code ?? null), report });
-        } catch (e) {
-          reject(new Error(`child vitest produced no report: ${String(e)}\n${stderr}`));
-        } finally {
-          rmSync(out, { force: true });
-        }
-      },
-    );
-  });
-}
+import { root, runFixtures } from './test/child-vitest.js';
 
 describe('leak detection in a child vitest run (@bpfjs/testkit/setup)', () => {
   it('fails the leaky files with the leak message and passes the clean one', async () => {
-    const { code, report } = await runFixtures();
+    const { code, report } = await runFixtures('leaky.fixture.ts', 'unowned.fixture.ts', 'clean.fixture.ts');
     const byName = new Map(report.testResults.map((r) => [r.name.replace(`${root}`, ''), r]));
     const leaky = byName.get('packages/testkit/test-fixtures/leaky.fixture.ts');
     const unowned = byName.get('packages/testkit/test-fixtures/unowned.fixture.ts');

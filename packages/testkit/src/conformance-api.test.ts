@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { type linkAdapter, runNetNsLinkConformance } from './conformance.js';
+import { requireKernel } from './gates.js';
+import { fileResult, runFixtures } from './test/child-vitest.js';
+
+describe('runNetNsLinkConformance arguments', () => {
+  it('refuses an adapter without the methods', () => {
+    expect(() => runNetNsLinkConformance({ name: 'x' } as unknown as ReturnType<typeof linkAdapter>)).toThrow(
+      expect.objectContaining({
+        code: 'ERR_INVALID_ARG_TYPE',
+        message: expect.stringMatching(/lacks a loadProgram\(\)/),
+      }),
+    );
+  });
+
+  it('refuses init-netns cases outside a *.serial.test.ts file', () => {
+    expect(() => runNetNsLinkConformance(undefined, { initNetns: true })).toThrow(
+      expect.objectContaining({ code: 'ERR_BPFJS_TESTKIT_NOT_SERIAL' }),
+    );
+  });
+});
+
+requireKernel().describe('the conformance suite catches a wrong wrapper', () => {
+  it('fails exactly the cases a broken adapter gets wrong (child vitest run)', async () => {
+    const { code, report } = await runFixtures('broken-adapter.fixture.ts');
+    expect(code).toBe(1);
+    const file = fileResult(report, 'broken-adapter.fixture.ts');
+    expect(file).toBeDefined();
+    const failed = file!.assertionResults.filter((a) => a.status === 'failed').map((a) => a.fullName);
+    const passed = file!.assertionResults.filter((a) => a.status === 'passed').length;
+    // update ignores `replace`: the EPERM case fails for both attach types
+    expect(failed.filter((n) => n.includes('another program → EPERM'))).toHaveLength(2);
+    // info never reports netns inode 0: detach and netns-death cases fail for both attach types
+    expect(failed.filter((n) => n.includes('detach: the link goes defunct'))).toHaveLength(2);
+    expect(failed.filter((n) => n.includes('netns death auto-detaches'))).toHaveLength(2);
+    expect(failed).toHaveLength(6);
+    expect(passed).toBeGreaterThan(10);
+  }, 120_000);
+});
