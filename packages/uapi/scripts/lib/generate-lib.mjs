@@ -327,7 +327,7 @@ function emitHeader(header, sha, opts, decls, constants, claim) {
     items.push({
       line: c.line,
       order: order++,
-      text: `${tsdoc(c.doc)}export const ${c.name} = ${literal(c.value)};\n`,
+      text: `${tsdoc(c.doc) || `/** \`#define ${c.name}\` of \`<${header}>\`. */\n`}export const ${c.name} = ${literal(c.value)};\n`,
     });
   }
   let usesLayout = false;
@@ -337,7 +337,8 @@ function emitHeader(header, sha, opts, decls, constants, claim) {
       let s = '';
       for (const x of d.values) {
         claim(x.name, x.file, x.line);
-        s += `${tsdoc(x.doc)}export const ${x.name} = ${literal(x.value)};\n`;
+        const of = d.tag ? `\`enum ${d.tag}\`` : `an anonymous enum of \`<${header}>\``;
+        s += `${tsdoc(x.doc) || `/** Enumerator of ${of}. */\n`}export const ${x.name} = ${literal(x.value)};\n`;
       }
       if (d.tag) {
         claim(d.tag, d.file, d.line);

@@ -43,8 +43,10 @@ export const BPF_TO_LE = 0;
 /** convert to big-endian */
 export const BPF_TO_BE = 8;
 
+/** `#define BPF_FROM_LE` of `<linux/bpf.h>`. */
 export const BPF_FROM_LE = 0;
 
+/** `#define BPF_FROM_BE` of `<linux/bpf.h>`. */
 export const BPF_FROM_BE = 8;
 
 /** jump != */
@@ -92,6 +94,7 @@ export const BPF_LOAD_ACQ = 256;
 /** store-release */
 export const BPF_STORE_REL = 272;
 
+/** Enumerator of `enum bpf_cond_pseudo_jmp`. */
 export const BPF_MAY_GOTO = 0;
 
 /** The enumerators of `enum bpf_cond_pseudo_jmp`. */
@@ -105,19 +108,32 @@ export const bpf_cond_pseudo_jmp_name: Readonly<Record<number, string>> = {
   0: 'bpf_may_goto',
 };
 
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_REG_0 = 0;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_REG_1 = 1;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_REG_2 = 2;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_REG_3 = 3;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_REG_4 = 4;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_REG_5 = 5;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_REG_6 = 6;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_REG_7 = 7;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_REG_8 = 8;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_REG_9 = 9;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_REG_10 = 10;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const __MAX_BPF_REG = 11;
 
+/** `#define MAX_BPF_REG` of `<linux/bpf.h>`. */
 export const MAX_BPF_REG = 11;
 
 /** Layout of `struct bpf_insn`. */
@@ -204,6 +220,7 @@ export type BpfCgroupStorageKeyField = keyof (typeof BpfCgroupStorageKey)['field
 /** Values of the scalar fields of {@link BpfCgroupStorageKey} (64-bit fields as bigint). */
 export type BpfCgroupStorageKeyValues = ScalarValues<typeof BpfCgroupStorageKey>;
 
+/** Enumerator of `enum bpf_cgroup_iter_order`. */
 export const BPF_CGROUP_ITER_ORDER_UNSPEC = 0;
 /** process only a single object. */
 export const BPF_CGROUP_ITER_SELF_ONLY = 1;
@@ -213,6 +230,7 @@ export const BPF_CGROUP_ITER_DESCENDANTS_PRE = 2;
 export const BPF_CGROUP_ITER_DESCENDANTS_POST = 3;
 /** walk ancestors upward. */
 export const BPF_CGROUP_ITER_ANCESTORS_UP = 4;
+/** Enumerator of `enum bpf_cgroup_iter_order`. */
 export const BPF_CGROUP_ITER_CHILDREN = 5;
 
 /** The enumerators of `enum bpf_cgroup_iter_order`. */
@@ -260,46 +278,87 @@ export type BpfIterLinkInfoField = keyof (typeof BpfIterLinkInfo)['fields'];
 /** Values of the scalar fields of {@link BpfIterLinkInfo} (64-bit fields as bigint). */
 export type BpfIterLinkInfoValues = ScalarValues<typeof BpfIterLinkInfo>;
 
+/** Enumerator of `enum bpf_cmd`. */
 export const BPF_MAP_CREATE = 0;
+/** Enumerator of `enum bpf_cmd`. */
 export const BPF_MAP_LOOKUP_ELEM = 1;
+/** Enumerator of `enum bpf_cmd`. */
 export const BPF_MAP_UPDATE_ELEM = 2;
+/** Enumerator of `enum bpf_cmd`. */
 export const BPF_MAP_DELETE_ELEM = 3;
+/** Enumerator of `enum bpf_cmd`. */
 export const BPF_MAP_GET_NEXT_KEY = 4;
+/** Enumerator of `enum bpf_cmd`. */
 export const BPF_PROG_LOAD = 5;
+/** Enumerator of `enum bpf_cmd`. */
 export const BPF_OBJ_PIN = 6;
+/** Enumerator of `enum bpf_cmd`. */
 export const BPF_OBJ_GET = 7;
+/** Enumerator of `enum bpf_cmd`. */
 export const BPF_PROG_ATTACH = 8;
+/** Enumerator of `enum bpf_cmd`. */
 export const BPF_PROG_DETACH = 9;
+/** Enumerator of `enum bpf_cmd`. */
 export const BPF_PROG_TEST_RUN = 10;
+/** Enumerator of `enum bpf_cmd`. */
 export const BPF_PROG_RUN = 10;
+/** Enumerator of `enum bpf_cmd`. */
 export const BPF_PROG_GET_NEXT_ID = 11;
+/** Enumerator of `enum bpf_cmd`. */
 export const BPF_MAP_GET_NEXT_ID = 12;
+/** Enumerator of `enum bpf_cmd`. */
 export const BPF_PROG_GET_FD_BY_ID = 13;
+/** Enumerator of `enum bpf_cmd`. */
 export const BPF_MAP_GET_FD_BY_ID = 14;
+/** Enumerator of `enum bpf_cmd`. */
 export const BPF_OBJ_GET_INFO_BY_FD = 15;
+/** Enumerator of `enum bpf_cmd`. */
 export const BPF_PROG_QUERY = 16;
+/** Enumerator of `enum bpf_cmd`. */
 export const BPF_RAW_TRACEPOINT_OPEN = 17;
+/** Enumerator of `enum bpf_cmd`. */
 export const BPF_BTF_LOAD = 18;
+/** Enumerator of `enum bpf_cmd`. */
 export const BPF_BTF_GET_FD_BY_ID = 19;
+/** Enumerator of `enum bpf_cmd`. */
 export const BPF_TASK_FD_QUERY = 20;
+/** Enumerator of `enum bpf_cmd`. */
 export const BPF_MAP_LOOKUP_AND_DELETE_ELEM = 21;
+/** Enumerator of `enum bpf_cmd`. */
 export const BPF_MAP_FREEZE = 22;
+/** Enumerator of `enum bpf_cmd`. */
 export const BPF_BTF_GET_NEXT_ID = 23;
+/** Enumerator of `enum bpf_cmd`. */
 export const BPF_MAP_LOOKUP_BATCH = 24;
+/** Enumerator of `enum bpf_cmd`. */
 export const BPF_MAP_LOOKUP_AND_DELETE_BATCH = 25;
+/** Enumerator of `enum bpf_cmd`. */
 export const BPF_MAP_UPDATE_BATCH = 26;
+/** Enumerator of `enum bpf_cmd`. */
 export const BPF_MAP_DELETE_BATCH = 27;
+/** Enumerator of `enum bpf_cmd`. */
 export const BPF_LINK_CREATE = 28;
+/** Enumerator of `enum bpf_cmd`. */
 export const BPF_LINK_UPDATE = 29;
+/** Enumerator of `enum bpf_cmd`. */
 export const BPF_LINK_GET_FD_BY_ID = 30;
+/** Enumerator of `enum bpf_cmd`. */
 export const BPF_LINK_GET_NEXT_ID = 31;
+/** Enumerator of `enum bpf_cmd`. */
 export const BPF_ENABLE_STATS = 32;
+/** Enumerator of `enum bpf_cmd`. */
 export const BPF_ITER_CREATE = 33;
+/** Enumerator of `enum bpf_cmd`. */
 export const BPF_LINK_DETACH = 34;
+/** Enumerator of `enum bpf_cmd`. */
 export const BPF_PROG_BIND_MAP = 35;
+/** Enumerator of `enum bpf_cmd`. */
 export const BPF_TOKEN_CREATE = 36;
+/** Enumerator of `enum bpf_cmd`. */
 export const BPF_PROG_STREAM_READ_BY_FD = 37;
+/** Enumerator of `enum bpf_cmd`. */
 export const BPF_PROG_ASSOC_STRUCT_OPS = 38;
+/** Enumerator of `enum bpf_cmd`. */
 export const __MAX_BPF_CMD = 39;
 /** Indicate carrying syscall common attrs. */
 export const BPF_COMMON_ATTRS = 65536;
@@ -395,44 +454,83 @@ export const bpf_cmd_name: Readonly<Record<number, string>> = {
   65536: 'common_attrs',
 };
 
+/** Enumerator of `enum bpf_map_type`. */
 export const BPF_MAP_TYPE_UNSPEC = 0;
+/** Enumerator of `enum bpf_map_type`. */
 export const BPF_MAP_TYPE_HASH = 1;
+/** Enumerator of `enum bpf_map_type`. */
 export const BPF_MAP_TYPE_ARRAY = 2;
+/** Enumerator of `enum bpf_map_type`. */
 export const BPF_MAP_TYPE_PROG_ARRAY = 3;
+/** Enumerator of `enum bpf_map_type`. */
 export const BPF_MAP_TYPE_PERF_EVENT_ARRAY = 4;
+/** Enumerator of `enum bpf_map_type`. */
 export const BPF_MAP_TYPE_PERCPU_HASH = 5;
+/** Enumerator of `enum bpf_map_type`. */
 export const BPF_MAP_TYPE_PERCPU_ARRAY = 6;
+/** Enumerator of `enum bpf_map_type`. */
 export const BPF_MAP_TYPE_STACK_TRACE = 7;
+/** Enumerator of `enum bpf_map_type`. */
 export const BPF_MAP_TYPE_CGROUP_ARRAY = 8;
+/** Enumerator of `enum bpf_map_type`. */
 export const BPF_MAP_TYPE_LRU_HASH = 9;
+/** Enumerator of `enum bpf_map_type`. */
 export const BPF_MAP_TYPE_LRU_PERCPU_HASH = 10;
+/** Enumerator of `enum bpf_map_type`. */
 export const BPF_MAP_TYPE_LPM_TRIE = 11;
+/** Enumerator of `enum bpf_map_type`. */
 export const BPF_MAP_TYPE_ARRAY_OF_MAPS = 12;
+/** Enumerator of `enum bpf_map_type`. */
 export const BPF_MAP_TYPE_HASH_OF_MAPS = 13;
+/** Enumerator of `enum bpf_map_type`. */
 export const BPF_MAP_TYPE_DEVMAP = 14;
+/** Enumerator of `enum bpf_map_type`. */
 export const BPF_MAP_TYPE_SOCKMAP = 15;
+/** Enumerator of `enum bpf_map_type`. */
 export const BPF_MAP_TYPE_CPUMAP = 16;
+/** Enumerator of `enum bpf_map_type`. */
 export const BPF_MAP_TYPE_XSKMAP = 17;
+/** Enumerator of `enum bpf_map_type`. */
 export const BPF_MAP_TYPE_SOCKHASH = 18;
+/** Enumerator of `enum bpf_map_type`. */
 export const BPF_MAP_TYPE_CGROUP_STORAGE_DEPRECATED = 19;
+/** Enumerator of `enum bpf_map_type`. */
 export const BPF_MAP_TYPE_CGROUP_STORAGE = 19;
+/** Enumerator of `enum bpf_map_type`. */
 export const BPF_MAP_TYPE_REUSEPORT_SOCKARRAY = 20;
+/** Enumerator of `enum bpf_map_type`. */
 export const BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE_DEPRECATED = 21;
+/** Enumerator of `enum bpf_map_type`. */
 export const BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE = 21;
+/** Enumerator of `enum bpf_map_type`. */
 export const BPF_MAP_TYPE_QUEUE = 22;
+/** Enumerator of `enum bpf_map_type`. */
 export const BPF_MAP_TYPE_STACK = 23;
+/** Enumerator of `enum bpf_map_type`. */
 export const BPF_MAP_TYPE_SK_STORAGE = 24;
+/** Enumerator of `enum bpf_map_type`. */
 export const BPF_MAP_TYPE_DEVMAP_HASH = 25;
+/** Enumerator of `enum bpf_map_type`. */
 export const BPF_MAP_TYPE_STRUCT_OPS = 26;
+/** Enumerator of `enum bpf_map_type`. */
 export const BPF_MAP_TYPE_RINGBUF = 27;
+/** Enumerator of `enum bpf_map_type`. */
 export const BPF_MAP_TYPE_INODE_STORAGE = 28;
+/** Enumerator of `enum bpf_map_type`. */
 export const BPF_MAP_TYPE_TASK_STORAGE = 29;
+/** Enumerator of `enum bpf_map_type`. */
 export const BPF_MAP_TYPE_BLOOM_FILTER = 30;
+/** Enumerator of `enum bpf_map_type`. */
 export const BPF_MAP_TYPE_USER_RINGBUF = 31;
+/** Enumerator of `enum bpf_map_type`. */
 export const BPF_MAP_TYPE_CGRP_STORAGE = 32;
+/** Enumerator of `enum bpf_map_type`. */
 export const BPF_MAP_TYPE_ARENA = 33;
+/** Enumerator of `enum bpf_map_type`. */
 export const BPF_MAP_TYPE_INSN_ARRAY = 34;
+/** Enumerator of `enum bpf_map_type`. */
 export const BPF_MAP_TYPE_RHASH = 35;
+/** Enumerator of `enum bpf_map_type`. */
 export const __MAX_BPF_MAP_TYPE = 36;
 
 /** The enumerators of `enum bpf_map_type`. */
@@ -519,40 +617,73 @@ export const bpf_map_type_name: Readonly<Record<number, string>> = {
   35: 'rhash',
 };
 
+/** Enumerator of `enum bpf_prog_type`. */
 export const BPF_PROG_TYPE_UNSPEC = 0;
+/** Enumerator of `enum bpf_prog_type`. */
 export const BPF_PROG_TYPE_SOCKET_FILTER = 1;
+/** Enumerator of `enum bpf_prog_type`. */
 export const BPF_PROG_TYPE_KPROBE = 2;
+/** Enumerator of `enum bpf_prog_type`. */
 export const BPF_PROG_TYPE_SCHED_CLS = 3;
+/** Enumerator of `enum bpf_prog_type`. */
 export const BPF_PROG_TYPE_SCHED_ACT = 4;
+/** Enumerator of `enum bpf_prog_type`. */
 export const BPF_PROG_TYPE_TRACEPOINT = 5;
+/** Enumerator of `enum bpf_prog_type`. */
 export const BPF_PROG_TYPE_XDP = 6;
+/** Enumerator of `enum bpf_prog_type`. */
 export const BPF_PROG_TYPE_PERF_EVENT = 7;
+/** Enumerator of `enum bpf_prog_type`. */
 export const BPF_PROG_TYPE_CGROUP_SKB = 8;
+/** Enumerator of `enum bpf_prog_type`. */
 export const BPF_PROG_TYPE_CGROUP_SOCK = 9;
+/** Enumerator of `enum bpf_prog_type`. */
 export const BPF_PROG_TYPE_LWT_IN = 10;
+/** Enumerator of `enum bpf_prog_type`. */
 export const BPF_PROG_TYPE_LWT_OUT = 11;
+/** Enumerator of `enum bpf_prog_type`. */
 export const BPF_PROG_TYPE_LWT_XMIT = 12;
+/** Enumerator of `enum bpf_prog_type`. */
 export const BPF_PROG_TYPE_SOCK_OPS = 13;
+/** Enumerator of `enum bpf_prog_type`. */
 export const BPF_PROG_TYPE_SK_SKB = 14;
+/** Enumerator of `enum bpf_prog_type`. */
 export const BPF_PROG_TYPE_CGROUP_DEVICE = 15;
+/** Enumerator of `enum bpf_prog_type`. */
 export const BPF_PROG_TYPE_SK_MSG = 16;
+/** Enumerator of `enum bpf_prog_type`. */
 export const BPF_PROG_TYPE_RAW_TRACEPOINT = 17;
+/** Enumerator of `enum bpf_prog_type`. */
 export const BPF_PROG_TYPE_CGROUP_SOCK_ADDR = 18;
+/** Enumerator of `enum bpf_prog_type`. */
 export const BPF_PROG_TYPE_LWT_SEG6LOCAL = 19;
+/** Enumerator of `enum bpf_prog_type`. */
 export const BPF_PROG_TYPE_LIRC_MODE2 = 20;
+/** Enumerator of `enum bpf_prog_type`. */
 export const BPF_PROG_TYPE_SK_REUSEPORT = 21;
+/** Enumerator of `enum bpf_prog_type`. */
 export const BPF_PROG_TYPE_FLOW_DISSECTOR = 22;
+/** Enumerator of `enum bpf_prog_type`. */
 export const BPF_PROG_TYPE_CGROUP_SYSCTL = 23;
+/** Enumerator of `enum bpf_prog_type`. */
 export const BPF_PROG_TYPE_RAW_TRACEPOINT_WRITABLE = 24;
+/** Enumerator of `enum bpf_prog_type`. */
 export const BPF_PROG_TYPE_CGROUP_SOCKOPT = 25;
+/** Enumerator of `enum bpf_prog_type`. */
 export const BPF_PROG_TYPE_TRACING = 26;
+/** Enumerator of `enum bpf_prog_type`. */
 export const BPF_PROG_TYPE_STRUCT_OPS = 27;
+/** Enumerator of `enum bpf_prog_type`. */
 export const BPF_PROG_TYPE_EXT = 28;
+/** Enumerator of `enum bpf_prog_type`. */
 export const BPF_PROG_TYPE_LSM = 29;
+/** Enumerator of `enum bpf_prog_type`. */
 export const BPF_PROG_TYPE_SK_LOOKUP = 30;
 /** a program that can execute syscalls */
 export const BPF_PROG_TYPE_SYSCALL = 31;
+/** Enumerator of `enum bpf_prog_type`. */
 export const BPF_PROG_TYPE_NETFILTER = 32;
+/** Enumerator of `enum bpf_prog_type`. */
 export const __MAX_BPF_PROG_TYPE = 33;
 
 /** The enumerators of `enum bpf_prog_type`. */
@@ -631,68 +762,131 @@ export const bpf_prog_type_name: Readonly<Record<number, string>> = {
   32: 'netfilter',
 };
 
+/** Enumerator of `enum bpf_attach_type`. */
 export const BPF_CGROUP_INET_INGRESS = 0;
+/** Enumerator of `enum bpf_attach_type`. */
 export const BPF_CGROUP_INET_EGRESS = 1;
+/** Enumerator of `enum bpf_attach_type`. */
 export const BPF_CGROUP_INET_SOCK_CREATE = 2;
+/** Enumerator of `enum bpf_attach_type`. */
 export const BPF_CGROUP_SOCK_OPS = 3;
+/** Enumerator of `enum bpf_attach_type`. */
 export const BPF_SK_SKB_STREAM_PARSER = 4;
+/** Enumerator of `enum bpf_attach_type`. */
 export const BPF_SK_SKB_STREAM_VERDICT = 5;
+/** Enumerator of `enum bpf_attach_type`. */
 export const BPF_CGROUP_DEVICE = 6;
+/** Enumerator of `enum bpf_attach_type`. */
 export const BPF_SK_MSG_VERDICT = 7;
+/** Enumerator of `enum bpf_attach_type`. */
 export const BPF_CGROUP_INET4_BIND = 8;
+/** Enumerator of `enum bpf_attach_type`. */
 export const BPF_CGROUP_INET6_BIND = 9;
+/** Enumerator of `enum bpf_attach_type`. */
 export const BPF_CGROUP_INET4_CONNECT = 10;
+/** Enumerator of `enum bpf_attach_type`. */
 export const BPF_CGROUP_INET6_CONNECT = 11;
+/** Enumerator of `enum bpf_attach_type`. */
 export const BPF_CGROUP_INET4_POST_BIND = 12;
+/** Enumerator of `enum bpf_attach_type`. */
 export const BPF_CGROUP_INET6_POST_BIND = 13;
+/** Enumerator of `enum bpf_attach_type`. */
 export const BPF_CGROUP_UDP4_SENDMSG = 14;
+/** Enumerator of `enum bpf_attach_type`. */
 export const BPF_CGROUP_UDP6_SENDMSG = 15;
+/** Enumerator of `enum bpf_attach_type`. */
 export const BPF_LIRC_MODE2 = 16;
+/** Enumerator of `enum bpf_attach_type`. */
 export const BPF_FLOW_DISSECTOR = 17;
+/** Enumerator of `enum bpf_attach_type`. */
 export const BPF_CGROUP_SYSCTL = 18;
+/** Enumerator of `enum bpf_attach_type`. */
 export const BPF_CGROUP_UDP4_RECVMSG = 19;
+/** Enumerator of `enum bpf_attach_type`. */
 export const BPF_CGROUP_UDP6_RECVMSG = 20;
+/** Enumerator of `enum bpf_attach_type`. */
 export const BPF_CGROUP_GETSOCKOPT = 21;
+/** Enumerator of `enum bpf_attach_type`. */
 export const BPF_CGROUP_SETSOCKOPT = 22;
+/** Enumerator of `enum bpf_attach_type`. */
 export const BPF_TRACE_RAW_TP = 23;
+/** Enumerator of `enum bpf_attach_type`. */
 export const BPF_TRACE_FENTRY = 24;
+/** Enumerator of `enum bpf_attach_type`. */
 export const BPF_TRACE_FEXIT = 25;
+/** Enumerator of `enum bpf_attach_type`. */
 export const BPF_MODIFY_RETURN = 26;
+/** Enumerator of `enum bpf_attach_type`. */
 export const BPF_LSM_MAC = 27;
+/** Enumerator of `enum bpf_attach_type`. */
 export const BPF_TRACE_ITER = 28;
+/** Enumerator of `enum bpf_attach_type`. */
 export const BPF_CGROUP_INET4_GETPEERNAME = 29;
+/** Enumerator of `enum bpf_attach_type`. */
 export const BPF_CGROUP_INET6_GETPEERNAME = 30;
+/** Enumerator of `enum bpf_attach_type`. */
 export const BPF_CGROUP_INET4_GETSOCKNAME = 31;
+/** Enumerator of `enum bpf_attach_type`. */
 export const BPF_CGROUP_INET6_GETSOCKNAME = 32;
+/** Enumerator of `enum bpf_attach_type`. */
 export const BPF_XDP_DEVMAP = 33;
+/** Enumerator of `enum bpf_attach_type`. */
 export const BPF_CGROUP_INET_SOCK_RELEASE = 34;
+/** Enumerator of `enum bpf_attach_type`. */
 export const BPF_XDP_CPUMAP = 35;
+/** Enumerator of `enum bpf_attach_type`. */
 export const BPF_SK_LOOKUP = 36;
+/** Enumerator of `enum bpf_attach_type`. */
 export const BPF_XDP = 37;
+/** Enumerator of `enum bpf_attach_type`. */
 export const BPF_SK_SKB_VERDICT = 38;
+/** Enumerator of `enum bpf_attach_type`. */
 export const BPF_SK_REUSEPORT_SELECT = 39;
+/** Enumerator of `enum bpf_attach_type`. */
 export const BPF_SK_REUSEPORT_SELECT_OR_MIGRATE = 40;
+/** Enumerator of `enum bpf_attach_type`. */
 export const BPF_PERF_EVENT = 41;
+/** Enumerator of `enum bpf_attach_type`. */
 export const BPF_TRACE_KPROBE_MULTI = 42;
+/** Enumerator of `enum bpf_attach_type`. */
 export const BPF_LSM_CGROUP = 43;
+/** Enumerator of `enum bpf_attach_type`. */
 export const BPF_STRUCT_OPS = 44;
+/** Enumerator of `enum bpf_attach_type`. */
 export const BPF_NETFILTER = 45;
+/** Enumerator of `enum bpf_attach_type`. */
 export const BPF_TCX_INGRESS = 46;
+/** Enumerator of `enum bpf_attach_type`. */
 export const BPF_TCX_EGRESS = 47;
+/** Enumerator of `enum bpf_attach_type`. */
 export const BPF_TRACE_UPROBE_MULTI = 48;
+/** Enumerator of `enum bpf_attach_type`. */
 export const BPF_CGROUP_UNIX_CONNECT = 49;
+/** Enumerator of `enum bpf_attach_type`. */
 export const BPF_CGROUP_UNIX_SENDMSG = 50;
+/** Enumerator of `enum bpf_attach_type`. */
 export const BPF_CGROUP_UNIX_RECVMSG = 51;
+/** Enumerator of `enum bpf_attach_type`. */
 export const BPF_CGROUP_UNIX_GETPEERNAME = 52;
+/** Enumerator of `enum bpf_attach_type`. */
 export const BPF_CGROUP_UNIX_GETSOCKNAME = 53;
+/** Enumerator of `enum bpf_attach_type`. */
 export const BPF_NETKIT_PRIMARY = 54;
+/** Enumerator of `enum bpf_attach_type`. */
 export const BPF_NETKIT_PEER = 55;
+/** Enumerator of `enum bpf_attach_type`. */
 export const BPF_TRACE_KPROBE_SESSION = 56;
+/** Enumerator of `enum bpf_attach_type`. */
 export const BPF_TRACE_UPROBE_SESSION = 57;
+/** Enumerator of `enum bpf_attach_type`. */
 export const BPF_TRACE_FSESSION = 58;
+/** Enumerator of `enum bpf_attach_type`. */
 export const BPF_TRACE_FENTRY_MULTI = 59;
+/** Enumerator of `enum bpf_attach_type`. */
 export const BPF_TRACE_FEXIT_MULTI = 60;
+/** Enumerator of `enum bpf_attach_type`. */
 export const BPF_TRACE_FSESSION_MULTI = 61;
+/** Enumerator of `enum bpf_attach_type`. */
 export const __MAX_BPF_ATTACH_TYPE = 62;
 
 /** The enumerators of `enum bpf_attach_type`. */
@@ -829,24 +1023,42 @@ export const bpf_attach_type_name: Readonly<Record<number, string>> = {
   61: 'trace_fsession_multi',
 };
 
+/** `#define MAX_BPF_ATTACH_TYPE` of `<linux/bpf.h>`. */
 export const MAX_BPF_ATTACH_TYPE = 62;
 
+/** Enumerator of `enum bpf_link_type`. */
 export const BPF_LINK_TYPE_UNSPEC = 0;
+/** Enumerator of `enum bpf_link_type`. */
 export const BPF_LINK_TYPE_RAW_TRACEPOINT = 1;
+/** Enumerator of `enum bpf_link_type`. */
 export const BPF_LINK_TYPE_TRACING = 2;
+/** Enumerator of `enum bpf_link_type`. */
 export const BPF_LINK_TYPE_CGROUP = 3;
+/** Enumerator of `enum bpf_link_type`. */
 export const BPF_LINK_TYPE_ITER = 4;
+/** Enumerator of `enum bpf_link_type`. */
 export const BPF_LINK_TYPE_NETNS = 5;
+/** Enumerator of `enum bpf_link_type`. */
 export const BPF_LINK_TYPE_XDP = 6;
+/** Enumerator of `enum bpf_link_type`. */
 export const BPF_LINK_TYPE_PERF_EVENT = 7;
+/** Enumerator of `enum bpf_link_type`. */
 export const BPF_LINK_TYPE_KPROBE_MULTI = 8;
+/** Enumerator of `enum bpf_link_type`. */
 export const BPF_LINK_TYPE_STRUCT_OPS = 9;
+/** Enumerator of `enum bpf_link_type`. */
 export const BPF_LINK_TYPE_NETFILTER = 10;
+/** Enumerator of `enum bpf_link_type`. */
 export const BPF_LINK_TYPE_TCX = 11;
+/** Enumerator of `enum bpf_link_type`. */
 export const BPF_LINK_TYPE_UPROBE_MULTI = 12;
+/** Enumerator of `enum bpf_link_type`. */
 export const BPF_LINK_TYPE_NETKIT = 13;
+/** Enumerator of `enum bpf_link_type`. */
 export const BPF_LINK_TYPE_SOCKMAP = 14;
+/** Enumerator of `enum bpf_link_type`. */
 export const BPF_LINK_TYPE_TRACING_MULTI = 15;
+/** Enumerator of `enum bpf_link_type`. */
 export const __MAX_BPF_LINK_TYPE = 16;
 
 /** Add BPF_LINK_TYPE(type, name) in bpf_types.h to keep bpf_link_type_strs[] in sync with the definitions below. */
@@ -891,14 +1103,22 @@ export const bpf_link_type_name: Readonly<Record<number, string>> = {
   15: 'tracing_multi',
 };
 
+/** `#define MAX_BPF_LINK_TYPE` of `<linux/bpf.h>`. */
 export const MAX_BPF_LINK_TYPE = 16;
 
+/** Enumerator of `enum bpf_perf_event_type`. */
 export const BPF_PERF_EVENT_UNSPEC = 0;
+/** Enumerator of `enum bpf_perf_event_type`. */
 export const BPF_PERF_EVENT_UPROBE = 1;
+/** Enumerator of `enum bpf_perf_event_type`. */
 export const BPF_PERF_EVENT_URETPROBE = 2;
+/** Enumerator of `enum bpf_perf_event_type`. */
 export const BPF_PERF_EVENT_KPROBE = 3;
+/** Enumerator of `enum bpf_perf_event_type`. */
 export const BPF_PERF_EVENT_KRETPROBE = 4;
+/** Enumerator of `enum bpf_perf_event_type`. */
 export const BPF_PERF_EVENT_TRACEPOINT = 5;
+/** Enumerator of `enum bpf_perf_event_type`. */
 export const BPF_PERF_EVENT_EVENT = 6;
 
 /** The enumerators of `enum bpf_perf_event_type`. */
@@ -924,59 +1144,87 @@ export const bpf_perf_event_type_name: Readonly<Record<number, string>> = {
   6: 'event',
 };
 
+/** `#define BPF_F_ALLOW_OVERRIDE` of `<linux/bpf.h>`. */
 export const BPF_F_ALLOW_OVERRIDE = 1;
 
+/** `#define BPF_F_ALLOW_MULTI` of `<linux/bpf.h>`. */
 export const BPF_F_ALLOW_MULTI = 2;
 
+/** `#define BPF_F_REPLACE` of `<linux/bpf.h>`. */
 export const BPF_F_REPLACE = 4;
 
+/** `#define BPF_F_BEFORE` of `<linux/bpf.h>`. */
 export const BPF_F_BEFORE = 8;
 
+/** `#define BPF_F_AFTER` of `<linux/bpf.h>`. */
 export const BPF_F_AFTER = 16;
 
+/** `#define BPF_F_ID` of `<linux/bpf.h>`. */
 export const BPF_F_ID = 32;
 
+/** `#define BPF_F_PREORDER` of `<linux/bpf.h>`. */
 export const BPF_F_PREORDER = 64;
 
+/** `#define BPF_F_STRICT_ALIGNMENT` of `<linux/bpf.h>`. */
 export const BPF_F_STRICT_ALIGNMENT = 1;
 
+/** `#define BPF_F_ANY_ALIGNMENT` of `<linux/bpf.h>`. */
 export const BPF_F_ANY_ALIGNMENT = 2;
 
+/** `#define BPF_F_TEST_RND_HI32` of `<linux/bpf.h>`. */
 export const BPF_F_TEST_RND_HI32 = 4;
 
+/** `#define BPF_F_TEST_STATE_FREQ` of `<linux/bpf.h>`. */
 export const BPF_F_TEST_STATE_FREQ = 8;
 
+/** `#define BPF_F_SLEEPABLE` of `<linux/bpf.h>`. */
 export const BPF_F_SLEEPABLE = 16;
 
+/** `#define BPF_F_XDP_HAS_FRAGS` of `<linux/bpf.h>`. */
 export const BPF_F_XDP_HAS_FRAGS = 32;
 
+/** `#define BPF_F_XDP_DEV_BOUND_ONLY` of `<linux/bpf.h>`. */
 export const BPF_F_XDP_DEV_BOUND_ONLY = 64;
 
+/** `#define BPF_F_TEST_REG_INVARIANTS` of `<linux/bpf.h>`. */
 export const BPF_F_TEST_REG_INVARIANTS = 128;
 
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_F_KPROBE_MULTI_RETURN = 1;
 
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_F_UPROBE_MULTI_RETURN = 1;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_F_UPROBE_MULTI_PATH_FD = 2;
 
+/** `#define BPF_F_NETFILTER_IP_DEFRAG` of `<linux/bpf.h>`. */
 export const BPF_F_NETFILTER_IP_DEFRAG = 1;
 
+/** `#define BPF_PSEUDO_MAP_FD` of `<linux/bpf.h>`. */
 export const BPF_PSEUDO_MAP_FD = 1;
 
+/** `#define BPF_PSEUDO_MAP_IDX` of `<linux/bpf.h>`. */
 export const BPF_PSEUDO_MAP_IDX = 5;
 
+/** `#define BPF_PSEUDO_MAP_VALUE` of `<linux/bpf.h>`. */
 export const BPF_PSEUDO_MAP_VALUE = 2;
 
+/** `#define BPF_PSEUDO_MAP_IDX_VALUE` of `<linux/bpf.h>`. */
 export const BPF_PSEUDO_MAP_IDX_VALUE = 6;
 
+/** `#define BPF_PSEUDO_BTF_ID` of `<linux/bpf.h>`. */
 export const BPF_PSEUDO_BTF_ID = 3;
 
+/** `#define BPF_PSEUDO_FUNC` of `<linux/bpf.h>`. */
 export const BPF_PSEUDO_FUNC = 4;
 
+/** `#define BPF_PSEUDO_CALL` of `<linux/bpf.h>`. */
 export const BPF_PSEUDO_CALL = 1;
 
+/** `#define BPF_PSEUDO_KFUNC_CALL` of `<linux/bpf.h>`. */
 export const BPF_PSEUDO_KFUNC_CALL = 2;
 
+/** Enumerator of `enum bpf_addr_space_cast`. */
 export const BPF_ADDR_SPACE_CAST = 1;
 
 /** The enumerators of `enum bpf_addr_space_cast`. */
@@ -1003,35 +1251,60 @@ export const BPF_F_CPU = 8;
 /** update value across all CPUs for percpu maps */
 export const BPF_F_ALL_CPUS = 16;
 
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_F_NO_PREALLOC = 1;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_F_NO_COMMON_LRU = 2;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_F_NUMA_NODE = 4;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_F_RDONLY = 8;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_F_WRONLY = 16;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_F_STACK_BUILD_ID = 32;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_F_ZERO_SEED = 64;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_F_RDONLY_PROG = 128;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_F_WRONLY_PROG = 256;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_F_CLONE = 512;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_F_MMAPABLE = 1024;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_F_PRESERVE_ELEMS = 2048;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_F_INNER_MAP = 4096;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_F_LINK = 8192;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_F_PATH_FD = 16384;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_F_VTYPE_BTF_OBJ_FD = 32768;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_F_TOKEN_FD = 65536;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_F_SEGV_ON_FAULT = 131072;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_F_NO_USER_CONV = 262144;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_F_RB_OVERWRITE = 524288;
 
+/** `#define BPF_F_QUERY_EFFECTIVE` of `<linux/bpf.h>`. */
 export const BPF_F_QUERY_EFFECTIVE = 1;
 
+/** `#define BPF_F_TEST_RUN_ON_CPU` of `<linux/bpf.h>`. */
 export const BPF_F_TEST_RUN_ON_CPU = 1;
 
+/** `#define BPF_F_TEST_XDP_LIVE_FRAMES` of `<linux/bpf.h>`. */
 export const BPF_F_TEST_XDP_LIVE_FRAMES = 2;
 
+/** `#define BPF_F_TEST_SKB_CHECKSUM_COMPLETE` of `<linux/bpf.h>`. */
 export const BPF_F_TEST_SKB_CHECKSUM_COMPLETE = 4;
 
+/** Enumerator of `enum bpf_stats_type`. */
 export const BPF_STATS_RUN_TIME = 0;
 
 /** type for BPF_ENABLE_STATS */
@@ -1045,8 +1318,11 @@ export const bpf_stats_type_name: Readonly<Record<number, string>> = {
   0: 'bpf_stats_run_time',
 };
 
+/** Enumerator of `enum bpf_stack_build_id_status`. */
 export const BPF_STACK_BUILD_ID_EMPTY = 0;
+/** Enumerator of `enum bpf_stack_build_id_status`. */
 export const BPF_STACK_BUILD_ID_VALID = 1;
+/** Enumerator of `enum bpf_stack_build_id_status`. */
 export const BPF_STACK_BUILD_ID_IP = 2;
 
 /** The enumerators of `enum bpf_stack_build_id_status`. */
@@ -1064,6 +1340,7 @@ export const bpf_stack_build_id_status_name: Readonly<Record<number, string>> = 
   2: 'ip',
 };
 
+/** `#define BPF_BUILD_ID_SIZE` of `<linux/bpf.h>`. */
 export const BPF_BUILD_ID_SIZE = 20;
 
 /** Layout of `struct bpf_stack_build_id`. */
@@ -1102,9 +1379,12 @@ export type BpfCommonAttrField = keyof (typeof BpfCommonAttr)['fields'];
 /** Values of the scalar fields of {@link BpfCommonAttr} (64-bit fields as bigint). */
 export type BpfCommonAttrValues = ScalarValues<typeof BpfCommonAttr>;
 
+/** `#define BPF_OBJ_NAME_LEN` of `<linux/bpf.h>`. */
 export const BPF_OBJ_NAME_LEN = 16;
 
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_STREAM_STDOUT = 1;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_STREAM_STDERR = 2;
 
 /** Layout of `union bpf_attr`. */
@@ -1856,218 +2136,431 @@ export type ProgAssocStructOpsAttrField = keyof (typeof ProgAssocStructOpsAttr)[
 /** Values of the scalar fields of {@link ProgAssocStructOpsAttr} (64-bit fields as bigint). */
 export type ProgAssocStructOpsAttrValues = ScalarValues<typeof ProgAssocStructOpsAttr>;
 
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_unspec = 0;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_map_lookup_elem = 1;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_map_update_elem = 2;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_map_delete_elem = 3;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_probe_read = 4;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_ktime_get_ns = 5;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_trace_printk = 6;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_get_prandom_u32 = 7;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_get_smp_processor_id = 8;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_skb_store_bytes = 9;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_l3_csum_replace = 10;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_l4_csum_replace = 11;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_tail_call = 12;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_clone_redirect = 13;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_get_current_pid_tgid = 14;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_get_current_uid_gid = 15;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_get_current_comm = 16;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_get_cgroup_classid = 17;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_skb_vlan_push = 18;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_skb_vlan_pop = 19;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_skb_get_tunnel_key = 20;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_skb_set_tunnel_key = 21;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_perf_event_read = 22;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_redirect = 23;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_get_route_realm = 24;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_perf_event_output = 25;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_skb_load_bytes = 26;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_get_stackid = 27;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_csum_diff = 28;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_skb_get_tunnel_opt = 29;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_skb_set_tunnel_opt = 30;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_skb_change_proto = 31;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_skb_change_type = 32;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_skb_under_cgroup = 33;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_get_hash_recalc = 34;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_get_current_task = 35;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_probe_write_user = 36;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_current_task_under_cgroup = 37;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_skb_change_tail = 38;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_skb_pull_data = 39;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_csum_update = 40;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_set_hash_invalid = 41;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_get_numa_node_id = 42;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_skb_change_head = 43;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_xdp_adjust_head = 44;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_probe_read_str = 45;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_get_socket_cookie = 46;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_get_socket_uid = 47;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_set_hash = 48;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_setsockopt = 49;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_skb_adjust_room = 50;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_redirect_map = 51;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_sk_redirect_map = 52;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_sock_map_update = 53;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_xdp_adjust_meta = 54;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_perf_event_read_value = 55;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_perf_prog_read_value = 56;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_getsockopt = 57;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_override_return = 58;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_sock_ops_cb_flags_set = 59;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_msg_redirect_map = 60;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_msg_apply_bytes = 61;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_msg_cork_bytes = 62;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_msg_pull_data = 63;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_bind = 64;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_xdp_adjust_tail = 65;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_skb_get_xfrm_state = 66;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_get_stack = 67;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_skb_load_bytes_relative = 68;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_fib_lookup = 69;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_sock_hash_update = 70;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_msg_redirect_hash = 71;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_sk_redirect_hash = 72;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_lwt_push_encap = 73;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_lwt_seg6_store_bytes = 74;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_lwt_seg6_adjust_srh = 75;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_lwt_seg6_action = 76;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_rc_repeat = 77;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_rc_keydown = 78;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_skb_cgroup_id = 79;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_get_current_cgroup_id = 80;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_get_local_storage = 81;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_sk_select_reuseport = 82;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_skb_ancestor_cgroup_id = 83;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_sk_lookup_tcp = 84;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_sk_lookup_udp = 85;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_sk_release = 86;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_map_push_elem = 87;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_map_pop_elem = 88;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_map_peek_elem = 89;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_msg_push_data = 90;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_msg_pop_data = 91;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_rc_pointer_rel = 92;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_spin_lock = 93;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_spin_unlock = 94;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_sk_fullsock = 95;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_tcp_sock = 96;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_skb_ecn_set_ce = 97;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_get_listener_sock = 98;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_skc_lookup_tcp = 99;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_tcp_check_syncookie = 100;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_sysctl_get_name = 101;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_sysctl_get_current_value = 102;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_sysctl_get_new_value = 103;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_sysctl_set_new_value = 104;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_strtol = 105;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_strtoul = 106;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_sk_storage_get = 107;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_sk_storage_delete = 108;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_send_signal = 109;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_tcp_gen_syncookie = 110;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_skb_output = 111;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_probe_read_user = 112;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_probe_read_kernel = 113;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_probe_read_user_str = 114;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_probe_read_kernel_str = 115;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_tcp_send_ack = 116;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_send_signal_thread = 117;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_jiffies64 = 118;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_read_branch_records = 119;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_get_ns_current_pid_tgid = 120;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_xdp_output = 121;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_get_netns_cookie = 122;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_get_current_ancestor_cgroup_id = 123;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_sk_assign = 124;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_ktime_get_boot_ns = 125;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_seq_printf = 126;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_seq_write = 127;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_sk_cgroup_id = 128;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_sk_ancestor_cgroup_id = 129;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_ringbuf_output = 130;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_ringbuf_reserve = 131;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_ringbuf_submit = 132;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_ringbuf_discard = 133;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_ringbuf_query = 134;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_csum_level = 135;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_skc_to_tcp6_sock = 136;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_skc_to_tcp_sock = 137;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_skc_to_tcp_timewait_sock = 138;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_skc_to_tcp_request_sock = 139;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_skc_to_udp6_sock = 140;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_get_task_stack = 141;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_load_hdr_opt = 142;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_store_hdr_opt = 143;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_reserve_hdr_opt = 144;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_inode_storage_get = 145;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_inode_storage_delete = 146;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_d_path = 147;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_copy_from_user = 148;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_snprintf_btf = 149;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_seq_printf_btf = 150;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_skb_cgroup_classid = 151;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_redirect_neigh = 152;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_per_cpu_ptr = 153;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_this_cpu_ptr = 154;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_redirect_peer = 155;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_task_storage_get = 156;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_task_storage_delete = 157;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_get_current_task_btf = 158;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_bprm_opts_set = 159;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_ktime_get_coarse_ns = 160;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_ima_inode_hash = 161;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_sock_from_file = 162;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_check_mtu = 163;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_for_each_map_elem = 164;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_snprintf = 165;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_sys_bpf = 166;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_btf_find_by_name_kind = 167;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_sys_close = 168;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_timer_init = 169;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_timer_set_callback = 170;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_timer_start = 171;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_timer_cancel = 172;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_get_func_ip = 173;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_get_attach_cookie = 174;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_task_pt_regs = 175;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_get_branch_snapshot = 176;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_trace_vprintk = 177;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_skc_to_unix_sock = 178;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_kallsyms_lookup_name = 179;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_find_vma = 180;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_loop = 181;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_strncmp = 182;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_get_func_arg = 183;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_get_func_ret = 184;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_get_func_arg_cnt = 185;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_get_retval = 186;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_set_retval = 187;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_xdp_get_buff_len = 188;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_xdp_load_bytes = 189;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_xdp_store_bytes = 190;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_copy_from_user_task = 191;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_skb_set_tstamp = 192;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_ima_file_hash = 193;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_kptr_xchg = 194;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_map_lookup_percpu_elem = 195;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_skc_to_mptcp_sock = 196;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_dynptr_from_mem = 197;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_ringbuf_reserve_dynptr = 198;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_ringbuf_submit_dynptr = 199;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_ringbuf_discard_dynptr = 200;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_dynptr_read = 201;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_dynptr_write = 202;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_dynptr_data = 203;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_tcp_raw_gen_syncookie_ipv4 = 204;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_tcp_raw_gen_syncookie_ipv6 = 205;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_tcp_raw_check_syncookie_ipv4 = 206;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_tcp_raw_check_syncookie_ipv6 = 207;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_ktime_get_tai_ns = 208;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_user_ringbuf_drain = 209;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_cgrp_storage_get = 210;
+/** Enumerator of `enum bpf_func_id`. */
 export const BPF_FUNC_cgrp_storage_delete = 211;
+/** Enumerator of `enum bpf_func_id`. */
 export const __BPF_FUNC_MAX_ID = 212;
 
 /** The enumerators of `enum bpf_func_id`. */
@@ -2504,79 +2997,134 @@ export const bpf_func_id_name: Readonly<Record<number, string>> = {
   211: 'cgrp_storage_delete',
 };
 
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_F_RECOMPUTE_CSUM = 1;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_F_INVALIDATE_HASH = 2;
 
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_F_HDR_FIELD_MASK = 15;
 
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_F_PSEUDO_HDR = 16;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_F_MARK_MANGLED_0 = 32;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_F_MARK_ENFORCE = 64;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_F_IPV6 = 128;
 
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_F_TUNINFO_IPV6 = 1;
 
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_F_SKIP_FIELD_MASK = 255;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_F_USER_STACK = 256;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_F_FAST_STACK_CMP = 512;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_F_REUSE_STACKID = 1024;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_F_USER_BUILD_ID = 2048;
 
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_F_ZERO_CSUM_TX = 2;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_F_DONT_FRAGMENT = 4;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_F_SEQ_NUMBER = 8;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_F_NO_TUNNEL_KEY = 16;
 
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_F_TUNINFO_FLAGS = 16;
 
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_F_INDEX_MASK = 4294967295;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_F_CURRENT_CPU = 4294967295;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_F_CTXLEN_MASK = 4503595332403200;
 
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_F_CURRENT_NETNS = -1;
 
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_CSUM_LEVEL_QUERY = 0;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_CSUM_LEVEL_INC = 1;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_CSUM_LEVEL_DEC = 2;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_CSUM_LEVEL_RESET = 3;
 
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_F_ADJ_ROOM_FIXED_GSO = 1;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_F_ADJ_ROOM_ENCAP_L3_IPV4 = 2;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_F_ADJ_ROOM_ENCAP_L3_IPV6 = 4;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_F_ADJ_ROOM_ENCAP_L4_GRE = 8;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_F_ADJ_ROOM_ENCAP_L4_UDP = 16;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_F_ADJ_ROOM_NO_CSUM_RESET = 32;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_F_ADJ_ROOM_ENCAP_L2_ETH = 64;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_F_ADJ_ROOM_DECAP_L3_IPV4 = 128;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_F_ADJ_ROOM_DECAP_L3_IPV6 = 256;
 
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_ADJ_ROOM_ENCAP_L2_MASK = 255;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_ADJ_ROOM_ENCAP_L2_SHIFT = 56;
 
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_F_SYSCTL_BASE_NAME = 1;
 
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_LOCAL_STORAGE_GET_F_CREATE = 1;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_SK_STORAGE_GET_F_CREATE = 1;
 
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_F_GET_BRANCH_RECORDS_SIZE = 1;
 
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_RB_NO_WAKEUP = 1;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_RB_FORCE_WAKEUP = 2;
 
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_RB_AVAIL_DATA = 0;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_RB_RING_SIZE = 1;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_RB_CONS_POS = 2;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_RB_PROD_POS = 3;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_RB_OVERWRITE_POS = 4;
 
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_RINGBUF_BUSY_BIT = 2147483648;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_RINGBUF_DISCARD_BIT = 1073741824;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_RINGBUF_HDR_SZ = 8;
 
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_SK_LOOKUP_F_REPLACE = 1;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_SK_LOOKUP_F_NO_REUSEPORT = 2;
 
+/** Enumerator of `enum bpf_adj_room_mode`. */
 export const BPF_ADJ_ROOM_NET = 0;
+/** Enumerator of `enum bpf_adj_room_mode`. */
 export const BPF_ADJ_ROOM_MAC = 1;
 
 /** Mode for BPF_FUNC_skb_adjust_room helper. */
@@ -2592,7 +3140,9 @@ export const bpf_adj_room_mode_name: Readonly<Record<number, string>> = {
   1: 'mac',
 };
 
+/** Enumerator of `enum bpf_hdr_start_off`. */
 export const BPF_HDR_START_MAC = 0;
+/** Enumerator of `enum bpf_hdr_start_off`. */
 export const BPF_HDR_START_NET = 1;
 
 /** Mode for BPF_FUNC_skb_load_bytes_relative helper. */
@@ -2608,8 +3158,11 @@ export const bpf_hdr_start_off_name: Readonly<Record<number, string>> = {
   1: 'net',
 };
 
+/** Enumerator of `enum bpf_lwt_encap_mode`. */
 export const BPF_LWT_ENCAP_SEG6 = 0;
+/** Enumerator of `enum bpf_lwt_encap_mode`. */
 export const BPF_LWT_ENCAP_SEG6_INLINE = 1;
+/** Enumerator of `enum bpf_lwt_encap_mode`. */
 export const BPF_LWT_ENCAP_IP = 2;
 
 /** Encapsulation type for BPF_FUNC_lwt_push_encap helper. */
@@ -2627,6 +3180,7 @@ export const bpf_lwt_encap_mode_name: Readonly<Record<number, string>> = {
   2: 'ip',
 };
 
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_F_BPRM_SECUREEXEC = 1;
 
 /** used for skb path */
@@ -2636,14 +3190,18 @@ export const BPF_F_BROADCAST = 8;
 /** used for XDP path */
 export const BPF_F_EXCLUDE_INGRESS = 16;
 
+/** `#define BPF_F_REDIRECT_FLAGS` of `<linux/bpf.h>`. */
 export const BPF_F_REDIRECT_FLAGS = 25;
 
 /** DEPRECATED */
 export const BPF_SKB_TSTAMP_UNSPEC = 0;
 /** DEPRECATED */
 export const BPF_SKB_TSTAMP_DELIVERY_MONO = 1;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_SKB_CLOCK_REALTIME = 0;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_SKB_CLOCK_MONOTONIC = 1;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_SKB_CLOCK_TAI = 2;
 
 /** user accessible mirror of in-kernel sk_buff. new fields can only be added to the end of this structure */
@@ -2796,10 +3354,15 @@ export type BpfXfrmStateField = keyof (typeof BpfXfrmState)['fields'];
 /** Values of the scalar fields of {@link BpfXfrmState} (64-bit fields as bigint). */
 export type BpfXfrmStateValues = ScalarValues<typeof BpfXfrmState>;
 
+/** Enumerator of `enum bpf_ret_code`. */
 export const BPF_OK = 0;
+/** Enumerator of `enum bpf_ret_code`. */
 export const BPF_DROP = 2;
+/** Enumerator of `enum bpf_ret_code`. */
 export const BPF_REDIRECT = 7;
+/** Enumerator of `enum bpf_ret_code`. */
 export const BPF_LWT_REROUTE = 128;
+/** Enumerator of `enum bpf_ret_code`. */
 export const BPF_FLOW_DISSECTOR_CONTINUE = 129;
 
 /** The enumerators of `enum bpf_ret_code`. */
@@ -2885,9 +3448,13 @@ export type BpfSockTupleField = keyof (typeof BpfSockTuple)['fields'];
 /** Values of the scalar fields of {@link BpfSockTuple} (64-bit fields as bigint). */
 export type BpfSockTupleValues = ScalarValues<typeof BpfSockTuple>;
 
+/** Enumerator of `enum tcx_action_base`. */
 export const TCX_NEXT = -1;
+/** Enumerator of `enum tcx_action_base`. */
 export const TCX_PASS = 0;
+/** Enumerator of `enum tcx_action_base`. */
 export const TCX_DROP = 2;
+/** Enumerator of `enum tcx_action_base`. */
 export const TCX_REDIRECT = 7;
 
 /** The enumerators of `enum tcx_action_base`. */
@@ -2922,12 +3489,18 @@ export type BpfXdpSockField = keyof (typeof BpfXdpSock)['fields'];
 /** Values of the scalar fields of {@link BpfXdpSock} (64-bit fields as bigint). */
 export type BpfXdpSockValues = ScalarValues<typeof BpfXdpSock>;
 
+/** `#define XDP_PACKET_HEADROOM` of `<linux/bpf.h>`. */
 export const XDP_PACKET_HEADROOM = 256;
 
+/** Enumerator of `enum xdp_action`. */
 export const XDP_ABORTED = 0;
+/** Enumerator of `enum xdp_action`. */
 export const XDP_DROP = 1;
+/** Enumerator of `enum xdp_action`. */
 export const XDP_PASS = 2;
+/** Enumerator of `enum xdp_action`. */
 export const XDP_TX = 3;
+/** Enumerator of `enum xdp_action`. */
 export const XDP_REDIRECT = 4;
 
 /** The enumerators of `enum xdp_action`. */
@@ -3005,7 +3578,9 @@ export type BpfCpumapValField = keyof (typeof BpfCpumapVal)['fields'];
 /** Values of the scalar fields of {@link BpfCpumapVal} (64-bit fields as bigint). */
 export type BpfCpumapValValues = ScalarValues<typeof BpfCpumapVal>;
 
+/** Enumerator of `enum sk_action`. */
 export const SK_DROP = 0;
+/** Enumerator of `enum sk_action`. */
 export const SK_PASS = 1;
 
 /** The enumerators of `enum sk_action`. */
@@ -3069,6 +3644,7 @@ export type SkReuseportMdField = keyof (typeof SkReuseportMd)['fields'];
 /** Values of the scalar fields of {@link SkReuseportMd} (64-bit fields as bigint). */
 export type SkReuseportMdValues = ScalarValues<typeof SkReuseportMd>;
 
+/** `#define BPF_TAG_SIZE` of `<linux/bpf.h>`. */
 export const BPF_TAG_SIZE = 8;
 
 /** Layout of `struct bpf_prog_info`. */
@@ -3373,18 +3949,29 @@ export type BpfSockOpsField = keyof (typeof BpfSockOps)['fields'];
 /** Values of the scalar fields of {@link BpfSockOps} (64-bit fields as bigint). */
 export type BpfSockOpsValues = ScalarValues<typeof BpfSockOps>;
 
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_SOCK_OPS_RTO_CB_FLAG = 1;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_SOCK_OPS_RETRANS_CB_FLAG = 2;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_SOCK_OPS_STATE_CB_FLAG = 4;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_SOCK_OPS_RTT_CB_FLAG = 8;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_SOCK_OPS_PARSE_ALL_HDR_OPT_CB_FLAG = 16;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_SOCK_OPS_PARSE_UNKNOWN_HDR_OPT_CB_FLAG = 32;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG = 64;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_SOCK_OPS_ALL_CB_FLAGS = 127;
 
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const SK_BPF_CB_TX_TIMESTAMPING = 1;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const SK_BPF_CB_MASK = 1;
 
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_SOCK_OPS_VOID = 0;
 /** Should return SYN-RTO value to use or -1 if default value should be used */
 export const BPF_SOCK_OPS_TIMEOUT_INIT = 1;
@@ -3410,8 +3997,11 @@ export const BPF_SOCK_OPS_STATE_CB = 10;
 export const BPF_SOCK_OPS_TCP_LISTEN_CB = 11;
 /** Called on every RTT. Arg1: measured RTT input (mrtt) Arg2: updated srtt */
 export const BPF_SOCK_OPS_RTT_CB = 12;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_SOCK_OPS_PARSE_HDR_OPT_CB = 13;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_SOCK_OPS_HDR_OPT_LEN_CB = 14;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_SOCK_OPS_WRITE_HDR_OPT_CB = 15;
 /** Called when skb is passing through dev layer when SK_BPF_CB_TX_TIMESTAMPING feature is on. */
 export const BPF_SOCK_OPS_TSTAMP_SCHED_CB = 16;
@@ -3424,19 +4014,31 @@ export const BPF_SOCK_OPS_TSTAMP_ACK_CB = 19;
 /** Called when every sendmsg syscall is triggered. It's used to correlate sendmsg timestamp with corresponding tskey. */
 export const BPF_SOCK_OPS_TSTAMP_SENDMSG_CB = 20;
 
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_TCP_ESTABLISHED = 1;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_TCP_SYN_SENT = 2;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_TCP_SYN_RECV = 3;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_TCP_FIN_WAIT1 = 4;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_TCP_FIN_WAIT2 = 5;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_TCP_TIME_WAIT = 6;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_TCP_CLOSE = 7;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_TCP_CLOSE_WAIT = 8;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_TCP_LAST_ACK = 9;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_TCP_LISTEN = 10;
 /** Now a valid state */
 export const BPF_TCP_CLOSING = 11;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_TCP_NEW_SYN_RECV = 12;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_TCP_BOUND_INACTIVE = 13;
 /** Leave at the end! */
 export const BPF_TCP_MAX_STATES = 14;
@@ -3462,6 +4064,7 @@ export const SK_BPF_CB_FLAGS = 1009;
 /** Get or Set sk->sk_bypass_prot_mem */
 export const SK_BPF_BYPASS_PROT_MEM = 1010;
 
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_LOAD_HDR_OPT_TCP_SYN = 1;
 
 /** Kernel is finding the total option spaces required for an established sk in order to calculate the MSS. No skb is actually sent. */
@@ -3486,11 +4089,16 @@ export type BpfPerfEventValueField = keyof (typeof BpfPerfEventValue)['fields'];
 /** Values of the scalar fields of {@link BpfPerfEventValue} (64-bit fields as bigint). */
 export type BpfPerfEventValueValues = ScalarValues<typeof BpfPerfEventValue>;
 
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_DEVCG_ACC_MKNOD = 1;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_DEVCG_ACC_READ = 2;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_DEVCG_ACC_WRITE = 4;
 
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_DEVCG_DEV_BLOCK = 1;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_DEVCG_DEV_CHAR = 2;
 
 /** Layout of `struct bpf_cgroup_dev_ctx`. */
@@ -3525,11 +4133,17 @@ export type BpfRawTracepointArgsField = keyof (typeof BpfRawTracepointArgs)['fie
 /** Values of the scalar fields of {@link BpfRawTracepointArgs} (64-bit fields as bigint). */
 export type BpfRawTracepointArgsValues = ScalarValues<typeof BpfRawTracepointArgs>;
 
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_FIB_LOOKUP_DIRECT = 1;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_FIB_LOOKUP_OUTPUT = 2;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_FIB_LOOKUP_SKIP_NEIGH = 4;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_FIB_LOOKUP_TBID = 8;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_FIB_LOOKUP_SRC = 16;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_FIB_LOOKUP_MARK = 32;
 
 /** lookup successful */
@@ -3604,6 +4218,7 @@ export type BpfRedirNeighField = keyof (typeof BpfRedirNeigh)['fields'];
 /** Values of the scalar fields of {@link BpfRedirNeigh} (64-bit fields as bigint). */
 export type BpfRedirNeighValues = ScalarValues<typeof BpfRedirNeigh>;
 
+/** Enumerator of `enum bpf_check_mtu_flags`. */
 export const BPF_MTU_CHK_SEGS = 1;
 
 /** bpf_check_mtu flags */
@@ -3673,8 +4288,11 @@ export const bpf_task_fd_type_name: Readonly<Record<number, string>> = {
   5: 'uretprobe',
 };
 
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_FLOW_DISSECTOR_F_PARSE_1ST_FRAG = 1;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_FLOW_DISSECTOR_F_STOP_AT_FLOW_LABEL = 2;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_FLOW_DISSECTOR_F_STOP_AT_ENCAP = 4;
 
 /** Layout of `struct bpf_func_info`. */
@@ -3956,9 +4574,13 @@ export type BtfPtrField = keyof (typeof BtfPtr)['fields'];
 /** Values of the scalar fields of {@link BtfPtr} (64-bit fields as bigint). */
 export type BtfPtrValues = ScalarValues<typeof BtfPtr>;
 
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BTF_F_COMPACT = 1;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BTF_F_NONAME = 2;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BTF_F_PTR_RAW = 4;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BTF_F_ZERO = 8;
 
 /** field byte offset */
@@ -4041,7 +4663,9 @@ export type BpfCoreReloField = keyof (typeof BpfCoreRelo)['fields'];
 /** Values of the scalar fields of {@link BpfCoreRelo} (64-bit fields as bigint). */
 export type BpfCoreReloValues = ScalarValues<typeof BpfCoreRelo>;
 
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_F_TIMER_ABS = 1;
+/** Enumerator of an anonymous enum of `<linux/bpf.h>`. */
 export const BPF_F_TIMER_CPU_PIN = 2;
 
 /** BPF numbers iterator state */
@@ -4059,6 +4683,7 @@ export type BpfIterNumField = keyof (typeof BpfIterNum)['fields'];
 /** Values of the scalar fields of {@link BpfIterNum} (64-bit fields as bigint). */
 export type BpfIterNumValues = ScalarValues<typeof BpfIterNum>;
 
+/** Enumerator of `enum bpf_kfunc_flags`. */
 export const BPF_F_PAD_ZEROS = 1;
 
 /** Flags to control BPF kfunc behaviour. - BPF_F_PAD_ZEROS: Pad destination buffer with zeros. (See the respective helper documentation for details.) */

@@ -8,20 +8,28 @@
  * @module
  */
 
+/** `#define BPF_LD` of `<linux/bpf_common.h>`. */
 export const BPF_LD = 0;
 
+/** `#define BPF_LDX` of `<linux/bpf_common.h>`. */
 export const BPF_LDX = 1;
 
+/** `#define BPF_ST` of `<linux/bpf_common.h>`. */
 export const BPF_ST = 2;
 
+/** `#define BPF_STX` of `<linux/bpf_common.h>`. */
 export const BPF_STX = 3;
 
+/** `#define BPF_ALU` of `<linux/bpf_common.h>`. */
 export const BPF_ALU = 4;
 
+/** `#define BPF_JMP` of `<linux/bpf_common.h>`. */
 export const BPF_JMP = 5;
 
+/** `#define BPF_RET` of `<linux/bpf_common.h>`. */
 export const BPF_RET = 6;
 
+/** `#define BPF_MISC` of `<linux/bpf_common.h>`. */
 export const BPF_MISC = 7;
 
 /** 32-bit */
@@ -33,52 +41,77 @@ export const BPF_H = 8;
 /** 8-bit */
 export const BPF_B = 16;
 
+/** `#define BPF_IMM` of `<linux/bpf_common.h>`. */
 export const BPF_IMM = 0;
 
+/** `#define BPF_ABS` of `<linux/bpf_common.h>`. */
 export const BPF_ABS = 32;
 
+/** `#define BPF_IND` of `<linux/bpf_common.h>`. */
 export const BPF_IND = 64;
 
+/** `#define BPF_MEM` of `<linux/bpf_common.h>`. */
 export const BPF_MEM = 96;
 
+/** `#define BPF_LEN` of `<linux/bpf_common.h>`. */
 export const BPF_LEN = 128;
 
+/** `#define BPF_MSH` of `<linux/bpf_common.h>`. */
 export const BPF_MSH = 160;
 
+/** `#define BPF_ADD` of `<linux/bpf_common.h>`. */
 export const BPF_ADD = 0;
 
+/** `#define BPF_SUB` of `<linux/bpf_common.h>`. */
 export const BPF_SUB = 16;
 
+/** `#define BPF_MUL` of `<linux/bpf_common.h>`. */
 export const BPF_MUL = 32;
 
+/** `#define BPF_DIV` of `<linux/bpf_common.h>`. */
 export const BPF_DIV = 48;
 
+/** `#define BPF_OR` of `<linux/bpf_common.h>`. */
 export const BPF_OR = 64;
 
+/** `#define BPF_AND` of `<linux/bpf_common.h>`. */
 export const BPF_AND = 80;
 
+/** `#define BPF_LSH` of `<linux/bpf_common.h>`. */
 export const BPF_LSH = 96;
 
+/** `#define BPF_RSH` of `<linux/bpf_common.h>`. */
 export const BPF_RSH = 112;
 
+/** `#define BPF_NEG` of `<linux/bpf_common.h>`. */
 export const BPF_NEG = 128;
 
+/** `#define BPF_MOD` of `<linux/bpf_common.h>`. */
 export const BPF_MOD = 144;
 
+/** `#define BPF_XOR` of `<linux/bpf_common.h>`. */
 export const BPF_XOR = 160;
 
+/** `#define BPF_JA` of `<linux/bpf_common.h>`. */
 export const BPF_JA = 0;
 
+/** `#define BPF_JEQ` of `<linux/bpf_common.h>`. */
 export const BPF_JEQ = 16;
 
+/** `#define BPF_JGT` of `<linux/bpf_common.h>`. */
 export const BPF_JGT = 32;
 
+/** `#define BPF_JGE` of `<linux/bpf_common.h>`. */
 export const BPF_JGE = 48;
 
+/** `#define BPF_JSET` of `<linux/bpf_common.h>`. */
 export const BPF_JSET = 64;
 
+/** `#define BPF_K` of `<linux/bpf_common.h>`. */
 export const BPF_K = 0;
 
+/** `#define BPF_X` of `<linux/bpf_common.h>`. */
 export const BPF_X = 8;
 
+/** `#define BPF_MAXINSNS` of `<linux/bpf_common.h>`. */
 export const BPF_MAXINSNS = 4096;

@@ -10,8 +10,10 @@
 
 import type { ScalarValues, TypeLayout } from '../../layout.js';
 
+/** `#define BTF_MAGIC` of `<linux/btf.h>`. */
 export const BTF_MAGIC = 60319;
 
+/** `#define BTF_VERSION` of `<linux/btf.h>`. */
 export const BTF_VERSION = 1;
 
 /** BTF layout section consists of a struct btf_layout for each known kind at BTF encoding time. */
@@ -55,9 +57,13 @@ export type BtfHeaderField = keyof (typeof BtfHeader)['fields'];
 /** Values of the scalar fields of {@link BtfHeader} (64-bit fields as bigint). */
 export type BtfHeaderValues = ScalarValues<typeof BtfHeader>;
 
+/** Enumerator of `enum btf_max`. */
 export const BTF_MAX_KIND = 127;
+/** Enumerator of `enum btf_max`. */
 export const BTF_MAX_TYPE = 1048575;
+/** Enumerator of `enum btf_max`. */
 export const BTF_MAX_NAME_OFFSET = 16777215;
+/** Enumerator of `enum btf_max`. */
 export const BTF_MAX_VLEN = 16777215;
 
 /** The enumerators of `enum btf_max`. */
@@ -134,13 +140,18 @@ export const BTF_KIND_DECL_TAG = 17;
 export const BTF_KIND_TYPE_TAG = 18;
 /** Enumeration up to 64-bit values */
 export const BTF_KIND_ENUM64 = 19;
+/** Enumerator of an anonymous enum of `<linux/btf.h>`. */
 export const NR_BTF_KINDS = 20;
+/** Enumerator of an anonymous enum of `<linux/btf.h>`. */
 export const BTF_KIND_MAX = 19;
 
+/** `#define BTF_INT_SIGNED` of `<linux/btf.h>`. */
 export const BTF_INT_SIGNED = 1;
 
+/** `#define BTF_INT_CHAR` of `<linux/btf.h>`. */
 export const BTF_INT_CHAR = 2;
 
+/** `#define BTF_INT_BOOL` of `<linux/btf.h>`. */
 export const BTF_INT_BOOL = 4;
 
 /** BTF_KIND_ENUM is followed by multiple "struct btf_enum". The exact number of btf_enum is stored in the vlen (of the info in "struct btf_type"). */
@@ -209,12 +220,18 @@ export type BtfParamField = keyof (typeof BtfParam)['fields'];
 /** Values of the scalar fields of {@link BtfParam} (64-bit fields as bigint). */
 export type BtfParamValues = ScalarValues<typeof BtfParam>;
 
+/** Enumerator of an anonymous enum of `<linux/btf.h>`. */
 export const BTF_VAR_STATIC = 0;
+/** Enumerator of an anonymous enum of `<linux/btf.h>`. */
 export const BTF_VAR_GLOBAL_ALLOCATED = 1;
+/** Enumerator of an anonymous enum of `<linux/btf.h>`. */
 export const BTF_VAR_GLOBAL_EXTERN = 2;
 
+/** Enumerator of `enum btf_func_linkage`. */
 export const BTF_FUNC_STATIC = 0;
+/** Enumerator of `enum btf_func_linkage`. */
 export const BTF_FUNC_GLOBAL = 1;
+/** Enumerator of `enum btf_func_linkage`. */
 export const BTF_FUNC_EXTERN = 2;
 
 /** The enumerators of `enum btf_func_linkage`. */

@@ -130,104 +130,176 @@ export type RtnlLinkIfmapField = keyof (typeof RtnlLinkIfmap)['fields'];
 /** Values of the scalar fields of {@link RtnlLinkIfmap} (64-bit fields as bigint). */
 export type RtnlLinkIfmapValues = ScalarValues<typeof RtnlLinkIfmap>;
 
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_UNSPEC = 0;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_ADDRESS = 1;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BROADCAST = 2;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_IFNAME = 3;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_MTU = 4;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_LINK = 5;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_QDISC = 6;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_STATS = 7;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_COST = 8;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_PRIORITY = 9;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_MASTER = 10;
 /** Wireless Extension event - see wireless.h */
 export const IFLA_WIRELESS = 11;
 /** Protocol specific information for a link */
 export const IFLA_PROTINFO = 12;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_TXQLEN = 13;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_MAP = 14;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_WEIGHT = 15;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_OPERSTATE = 16;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_LINKMODE = 17;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_LINKINFO = 18;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_NET_NS_PID = 19;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_IFALIAS = 20;
 /** Number of VFs if device is SR-IOV PF */
 export const IFLA_NUM_VF = 21;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_VFINFO_LIST = 22;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_STATS64 = 23;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_VF_PORTS = 24;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_PORT_SELF = 25;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_AF_SPEC = 26;
 /** Group the device belongs to */
 export const IFLA_GROUP = 27;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_NET_NS_FD = 28;
 /** Extended info mask, VFs, etc */
 export const IFLA_EXT_MASK = 29;
 /** Promiscuity count: > 0 means acts PROMISC */
 export const IFLA_PROMISCUITY = 30;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_NUM_TX_QUEUES = 31;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_NUM_RX_QUEUES = 32;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_CARRIER = 33;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_PHYS_PORT_ID = 34;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_CARRIER_CHANGES = 35;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_PHYS_SWITCH_ID = 36;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_LINK_NETNSID = 37;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_PHYS_PORT_NAME = 38;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_PROTO_DOWN = 39;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_GSO_MAX_SEGS = 40;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_GSO_MAX_SIZE = 41;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_PAD = 42;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_XDP = 43;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_EVENT = 44;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_NEW_NETNSID = 45;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_IF_NETNSID = 46;
 /** new alias */
 export const IFLA_TARGET_NETNSID = 46;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_CARRIER_UP_COUNT = 47;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_CARRIER_DOWN_COUNT = 48;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_NEW_IFINDEX = 49;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_MIN_MTU = 50;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_MAX_MTU = 51;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_PROP_LIST = 52;
 /** Alternative ifname */
 export const IFLA_ALT_IFNAME = 53;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_PERM_ADDRESS = 54;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_PROTO_DOWN_REASON = 55;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_PARENT_DEV_NAME = 56;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_PARENT_DEV_BUS_NAME = 57;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_GRO_MAX_SIZE = 58;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_TSO_MAX_SIZE = 59;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_TSO_MAX_SEGS = 60;
 /** Allmulti count: > 0 means acts ALLMULTI */
 export const IFLA_ALLMULTI = 61;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_DEVLINK_PORT = 62;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_GSO_IPV4_MAX_SIZE = 63;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_GRO_IPV4_MAX_SIZE = 64;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_DPLL_PIN = 65;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_MAX_PACING_OFFLOAD_HORIZON = 66;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_NETNS_IMMUTABLE = 67;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_HEADROOM = 68;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_TAILROOM = 69;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const __IFLA_MAX = 70;
 
+/** `#define IFLA_MAX` of `<linux/if_link.h>`. */
 export const IFLA_MAX = 69;
 
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_PROTO_DOWN_REASON_UNSPEC = 0;
 /** u32, mask for reason bits */
 export const IFLA_PROTO_DOWN_REASON_MASK = 1;
 /** u32, reason bit value */
 export const IFLA_PROTO_DOWN_REASON_VALUE = 2;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const __IFLA_PROTO_DOWN_REASON_CNT = 3;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_PROTO_DOWN_REASON_MAX = 2;
 
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_INET_UNSPEC = 0;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_INET_CONF = 1;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const __IFLA_INET_MAX = 2;
 
+/** `#define IFLA_INET_MAX` of `<linux/if_link.h>`. */
 export const IFLA_INET_MAX = 1;
 
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_INET6_UNSPEC = 0;
 /** link flags */
 export const IFLA_INET6_FLAGS = 1;
@@ -247,13 +319,19 @@ export const IFLA_INET6_TOKEN = 7;
 export const IFLA_INET6_ADDR_GEN_MODE = 8;
 /** mtu carried in the RA message */
 export const IFLA_INET6_RA_MTU = 9;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const __IFLA_INET6_MAX = 10;
 
+/** `#define IFLA_INET6_MAX` of `<linux/if_link.h>`. */
 export const IFLA_INET6_MAX = 9;
 
+/** Enumerator of `enum in6_addr_gen_mode`. */
 export const IN6_ADDR_GEN_MODE_EUI64 = 0;
+/** Enumerator of `enum in6_addr_gen_mode`. */
 export const IN6_ADDR_GEN_MODE_NONE = 1;
+/** Enumerator of `enum in6_addr_gen_mode`. */
 export const IN6_ADDR_GEN_MODE_STABLE_PRIVACY = 2;
+/** Enumerator of `enum in6_addr_gen_mode`. */
 export const IN6_ADDR_GEN_MODE_RANDOM = 3;
 
 /** The enumerators of `enum in6_addr_gen_mode`. */
@@ -273,64 +351,121 @@ export const in6_addr_gen_mode_name: Readonly<Record<number, string>> = {
   3: 'random',
 };
 
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BR_UNSPEC = 0;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BR_FORWARD_DELAY = 1;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BR_HELLO_TIME = 2;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BR_MAX_AGE = 3;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BR_AGEING_TIME = 4;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BR_STP_STATE = 5;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BR_PRIORITY = 6;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BR_VLAN_FILTERING = 7;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BR_VLAN_PROTOCOL = 8;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BR_GROUP_FWD_MASK = 9;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BR_ROOT_ID = 10;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BR_BRIDGE_ID = 11;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BR_ROOT_PORT = 12;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BR_ROOT_PATH_COST = 13;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BR_TOPOLOGY_CHANGE = 14;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BR_TOPOLOGY_CHANGE_DETECTED = 15;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BR_HELLO_TIMER = 16;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BR_TCN_TIMER = 17;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BR_TOPOLOGY_CHANGE_TIMER = 18;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BR_GC_TIMER = 19;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BR_GROUP_ADDR = 20;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BR_FDB_FLUSH = 21;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BR_MCAST_ROUTER = 22;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BR_MCAST_SNOOPING = 23;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BR_MCAST_QUERY_USE_IFADDR = 24;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BR_MCAST_QUERIER = 25;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BR_MCAST_HASH_ELASTICITY = 26;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BR_MCAST_HASH_MAX = 27;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BR_MCAST_LAST_MEMBER_CNT = 28;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BR_MCAST_STARTUP_QUERY_CNT = 29;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BR_MCAST_LAST_MEMBER_INTVL = 30;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BR_MCAST_MEMBERSHIP_INTVL = 31;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BR_MCAST_QUERIER_INTVL = 32;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BR_MCAST_QUERY_INTVL = 33;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BR_MCAST_QUERY_RESPONSE_INTVL = 34;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BR_MCAST_STARTUP_QUERY_INTVL = 35;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BR_NF_CALL_IPTABLES = 36;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BR_NF_CALL_IP6TABLES = 37;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BR_NF_CALL_ARPTABLES = 38;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BR_VLAN_DEFAULT_PVID = 39;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BR_PAD = 40;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BR_VLAN_STATS_ENABLED = 41;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BR_MCAST_STATS_ENABLED = 42;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BR_MCAST_IGMP_VERSION = 43;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BR_MCAST_MLD_VERSION = 44;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BR_VLAN_STATS_PER_PORT = 45;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BR_MULTI_BOOLOPT = 46;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BR_MCAST_QUERIER_STATE = 47;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BR_FDB_N_LEARNED = 48;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BR_FDB_MAX_LEARNED = 49;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BR_STP_MODE = 50;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const __IFLA_BR_MAX = 51;
 
+/** `#define IFLA_BR_MAX` of `<linux/if_link.h>`. */
 export const IFLA_BR_MAX = 50;
 
+/** Enumerator of `enum br_stp_mode`. */
 export const BR_STP_MODE_AUTO = 0;
+/** Enumerator of `enum br_stp_mode`. */
 export const BR_STP_MODE_USER = 1;
+/** Enumerator of `enum br_stp_mode`. */
 export const BR_STP_MODE_KERNEL = 2;
+/** Enumerator of `enum br_stp_mode`. */
 export const __BR_STP_MODE_MAX = 3;
 
 /** The enumerators of `enum br_stp_mode`. */
@@ -349,6 +484,7 @@ export const br_stp_mode_name: Readonly<Record<number, string>> = {
   2: 'kernel',
 };
 
+/** `#define BR_STP_MODE_MAX` of `<linux/if_link.h>`. */
 export const BR_STP_MODE_MAX = 2;
 
 /** Layout of `struct ifla_bridge_id`. */
@@ -367,9 +503,12 @@ export type IflaBridgeIdField = keyof (typeof IflaBridgeId)['fields'];
 /** Values of the scalar fields of {@link IflaBridgeId} (64-bit fields as bigint). */
 export type IflaBridgeIdValues = ScalarValues<typeof IflaBridgeId>;
 
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const BRIDGE_MODE_UNSPEC = 0;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const BRIDGE_MODE_HAIRPIN = 1;
 
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BRPORT_UNSPEC = 0;
 /** Spanning tree state */
 export const IFLA_BRPORT_STATE = 1;
@@ -399,39 +538,72 @@ export const IFLA_BRPORT_PROXYARP_WIFI = 12;
 export const IFLA_BRPORT_ROOT_ID = 13;
 /** designated bridge */
 export const IFLA_BRPORT_BRIDGE_ID = 14;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BRPORT_DESIGNATED_PORT = 15;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BRPORT_DESIGNATED_COST = 16;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BRPORT_ID = 17;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BRPORT_NO = 18;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BRPORT_TOPOLOGY_CHANGE_ACK = 19;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BRPORT_CONFIG_PENDING = 20;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BRPORT_MESSAGE_AGE_TIMER = 21;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BRPORT_FORWARD_DELAY_TIMER = 22;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BRPORT_HOLD_TIMER = 23;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BRPORT_FLUSH = 24;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BRPORT_MULTICAST_ROUTER = 25;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BRPORT_PAD = 26;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BRPORT_MCAST_FLOOD = 27;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BRPORT_MCAST_TO_UCAST = 28;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BRPORT_VLAN_TUNNEL = 29;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BRPORT_BCAST_FLOOD = 30;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BRPORT_GROUP_FWD_MASK = 31;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BRPORT_NEIGH_SUPPRESS = 32;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BRPORT_ISOLATED = 33;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BRPORT_BACKUP_PORT = 34;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BRPORT_MRP_RING_OPEN = 35;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BRPORT_MRP_IN_OPEN = 36;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BRPORT_MCAST_EHT_HOSTS_LIMIT = 37;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BRPORT_MCAST_EHT_HOSTS_CNT = 38;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BRPORT_LOCKED = 39;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BRPORT_MAB = 40;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BRPORT_MCAST_N_GROUPS = 41;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BRPORT_MCAST_MAX_GROUPS = 42;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BRPORT_NEIGH_VLAN_SUPPRESS = 43;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BRPORT_BACKUP_NHID = 44;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BRPORT_NEIGH_FORWARD_GRAT = 45;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const __IFLA_BRPORT_MAX = 46;
 
+/** `#define IFLA_BRPORT_MAX` of `<linux/if_link.h>`. */
 export const IFLA_BRPORT_MAX = 45;
 
 /** Layout of `struct ifla_cacheinfo`. */
@@ -452,24 +624,40 @@ export type IflaCacheinfoField = keyof (typeof IflaCacheinfo)['fields'];
 /** Values of the scalar fields of {@link IflaCacheinfo} (64-bit fields as bigint). */
 export type IflaCacheinfoValues = ScalarValues<typeof IflaCacheinfo>;
 
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_INFO_UNSPEC = 0;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_INFO_KIND = 1;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_INFO_DATA = 2;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_INFO_XSTATS = 3;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_INFO_SLAVE_KIND = 4;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_INFO_SLAVE_DATA = 5;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const __IFLA_INFO_MAX = 6;
 
+/** `#define IFLA_INFO_MAX` of `<linux/if_link.h>`. */
 export const IFLA_INFO_MAX = 5;
 
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_VLAN_UNSPEC = 0;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_VLAN_ID = 1;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_VLAN_FLAGS = 2;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_VLAN_EGRESS_QOS = 3;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_VLAN_INGRESS_QOS = 4;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_VLAN_PROTOCOL = 5;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const __IFLA_VLAN_MAX = 6;
 
+/** `#define IFLA_VLAN_MAX` of `<linux/if_link.h>`. */
 export const IFLA_VLAN_MAX = 5;
 
 /** Layout of `struct ifla_vlan_flags`. */
@@ -488,10 +676,14 @@ export type IflaVlanFlagsField = keyof (typeof IflaVlanFlags)['fields'];
 /** Values of the scalar fields of {@link IflaVlanFlags} (64-bit fields as bigint). */
 export type IflaVlanFlagsValues = ScalarValues<typeof IflaVlanFlags>;
 
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_VLAN_QOS_UNSPEC = 0;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_VLAN_QOS_MAPPING = 1;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const __IFLA_VLAN_QOS_MAX = 2;
 
+/** `#define IFLA_VLAN_QOS_MAX` of `<linux/if_link.h>`. */
 export const IFLA_VLAN_QOS_MAX = 1;
 
 /** Layout of `struct ifla_vlan_qos_mapping`. */
@@ -510,18 +702,30 @@ export type IflaVlanQosMappingField = keyof (typeof IflaVlanQosMapping)['fields'
 /** Values of the scalar fields of {@link IflaVlanQosMapping} (64-bit fields as bigint). */
 export type IflaVlanQosMappingValues = ScalarValues<typeof IflaVlanQosMapping>;
 
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_MACVLAN_UNSPEC = 0;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_MACVLAN_MODE = 1;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_MACVLAN_FLAGS = 2;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_MACVLAN_MACADDR_MODE = 3;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_MACVLAN_MACADDR = 4;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_MACVLAN_MACADDR_DATA = 5;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_MACVLAN_MACADDR_COUNT = 6;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_MACVLAN_BC_QUEUE_LEN = 7;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_MACVLAN_BC_QUEUE_LEN_USED = 8;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_MACVLAN_BC_CUTOFF = 9;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const __IFLA_MACVLAN_MAX = 10;
 
+/** `#define IFLA_MACVLAN_MAX` of `<linux/if_link.h>`. */
 export const IFLA_MACVLAN_MAX = 9;
 
 /** don't talk to other macvlans */
@@ -554,9 +758,13 @@ export const macvlan_mode_name: Readonly<Record<number, string>> = {
   16: 'source',
 };
 
+/** Enumerator of `enum macvlan_macaddr_mode`. */
 export const MACVLAN_MACADDR_ADD = 0;
+/** Enumerator of `enum macvlan_macaddr_mode`. */
 export const MACVLAN_MACADDR_DEL = 1;
+/** Enumerator of `enum macvlan_macaddr_mode`. */
 export const MACVLAN_MACADDR_FLUSH = 2;
+/** Enumerator of `enum macvlan_macaddr_mode`. */
 export const MACVLAN_MACADDR_SET = 3;
 
 /** The enumerators of `enum macvlan_macaddr_mode`. */
@@ -576,55 +784,93 @@ export const macvlan_macaddr_mode_name: Readonly<Record<number, string>> = {
   3: 'set',
 };
 
+/** `#define MACVLAN_FLAG_NOPROMISC` of `<linux/if_link.h>`. */
 export const MACVLAN_FLAG_NOPROMISC = 1;
 
 /** skip dst macvlan if matching src macvlan */
 export const MACVLAN_FLAG_NODST = 2;
 
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_VRF_UNSPEC = 0;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_VRF_TABLE = 1;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const __IFLA_VRF_MAX = 2;
 
+/** `#define IFLA_VRF_MAX` of `<linux/if_link.h>`. */
 export const IFLA_VRF_MAX = 1;
 
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_VRF_PORT_UNSPEC = 0;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_VRF_PORT_TABLE = 1;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const __IFLA_VRF_PORT_MAX = 2;
 
+/** `#define IFLA_VRF_PORT_MAX` of `<linux/if_link.h>`. */
 export const IFLA_VRF_PORT_MAX = 1;
 
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_MACSEC_UNSPEC = 0;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_MACSEC_SCI = 1;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_MACSEC_PORT = 2;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_MACSEC_ICV_LEN = 3;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_MACSEC_CIPHER_SUITE = 4;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_MACSEC_WINDOW = 5;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_MACSEC_ENCODING_SA = 6;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_MACSEC_ENCRYPT = 7;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_MACSEC_PROTECT = 8;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_MACSEC_INC_SCI = 9;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_MACSEC_ES = 10;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_MACSEC_SCB = 11;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_MACSEC_REPLAY_PROTECT = 12;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_MACSEC_VALIDATION = 13;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_MACSEC_PAD = 14;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_MACSEC_OFFLOAD = 15;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const __IFLA_MACSEC_MAX = 16;
 
+/** `#define IFLA_MACSEC_MAX` of `<linux/if_link.h>`. */
 export const IFLA_MACSEC_MAX = 15;
 
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_XFRM_UNSPEC = 0;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_XFRM_LINK = 1;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_XFRM_IF_ID = 2;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_XFRM_COLLECT_METADATA = 3;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const __IFLA_XFRM_MAX = 4;
 
+/** `#define IFLA_XFRM_MAX` of `<linux/if_link.h>`. */
 export const IFLA_XFRM_MAX = 3;
 
+/** Enumerator of `enum macsec_validation_type`. */
 export const MACSEC_VALIDATE_DISABLED = 0;
+/** Enumerator of `enum macsec_validation_type`. */
 export const MACSEC_VALIDATE_CHECK = 1;
+/** Enumerator of `enum macsec_validation_type`. */
 export const MACSEC_VALIDATE_STRICT = 2;
+/** Enumerator of `enum macsec_validation_type`. */
 export const __MACSEC_VALIDATE_END = 3;
+/** Enumerator of `enum macsec_validation_type`. */
 export const MACSEC_VALIDATE_MAX = 2;
 
 /** The enumerators of `enum macsec_validation_type`. */
@@ -644,10 +890,15 @@ export const macsec_validation_type_name: Readonly<Record<number, string>> = {
   2: 'strict',
 };
 
+/** Enumerator of `enum macsec_offload`. */
 export const MACSEC_OFFLOAD_OFF = 0;
+/** Enumerator of `enum macsec_offload`. */
 export const MACSEC_OFFLOAD_PHY = 1;
+/** Enumerator of `enum macsec_offload`. */
 export const MACSEC_OFFLOAD_MAC = 2;
+/** Enumerator of `enum macsec_offload`. */
 export const __MACSEC_OFFLOAD_END = 3;
+/** Enumerator of `enum macsec_offload`. */
 export const MACSEC_OFFLOAD_MAX = 2;
 
 /** The enumerators of `enum macsec_offload`. */
@@ -667,16 +918,25 @@ export const macsec_offload_name: Readonly<Record<number, string>> = {
   2: 'mac',
 };
 
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_IPVLAN_UNSPEC = 0;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_IPVLAN_MODE = 1;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_IPVLAN_FLAGS = 2;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const __IFLA_IPVLAN_MAX = 3;
 
+/** `#define IFLA_IPVLAN_MAX` of `<linux/if_link.h>`. */
 export const IFLA_IPVLAN_MAX = 2;
 
+/** Enumerator of `enum ipvlan_mode`. */
 export const IPVLAN_MODE_L2 = 0;
+/** Enumerator of `enum ipvlan_mode`. */
 export const IPVLAN_MODE_L3 = 1;
+/** Enumerator of `enum ipvlan_mode`. */
 export const IPVLAN_MODE_L3S = 2;
+/** Enumerator of `enum ipvlan_mode`. */
 export const IPVLAN_MODE_MAX = 3;
 
 /** The enumerators of `enum ipvlan_mode`. */
@@ -696,8 +956,10 @@ export const ipvlan_mode_name: Readonly<Record<number, string>> = {
   3: 'max',
 };
 
+/** `#define IPVLAN_F_PRIVATE` of `<linux/if_link.h>`. */
 export const IPVLAN_F_PRIVATE = 1;
 
+/** `#define IPVLAN_F_VEPA` of `<linux/if_link.h>`. */
 export const IPVLAN_F_VEPA = 2;
 
 /** Tunnel RTM header */
@@ -718,9 +980,13 @@ export type TunnelMsgField = keyof (typeof TunnelMsg)['fields'];
 /** Values of the scalar fields of {@link TunnelMsg} (64-bit fields as bigint). */
 export type TunnelMsgValues = ScalarValues<typeof TunnelMsg>;
 
+/** Enumerator of `enum netkit_action`. */
 export const NETKIT_NEXT = -1;
+/** Enumerator of `enum netkit_action`. */
 export const NETKIT_PASS = 0;
+/** Enumerator of `enum netkit_action`. */
 export const NETKIT_DROP = 2;
+/** Enumerator of `enum netkit_action`. */
 export const NETKIT_REDIRECT = 7;
 
 /** netkit section */
@@ -740,7 +1006,9 @@ export const netkit_action_name: Readonly<Record<number, string>> = {
   7: 'redirect',
 };
 
+/** Enumerator of `enum netkit_mode`. */
 export const NETKIT_L2 = 0;
+/** Enumerator of `enum netkit_mode`. */
 export const NETKIT_L3 = 1;
 
 /** The enumerators of `enum netkit_mode`. */
@@ -756,7 +1024,9 @@ export const netkit_mode_name: Readonly<Record<number, string>> = {
   1: 'l3',
 };
 
+/** Enumerator of `enum netkit_pairing`. */
 export const NETKIT_DEVICE_PAIR = 0;
+/** Enumerator of `enum netkit_pairing`. */
 export const NETKIT_DEVICE_SINGLE = 1;
 
 /** The enumerators of `enum netkit_pairing`. */
@@ -772,7 +1042,9 @@ export const netkit_pairing_name: Readonly<Record<number, string>> = {
   1: 'single',
 };
 
+/** Enumerator of `enum netkit_scrub`. */
 export const NETKIT_SCRUB_NONE = 0;
+/** Enumerator of `enum netkit_scrub`. */
 export const NETKIT_SCRUB_DEFAULT = 1;
 
 /** The enumerators of `enum netkit_scrub`. */
@@ -788,97 +1060,168 @@ export const netkit_scrub_name: Readonly<Record<number, string>> = {
   1: 'default',
 };
 
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_NETKIT_UNSPEC = 0;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_NETKIT_PEER_INFO = 1;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_NETKIT_PRIMARY = 2;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_NETKIT_POLICY = 3;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_NETKIT_PEER_POLICY = 4;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_NETKIT_MODE = 5;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_NETKIT_SCRUB = 6;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_NETKIT_PEER_SCRUB = 7;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_NETKIT_HEADROOM = 8;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_NETKIT_TAILROOM = 9;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_NETKIT_PAIRING = 10;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const __IFLA_NETKIT_MAX = 11;
 
+/** `#define IFLA_NETKIT_MAX` of `<linux/if_link.h>`. */
 export const IFLA_NETKIT_MAX = 10;
 
+/** `#define TUNNEL_MSG_FLAG_STATS` of `<linux/if_link.h>`. */
 export const TUNNEL_MSG_FLAG_STATS = 1;
 
+/** `#define TUNNEL_MSG_VALID_USER_FLAGS` of `<linux/if_link.h>`. */
 export const TUNNEL_MSG_VALID_USER_FLAGS = 1;
 
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const VNIFILTER_ENTRY_STATS_UNSPEC = 0;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const VNIFILTER_ENTRY_STATS_RX_BYTES = 1;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const VNIFILTER_ENTRY_STATS_RX_PKTS = 2;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const VNIFILTER_ENTRY_STATS_RX_DROPS = 3;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const VNIFILTER_ENTRY_STATS_RX_ERRORS = 4;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const VNIFILTER_ENTRY_STATS_TX_BYTES = 5;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const VNIFILTER_ENTRY_STATS_TX_PKTS = 6;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const VNIFILTER_ENTRY_STATS_TX_DROPS = 7;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const VNIFILTER_ENTRY_STATS_TX_ERRORS = 8;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const VNIFILTER_ENTRY_STATS_PAD = 9;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const __VNIFILTER_ENTRY_STATS_MAX = 10;
 
+/** `#define VNIFILTER_ENTRY_STATS_MAX` of `<linux/if_link.h>`. */
 export const VNIFILTER_ENTRY_STATS_MAX = 9;
 
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const VXLAN_VNIFILTER_ENTRY_UNSPEC = 0;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const VXLAN_VNIFILTER_ENTRY_START = 1;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const VXLAN_VNIFILTER_ENTRY_END = 2;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const VXLAN_VNIFILTER_ENTRY_GROUP = 3;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const VXLAN_VNIFILTER_ENTRY_GROUP6 = 4;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const VXLAN_VNIFILTER_ENTRY_STATS = 5;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const __VXLAN_VNIFILTER_ENTRY_MAX = 6;
 
+/** `#define VXLAN_VNIFILTER_ENTRY_MAX` of `<linux/if_link.h>`. */
 export const VXLAN_VNIFILTER_ENTRY_MAX = 5;
 
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const VXLAN_VNIFILTER_UNSPEC = 0;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const VXLAN_VNIFILTER_ENTRY = 1;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const __VXLAN_VNIFILTER_MAX = 2;
 
+/** `#define VXLAN_VNIFILTER_MAX` of `<linux/if_link.h>`. */
 export const VXLAN_VNIFILTER_MAX = 1;
 
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_VXLAN_UNSPEC = 0;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_VXLAN_ID = 1;
 /** group or remote address */
 export const IFLA_VXLAN_GROUP = 2;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_VXLAN_LINK = 3;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_VXLAN_LOCAL = 4;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_VXLAN_TTL = 5;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_VXLAN_TOS = 6;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_VXLAN_LEARNING = 7;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_VXLAN_AGEING = 8;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_VXLAN_LIMIT = 9;
 /** source port */
 export const IFLA_VXLAN_PORT_RANGE = 10;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_VXLAN_PROXY = 11;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_VXLAN_RSC = 12;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_VXLAN_L2MISS = 13;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_VXLAN_L3MISS = 14;
 /** destination port */
 export const IFLA_VXLAN_PORT = 15;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_VXLAN_GROUP6 = 16;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_VXLAN_LOCAL6 = 17;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_VXLAN_UDP_CSUM = 18;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_VXLAN_UDP_ZERO_CSUM6_TX = 19;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_VXLAN_UDP_ZERO_CSUM6_RX = 20;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_VXLAN_REMCSUM_TX = 21;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_VXLAN_REMCSUM_RX = 22;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_VXLAN_GBP = 23;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_VXLAN_REMCSUM_NOPARTIAL = 24;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_VXLAN_COLLECT_METADATA = 25;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_VXLAN_LABEL = 26;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_VXLAN_GPE = 27;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_VXLAN_TTL_INHERIT = 28;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_VXLAN_DF = 29;
 /** only applicable with COLLECT_METADATA mode */
 export const IFLA_VXLAN_VNIFILTER = 30;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_VXLAN_LOCALBYPASS = 31;
 /** IPv6 flow label policy; ifla_vxlan_label_policy */
 export const IFLA_VXLAN_LABEL_POLICY = 32;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_VXLAN_RESERVED_BITS = 33;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_VXLAN_MC_ROUTE = 34;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const __IFLA_VXLAN_MAX = 35;
 
+/** `#define IFLA_VXLAN_MAX` of `<linux/if_link.h>`. */
 export const IFLA_VXLAN_MAX = 34;
 
 /** Layout of `struct ifla_vxlan_port_range`. */
@@ -897,10 +1240,15 @@ export type IflaVxlanPortRangeField = keyof (typeof IflaVxlanPortRange)['fields'
 /** Values of the scalar fields of {@link IflaVxlanPortRange} (64-bit fields as bigint). */
 export type IflaVxlanPortRangeValues = ScalarValues<typeof IflaVxlanPortRange>;
 
+/** Enumerator of `enum ifla_vxlan_df`. */
 export const VXLAN_DF_UNSET = 0;
+/** Enumerator of `enum ifla_vxlan_df`. */
 export const VXLAN_DF_SET = 1;
+/** Enumerator of `enum ifla_vxlan_df`. */
 export const VXLAN_DF_INHERIT = 2;
+/** Enumerator of `enum ifla_vxlan_df`. */
 export const __VXLAN_DF_END = 3;
+/** Enumerator of `enum ifla_vxlan_df`. */
 export const VXLAN_DF_MAX = 2;
 
 /** The enumerators of `enum ifla_vxlan_df`. */
@@ -920,9 +1268,13 @@ export const ifla_vxlan_df_name: Readonly<Record<number, string>> = {
   2: 'inherit',
 };
 
+/** Enumerator of `enum ifla_vxlan_label_policy`. */
 export const VXLAN_LABEL_FIXED = 0;
+/** Enumerator of `enum ifla_vxlan_label_policy`. */
 export const VXLAN_LABEL_INHERIT = 1;
+/** Enumerator of `enum ifla_vxlan_label_policy`. */
 export const __VXLAN_LABEL_END = 2;
+/** Enumerator of `enum ifla_vxlan_label_policy`. */
 export const VXLAN_LABEL_MAX = 1;
 
 /** The enumerators of `enum ifla_vxlan_label_policy`. */
@@ -940,34 +1292,59 @@ export const ifla_vxlan_label_policy_name: Readonly<Record<number, string>> = {
   1: 'inherit',
 };
 
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_GENEVE_UNSPEC = 0;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_GENEVE_ID = 1;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_GENEVE_REMOTE = 2;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_GENEVE_TTL = 3;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_GENEVE_TOS = 4;
 /** destination port */
 export const IFLA_GENEVE_PORT = 5;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_GENEVE_COLLECT_METADATA = 6;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_GENEVE_REMOTE6 = 7;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_GENEVE_UDP_CSUM = 8;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_GENEVE_UDP_ZERO_CSUM6_TX = 9;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_GENEVE_UDP_ZERO_CSUM6_RX = 10;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_GENEVE_LABEL = 11;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_GENEVE_TTL_INHERIT = 12;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_GENEVE_DF = 13;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_GENEVE_INNER_PROTO_INHERIT = 14;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_GENEVE_PORT_RANGE = 15;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_GENEVE_GRO_HINT = 16;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_GENEVE_LOCAL = 17;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_GENEVE_LOCAL6 = 18;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const __IFLA_GENEVE_MAX = 19;
 
+/** `#define IFLA_GENEVE_MAX` of `<linux/if_link.h>`. */
 export const IFLA_GENEVE_MAX = 18;
 
+/** Enumerator of `enum ifla_geneve_df`. */
 export const GENEVE_DF_UNSET = 0;
+/** Enumerator of `enum ifla_geneve_df`. */
 export const GENEVE_DF_SET = 1;
+/** Enumerator of `enum ifla_geneve_df`. */
 export const GENEVE_DF_INHERIT = 2;
+/** Enumerator of `enum ifla_geneve_df`. */
 export const __GENEVE_DF_END = 3;
+/** Enumerator of `enum ifla_geneve_df`. */
 export const GENEVE_DF_MAX = 2;
 
 /** The enumerators of `enum ifla_geneve_df`. */
@@ -1003,22 +1380,35 @@ export type IflaGenevePortRangeField = keyof (typeof IflaGenevePortRange)['field
 /** Values of the scalar fields of {@link IflaGenevePortRange} (64-bit fields as bigint). */
 export type IflaGenevePortRangeValues = ScalarValues<typeof IflaGenevePortRange>;
 
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BAREUDP_UNSPEC = 0;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BAREUDP_PORT = 1;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BAREUDP_ETHERTYPE = 2;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BAREUDP_SRCPORT_MIN = 3;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BAREUDP_MULTIPROTO_MODE = 4;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const __IFLA_BAREUDP_MAX = 5;
 
+/** `#define IFLA_BAREUDP_MAX` of `<linux/if_link.h>`. */
 export const IFLA_BAREUDP_MAX = 4;
 
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_PPP_UNSPEC = 0;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_PPP_DEV_FD = 1;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const __IFLA_PPP_MAX = 2;
 
+/** `#define IFLA_PPP_MAX` of `<linux/if_link.h>`. */
 export const IFLA_PPP_MAX = 1;
 
+/** Enumerator of `enum ifla_gtp_role`. */
 export const GTP_ROLE_GGSN = 0;
+/** Enumerator of `enum ifla_gtp_role`. */
 export const GTP_ROLE_SGSN = 1;
 
 /** GTP section */
@@ -1034,91 +1424,167 @@ export const ifla_gtp_role_name: Readonly<Record<number, string>> = {
   1: 'sgsn',
 };
 
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_GTP_UNSPEC = 0;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_GTP_FD0 = 1;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_GTP_FD1 = 2;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_GTP_PDP_HASHSIZE = 3;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_GTP_ROLE = 4;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_GTP_CREATE_SOCKETS = 5;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_GTP_RESTART_COUNT = 6;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_GTP_LOCAL = 7;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_GTP_LOCAL6 = 8;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const __IFLA_GTP_MAX = 9;
 
+/** `#define IFLA_GTP_MAX` of `<linux/if_link.h>`. */
 export const IFLA_GTP_MAX = 8;
 
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BOND_UNSPEC = 0;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BOND_MODE = 1;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BOND_ACTIVE_SLAVE = 2;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BOND_MIIMON = 3;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BOND_UPDELAY = 4;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BOND_DOWNDELAY = 5;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BOND_USE_CARRIER = 6;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BOND_ARP_INTERVAL = 7;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BOND_ARP_IP_TARGET = 8;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BOND_ARP_VALIDATE = 9;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BOND_ARP_ALL_TARGETS = 10;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BOND_PRIMARY = 11;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BOND_PRIMARY_RESELECT = 12;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BOND_FAIL_OVER_MAC = 13;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BOND_XMIT_HASH_POLICY = 14;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BOND_RESEND_IGMP = 15;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BOND_NUM_PEER_NOTIF = 16;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BOND_ALL_SLAVES_ACTIVE = 17;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BOND_MIN_LINKS = 18;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BOND_LP_INTERVAL = 19;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BOND_PACKETS_PER_SLAVE = 20;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BOND_AD_LACP_RATE = 21;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BOND_AD_SELECT = 22;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BOND_AD_INFO = 23;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BOND_AD_ACTOR_SYS_PRIO = 24;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BOND_AD_USER_PORT_KEY = 25;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BOND_AD_ACTOR_SYSTEM = 26;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BOND_TLB_DYNAMIC_LB = 27;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BOND_PEER_NOTIF_DELAY = 28;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BOND_AD_LACP_ACTIVE = 29;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BOND_MISSED_MAX = 30;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BOND_NS_IP6_TARGET = 31;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BOND_COUPLED_CONTROL = 32;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BOND_BROADCAST_NEIGH = 33;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BOND_LACP_STRICT = 34;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const __IFLA_BOND_MAX = 35;
 
+/** `#define IFLA_BOND_MAX` of `<linux/if_link.h>`. */
 export const IFLA_BOND_MAX = 34;
 
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BOND_AD_INFO_UNSPEC = 0;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BOND_AD_INFO_AGGREGATOR = 1;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BOND_AD_INFO_NUM_PORTS = 2;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BOND_AD_INFO_ACTOR_KEY = 3;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BOND_AD_INFO_PARTNER_KEY = 4;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BOND_AD_INFO_PARTNER_MAC = 5;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const __IFLA_BOND_AD_INFO_MAX = 6;
 
+/** `#define IFLA_BOND_AD_INFO_MAX` of `<linux/if_link.h>`. */
 export const IFLA_BOND_AD_INFO_MAX = 5;
 
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BOND_SLAVE_UNSPEC = 0;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BOND_SLAVE_STATE = 1;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BOND_SLAVE_MII_STATUS = 2;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BOND_SLAVE_LINK_FAILURE_COUNT = 3;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BOND_SLAVE_PERM_HWADDR = 4;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BOND_SLAVE_QUEUE_ID = 5;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BOND_SLAVE_AD_AGGREGATOR_ID = 6;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BOND_SLAVE_AD_ACTOR_OPER_PORT_STATE = 7;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BOND_SLAVE_AD_PARTNER_OPER_PORT_STATE = 8;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BOND_SLAVE_PRIO = 9;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BOND_SLAVE_ACTOR_PORT_PRIO = 10;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BOND_SLAVE_AD_CHURN_ACTOR_STATE = 11;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_BOND_SLAVE_AD_CHURN_PARTNER_STATE = 12;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const __IFLA_BOND_SLAVE_MAX = 13;
 
+/** `#define IFLA_BOND_SLAVE_MAX` of `<linux/if_link.h>`. */
 export const IFLA_BOND_SLAVE_MAX = 12;
 
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_VF_INFO_UNSPEC = 0;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_VF_INFO = 1;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const __IFLA_VF_INFO_MAX = 2;
 
+/** `#define IFLA_VF_INFO_MAX` of `<linux/if_link.h>`. */
 export const IFLA_VF_INFO_MAX = 1;
 
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_VF_UNSPEC = 0;
 /** Hardware queue specific attributes */
 export const IFLA_VF_MAC = 1;
@@ -1146,8 +1612,10 @@ export const IFLA_VF_IB_PORT_GUID = 11;
 export const IFLA_VF_VLAN_LIST = 12;
 /** VF broadcast */
 export const IFLA_VF_BROADCAST = 13;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const __IFLA_VF_MAX = 14;
 
+/** `#define IFLA_VF_MAX` of `<linux/if_link.h>`. */
 export const IFLA_VF_MAX = 13;
 
 /** Layout of `struct ifla_vf_mac`. */
@@ -1198,13 +1666,17 @@ export type IflaVfVlanField = keyof (typeof IflaVfVlan)['fields'];
 /** Values of the scalar fields of {@link IflaVfVlan} (64-bit fields as bigint). */
 export type IflaVfVlanValues = ScalarValues<typeof IflaVfVlan>;
 
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_VF_VLAN_INFO_UNSPEC = 0;
 /** VLAN ID, QoS and VLAN protocol */
 export const IFLA_VF_VLAN_INFO = 1;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const __IFLA_VF_VLAN_INFO_MAX = 2;
 
+/** `#define IFLA_VF_VLAN_INFO_MAX` of `<linux/if_link.h>`. */
 export const IFLA_VF_VLAN_INFO_MAX = 1;
 
+/** `#define MAX_VLAN_LIST_LEN` of `<linux/if_link.h>`. */
 export const MAX_VLAN_LIST_LEN = 1;
 
 /** Layout of `struct ifla_vf_vlan_info`. */
@@ -1296,6 +1768,7 @@ export const IFLA_VF_LINK_STATE_AUTO = 0;
 export const IFLA_VF_LINK_STATE_ENABLE = 1;
 /** link always down */
 export const IFLA_VF_LINK_STATE_DISABLE = 2;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const __IFLA_VF_LINK_STATE_MAX = 3;
 
 /** Layout of `struct ifla_vf_link_state`. */
@@ -1330,17 +1803,28 @@ export type IflaVfRssQueryEnField = keyof (typeof IflaVfRssQueryEn)['fields'];
 /** Values of the scalar fields of {@link IflaVfRssQueryEn} (64-bit fields as bigint). */
 export type IflaVfRssQueryEnValues = ScalarValues<typeof IflaVfRssQueryEn>;
 
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_VF_STATS_RX_PACKETS = 0;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_VF_STATS_TX_PACKETS = 1;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_VF_STATS_RX_BYTES = 2;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_VF_STATS_TX_BYTES = 3;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_VF_STATS_BROADCAST = 4;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_VF_STATS_MULTICAST = 5;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_VF_STATS_PAD = 6;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_VF_STATS_RX_DROPPED = 7;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_VF_STATS_TX_DROPPED = 8;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const __IFLA_VF_STATS_MAX = 9;
 
+/** `#define IFLA_VF_STATS_MAX` of `<linux/if_link.h>`. */
 export const IFLA_VF_STATS_MAX = 8;
 
 /** Layout of `struct ifla_vf_trust`. */
@@ -1359,13 +1843,17 @@ export type IflaVfTrustField = keyof (typeof IflaVfTrust)['fields'];
 /** Values of the scalar fields of {@link IflaVfTrust} (64-bit fields as bigint). */
 export type IflaVfTrustValues = ScalarValues<typeof IflaVfTrust>;
 
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_VF_PORT_UNSPEC = 0;
 /** nest */
 export const IFLA_VF_PORT = 1;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const __IFLA_VF_PORT_MAX = 2;
 
+/** `#define IFLA_VF_PORT_MAX` of `<linux/if_link.h>`. */
 export const IFLA_VF_PORT_MAX = 1;
 
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_PORT_UNSPEC = 0;
 /** __u32 */
 export const IFLA_PORT_VF = 1;
@@ -1381,33 +1869,55 @@ export const IFLA_PORT_HOST_UUID = 5;
 export const IFLA_PORT_REQUEST = 6;
 /** __u16, output only */
 export const IFLA_PORT_RESPONSE = 7;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const __IFLA_PORT_MAX = 8;
 
+/** `#define IFLA_PORT_MAX` of `<linux/if_link.h>`. */
 export const IFLA_PORT_MAX = 7;
 
+/** `#define PORT_PROFILE_MAX` of `<linux/if_link.h>`. */
 export const PORT_PROFILE_MAX = 40;
 
+/** `#define PORT_UUID_MAX` of `<linux/if_link.h>`. */
 export const PORT_UUID_MAX = 16;
 
+/** `#define PORT_SELF_VF` of `<linux/if_link.h>`. */
 export const PORT_SELF_VF = -1;
 
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const PORT_REQUEST_PREASSOCIATE = 0;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const PORT_REQUEST_PREASSOCIATE_RR = 1;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const PORT_REQUEST_ASSOCIATE = 2;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const PORT_REQUEST_DISASSOCIATE = 3;
 
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const PORT_VDP_RESPONSE_SUCCESS = 0;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const PORT_VDP_RESPONSE_INVALID_FORMAT = 1;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const PORT_VDP_RESPONSE_INSUFFICIENT_RESOURCES = 2;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const PORT_VDP_RESPONSE_UNUSED_VTID = 3;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const PORT_VDP_RESPONSE_VTID_VIOLATION = 4;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const PORT_VDP_RESPONSE_VTID_VERSION_VIOALTION = 5;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const PORT_VDP_RESPONSE_OUT_OF_SYNC = 6;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const PORT_PROFILE_RESPONSE_SUCCESS = 256;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const PORT_PROFILE_RESPONSE_INPROGRESS = 257;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const PORT_PROFILE_RESPONSE_INVALID = 258;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const PORT_PROFILE_RESPONSE_BADSTATE = 259;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const PORT_PROFILE_RESPONSE_INSUFFICIENT_RESOURCES = 260;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const PORT_PROFILE_RESPONSE_ERROR = 261;
 
 /** Layout of `struct ifla_port_vsi`. */
@@ -1428,10 +1938,15 @@ export type IflaPortVsiField = keyof (typeof IflaPortVsi)['fields'];
 /** Values of the scalar fields of {@link IflaPortVsi} (64-bit fields as bigint). */
 export type IflaPortVsiValues = ScalarValues<typeof IflaPortVsi>;
 
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_IPOIB_UNSPEC = 0;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_IPOIB_PKEY = 1;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_IPOIB_MODE = 2;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_IPOIB_UMCAST = 3;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const __IFLA_IPOIB_MAX = 4;
 
 /** using unreliable datagram QPs */
@@ -1439,19 +1954,27 @@ export const IPOIB_MODE_DATAGRAM = 0;
 /** using connected QPs */
 export const IPOIB_MODE_CONNECTED = 1;
 
+/** `#define IFLA_IPOIB_MAX` of `<linux/if_link.h>`. */
 export const IFLA_IPOIB_MAX = 3;
 
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const HSR_PROTOCOL_HSR = 0;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const HSR_PROTOCOL_PRP = 1;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const HSR_PROTOCOL_MAX = 2;
 
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_HSR_UNSPEC = 0;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_HSR_SLAVE1 = 1;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_HSR_SLAVE2 = 2;
 /** Last byte of supervision addr */
 export const IFLA_HSR_MULTICAST_SPEC = 3;
 /** Supervision frame multicast addr */
 export const IFLA_HSR_SUPERVISION_ADDR = 4;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_HSR_SEQ_NR = 5;
 /** HSR version */
 export const IFLA_HSR_VERSION = 6;
@@ -1459,8 +1982,10 @@ export const IFLA_HSR_VERSION = 6;
 export const IFLA_HSR_PROTOCOL = 7;
 /** HSR interlink network device */
 export const IFLA_HSR_INTERLINK = 8;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const __IFLA_HSR_MAX = 9;
 
+/** `#define IFLA_HSR_MAX` of `<linux/if_link.h>`. */
 export const IFLA_HSR_MAX = 8;
 
 /** STATS section */
@@ -1484,31 +2009,47 @@ export type IfStatsMsgValues = ScalarValues<typeof IfStatsMsg>;
 
 /** also used as 64bit pad attribute */
 export const IFLA_STATS_UNSPEC = 0;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_STATS_LINK_64 = 1;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_STATS_LINK_XSTATS = 2;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_STATS_LINK_XSTATS_SLAVE = 3;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_STATS_LINK_OFFLOAD_XSTATS = 4;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_STATS_AF_SPEC = 5;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const __IFLA_STATS_MAX = 6;
 
+/** `#define IFLA_STATS_MAX` of `<linux/if_link.h>`. */
 export const IFLA_STATS_MAX = 5;
 
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_STATS_GETSET_UNSPEC = 0;
 /** Nest of IFLA_STATS_LINK_xxx, each a u32 with a filter mask for the corresponding group. */
 export const IFLA_STATS_GET_FILTERS = 1;
 /** 0 or 1 as u8 */
 export const IFLA_STATS_SET_OFFLOAD_XSTATS_L3_STATS = 2;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const __IFLA_STATS_GETSET_MAX = 3;
 
+/** `#define IFLA_STATS_GETSET_MAX` of `<linux/if_link.h>`. */
 export const IFLA_STATS_GETSET_MAX = 2;
 
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const LINK_XSTATS_TYPE_UNSPEC = 0;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const LINK_XSTATS_TYPE_BRIDGE = 1;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const LINK_XSTATS_TYPE_BOND = 2;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const __LINK_XSTATS_TYPE_MAX = 3;
 
+/** `#define LINK_XSTATS_TYPE_MAX` of `<linux/if_link.h>`. */
 export const LINK_XSTATS_TYPE_MAX = 2;
 
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_OFFLOAD_XSTATS_UNSPEC = 0;
 /** struct rtnl_link_stats64 */
 export const IFLA_OFFLOAD_XSTATS_CPU_HIT = 1;
@@ -1516,52 +2057,81 @@ export const IFLA_OFFLOAD_XSTATS_CPU_HIT = 1;
 export const IFLA_OFFLOAD_XSTATS_HW_S_INFO = 2;
 /** struct rtnl_hw_stats64 */
 export const IFLA_OFFLOAD_XSTATS_L3_STATS = 3;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const __IFLA_OFFLOAD_XSTATS_MAX = 4;
 
+/** `#define IFLA_OFFLOAD_XSTATS_MAX` of `<linux/if_link.h>`. */
 export const IFLA_OFFLOAD_XSTATS_MAX = 3;
 
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_OFFLOAD_XSTATS_HW_S_INFO_UNSPEC = 0;
 /** u8 */
 export const IFLA_OFFLOAD_XSTATS_HW_S_INFO_REQUEST = 1;
 /** u8 */
 export const IFLA_OFFLOAD_XSTATS_HW_S_INFO_USED = 2;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const __IFLA_OFFLOAD_XSTATS_HW_S_INFO_MAX = 3;
 
+/** `#define IFLA_OFFLOAD_XSTATS_HW_S_INFO_MAX` of `<linux/if_link.h>`. */
 export const IFLA_OFFLOAD_XSTATS_HW_S_INFO_MAX = 2;
 
+/** `#define XDP_FLAGS_UPDATE_IF_NOEXIST` of `<linux/if_link.h>`. */
 export const XDP_FLAGS_UPDATE_IF_NOEXIST = 1;
 
+/** `#define XDP_FLAGS_SKB_MODE` of `<linux/if_link.h>`. */
 export const XDP_FLAGS_SKB_MODE = 2;
 
+/** `#define XDP_FLAGS_DRV_MODE` of `<linux/if_link.h>`. */
 export const XDP_FLAGS_DRV_MODE = 4;
 
+/** `#define XDP_FLAGS_HW_MODE` of `<linux/if_link.h>`. */
 export const XDP_FLAGS_HW_MODE = 8;
 
+/** `#define XDP_FLAGS_REPLACE` of `<linux/if_link.h>`. */
 export const XDP_FLAGS_REPLACE = 16;
 
+/** `#define XDP_FLAGS_MODES` of `<linux/if_link.h>`. */
 export const XDP_FLAGS_MODES = 14;
 
+/** `#define XDP_FLAGS_MASK` of `<linux/if_link.h>`. */
 export const XDP_FLAGS_MASK = 31;
 
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const XDP_ATTACHED_NONE = 0;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const XDP_ATTACHED_DRV = 1;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const XDP_ATTACHED_SKB = 2;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const XDP_ATTACHED_HW = 3;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const XDP_ATTACHED_MULTI = 4;
 
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_XDP_UNSPEC = 0;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_XDP_FD = 1;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_XDP_ATTACHED = 2;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_XDP_FLAGS = 3;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_XDP_PROG_ID = 4;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_XDP_DRV_PROG_ID = 5;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_XDP_SKB_PROG_ID = 6;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_XDP_HW_PROG_ID = 7;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_XDP_EXPECTED_FD = 8;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const __IFLA_XDP_MAX = 9;
 
+/** `#define IFLA_XDP_MAX` of `<linux/if_link.h>`. */
 export const IFLA_XDP_MAX = 8;
 
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_EVENT_NONE = 0;
 /** internal reset / reboot */
 export const IFLA_EVENT_REBOOT = 1;
@@ -1576,37 +2146,60 @@ export const IFLA_EVENT_IGMP_RESEND = 5;
 /** change in bonding options */
 export const IFLA_EVENT_BONDING_OPTIONS = 6;
 
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_TUN_UNSPEC = 0;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_TUN_OWNER = 1;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_TUN_GROUP = 2;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_TUN_TYPE = 3;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_TUN_PI = 4;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_TUN_VNET_HDR = 5;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_TUN_PERSIST = 6;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_TUN_MULTI_QUEUE = 7;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_TUN_NUM_QUEUES = 8;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_TUN_NUM_DISABLED_QUEUES = 9;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const __IFLA_TUN_MAX = 10;
 
+/** `#define IFLA_TUN_MAX` of `<linux/if_link.h>`. */
 export const IFLA_TUN_MAX = 9;
 
+/** `#define RMNET_FLAGS_INGRESS_DEAGGREGATION` of `<linux/if_link.h>`. */
 export const RMNET_FLAGS_INGRESS_DEAGGREGATION = 1;
 
+/** `#define RMNET_FLAGS_INGRESS_MAP_COMMANDS` of `<linux/if_link.h>`. */
 export const RMNET_FLAGS_INGRESS_MAP_COMMANDS = 2;
 
+/** `#define RMNET_FLAGS_INGRESS_MAP_CKSUMV4` of `<linux/if_link.h>`. */
 export const RMNET_FLAGS_INGRESS_MAP_CKSUMV4 = 4;
 
+/** `#define RMNET_FLAGS_EGRESS_MAP_CKSUMV4` of `<linux/if_link.h>`. */
 export const RMNET_FLAGS_EGRESS_MAP_CKSUMV4 = 8;
 
+/** `#define RMNET_FLAGS_INGRESS_MAP_CKSUMV5` of `<linux/if_link.h>`. */
 export const RMNET_FLAGS_INGRESS_MAP_CKSUMV5 = 16;
 
+/** `#define RMNET_FLAGS_EGRESS_MAP_CKSUMV5` of `<linux/if_link.h>`. */
 export const RMNET_FLAGS_EGRESS_MAP_CKSUMV5 = 32;
 
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_RMNET_UNSPEC = 0;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_RMNET_MUX_ID = 1;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_RMNET_FLAGS = 2;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const __IFLA_RMNET_MAX = 3;
 
+/** `#define IFLA_RMNET_MAX` of `<linux/if_link.h>`. */
 export const IFLA_RMNET_MAX = 2;
 
 /** Layout of `struct ifla_rmnet_flags`. */
@@ -1625,21 +2218,33 @@ export type IflaRmnetFlagsField = keyof (typeof IflaRmnetFlags)['fields'];
 /** Values of the scalar fields of {@link IflaRmnetFlags} (64-bit fields as bigint). */
 export type IflaRmnetFlagsValues = ScalarValues<typeof IflaRmnetFlags>;
 
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_MCTP_UNSPEC = 0;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_MCTP_NET = 1;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_MCTP_PHYS_BINDING = 2;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const __IFLA_MCTP_MAX = 3;
 
+/** `#define IFLA_MCTP_MAX` of `<linux/if_link.h>`. */
 export const IFLA_MCTP_MAX = 2;
 
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_DSA_UNSPEC = 0;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_DSA_CONDUIT = 1;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_DSA_MASTER = 1;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const __IFLA_DSA_MAX = 2;
 
+/** `#define IFLA_DSA_MAX` of `<linux/if_link.h>`. */
 export const IFLA_DSA_MAX = 1;
 
+/** Enumerator of `enum ovpn_mode`. */
 export const OVPN_MODE_P2P = 0;
+/** Enumerator of `enum ovpn_mode`. */
 export const OVPN_MODE_MP = 1;
 
 /** OVPN section */
@@ -1655,8 +2260,12 @@ export const ovpn_mode_name: Readonly<Record<number, string>> = {
   1: 'mp',
 };
 
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_OVPN_UNSPEC = 0;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const IFLA_OVPN_MODE = 1;
+/** Enumerator of an anonymous enum of `<linux/if_link.h>`. */
 export const __IFLA_OVPN_MAX = 2;
 
+/** `#define IFLA_OVPN_MAX` of `<linux/if_link.h>`. */
 export const IFLA_OVPN_MAX = 1;

@@ -10,6 +10,7 @@
 
 import type { ScalarValues, TypeLayout } from '../../layout.js';
 
+/** `#define XDP_SHARED_UMEM` of `<linux/if_xdp.h>`. */
 export const XDP_SHARED_UMEM = 1;
 
 /** Force copy-mode */
@@ -18,14 +19,19 @@ export const XDP_COPY = 2;
 /** Force zero-copy mode */
 export const XDP_ZEROCOPY = 4;
 
+/** `#define XDP_USE_NEED_WAKEUP` of `<linux/if_xdp.h>`. */
 export const XDP_USE_NEED_WAKEUP = 8;
 
+/** `#define XDP_USE_SG` of `<linux/if_xdp.h>`. */
 export const XDP_USE_SG = 16;
 
+/** `#define XDP_UMEM_UNALIGNED_CHUNK_FLAG` of `<linux/if_xdp.h>`. */
 export const XDP_UMEM_UNALIGNED_CHUNK_FLAG = 1;
 
+/** `#define XDP_UMEM_TX_SW_CSUM` of `<linux/if_xdp.h>`. */
 export const XDP_UMEM_TX_SW_CSUM = 2;
 
+/** `#define XDP_UMEM_TX_METADATA_LEN` of `<linux/if_xdp.h>`. */
 export const XDP_UMEM_TX_METADATA_LEN = 4;
 
 /** Layout of `struct sockaddr_xdp`. */
@@ -47,6 +53,7 @@ export type SockaddrXdpField = keyof (typeof SockaddrXdp)['fields'];
 /** Values of the scalar fields of {@link SockaddrXdp} (64-bit fields as bigint). */
 export type SockaddrXdpValues = ScalarValues<typeof SockaddrXdp>;
 
+/** `#define XDP_RING_NEED_WAKEUP` of `<linux/if_xdp.h>`. */
 export const XDP_RING_NEED_WAKEUP = 1;
 
 /** Layout of `struct xdp_ring_offset`. */
@@ -101,22 +108,31 @@ export type XdpMmapOffsetsField = keyof (typeof XdpMmapOffsets)['fields'];
 /** Values of the scalar fields of {@link XdpMmapOffsets} (64-bit fields as bigint). */
 export type XdpMmapOffsetsValues = ScalarValues<typeof XdpMmapOffsets>;
 
+/** `#define XDP_MMAP_OFFSETS` of `<linux/if_xdp.h>`. */
 export const XDP_MMAP_OFFSETS = 1;
 
+/** `#define XDP_RX_RING` of `<linux/if_xdp.h>`. */
 export const XDP_RX_RING = 2;
 
+/** `#define XDP_TX_RING` of `<linux/if_xdp.h>`. */
 export const XDP_TX_RING = 3;
 
+/** `#define XDP_UMEM_REG` of `<linux/if_xdp.h>`. */
 export const XDP_UMEM_REG = 4;
 
+/** `#define XDP_UMEM_FILL_RING` of `<linux/if_xdp.h>`. */
 export const XDP_UMEM_FILL_RING = 5;
 
+/** `#define XDP_UMEM_COMPLETION_RING` of `<linux/if_xdp.h>`. */
 export const XDP_UMEM_COMPLETION_RING = 6;
 
+/** `#define XDP_STATISTICS` of `<linux/if_xdp.h>`. */
 export const XDP_STATISTICS = 7;
 
+/** `#define XDP_OPTIONS` of `<linux/if_xdp.h>`. */
 export const XDP_OPTIONS = 8;
 
+/** `#define XDP_MAX_TX_SKB_BUDGET` of `<linux/if_xdp.h>`. */
 export const XDP_MAX_TX_SKB_BUDGET = 9;
 
 /** Layout of `struct xdp_umem_reg`. */
@@ -174,24 +190,34 @@ export type XdpOptionsField = keyof (typeof XdpOptions)['fields'];
 /** Values of the scalar fields of {@link XdpOptions} (64-bit fields as bigint). */
 export type XdpOptionsValues = ScalarValues<typeof XdpOptions>;
 
+/** `#define XDP_OPTIONS_ZEROCOPY` of `<linux/if_xdp.h>`. */
 export const XDP_OPTIONS_ZEROCOPY = 1;
 
+/** `#define XDP_PGOFF_RX_RING` of `<linux/if_xdp.h>`. */
 export const XDP_PGOFF_RX_RING = 0;
 
+/** `#define XDP_PGOFF_TX_RING` of `<linux/if_xdp.h>`. */
 export const XDP_PGOFF_TX_RING = 2147483648;
 
+/** `#define XDP_UMEM_PGOFF_FILL_RING` of `<linux/if_xdp.h>`. */
 export const XDP_UMEM_PGOFF_FILL_RING = 4294967296;
 
+/** `#define XDP_UMEM_PGOFF_COMPLETION_RING` of `<linux/if_xdp.h>`. */
 export const XDP_UMEM_PGOFF_COMPLETION_RING = 6442450944;
 
+/** `#define XSK_UNALIGNED_BUF_OFFSET_SHIFT` of `<linux/if_xdp.h>`. */
 export const XSK_UNALIGNED_BUF_OFFSET_SHIFT = 48;
 
+/** `#define XSK_UNALIGNED_BUF_ADDR_MASK` of `<linux/if_xdp.h>`. */
 export const XSK_UNALIGNED_BUF_ADDR_MASK = 281474976710655;
 
+/** `#define XDP_TXMD_FLAGS_TIMESTAMP` of `<linux/if_xdp.h>`. */
 export const XDP_TXMD_FLAGS_TIMESTAMP = 1;
 
+/** `#define XDP_TXMD_FLAGS_CHECKSUM` of `<linux/if_xdp.h>`. */
 export const XDP_TXMD_FLAGS_CHECKSUM = 2;
 
+/** `#define XDP_TXMD_FLAGS_LAUNCH_TIME` of `<linux/if_xdp.h>`. */
 export const XDP_TXMD_FLAGS_LAUNCH_TIME = 4;
 
 /** AF_XDP offloads request. 'request' union member is consumed by the driver when the packet is being transmitted. 'completion' union member is filled by the driver when the transmit completion arrives. */
@@ -233,6 +259,8 @@ export type XdpDescField = keyof (typeof XdpDesc)['fields'];
 /** Values of the scalar fields of {@link XdpDesc} (64-bit fields as bigint). */
 export type XdpDescValues = ScalarValues<typeof XdpDesc>;
 
+/** `#define XDP_PKT_CONTD` of `<linux/if_xdp.h>`. */
 export const XDP_PKT_CONTD = 1;
 
+/** `#define XDP_TX_METADATA` of `<linux/if_xdp.h>`. */
 export const XDP_TX_METADATA = 2;

@@ -40,13 +40,16 @@ export const NETLINK_ISCSI = 8;
 /** auditing */
 export const NETLINK_AUDIT = 9;
 
+/** `#define NETLINK_FIB_LOOKUP` of `<linux/netlink.h>`. */
 export const NETLINK_FIB_LOOKUP = 10;
 
+/** `#define NETLINK_CONNECTOR` of `<linux/netlink.h>`. */
 export const NETLINK_CONNECTOR = 11;
 
 /** netfilter subsystem */
 export const NETLINK_NETFILTER = 12;
 
+/** `#define NETLINK_IP6_FW` of `<linux/netlink.h>`. */
 export const NETLINK_IP6_FW = 13;
 
 /** DECnet routing messages (obsolete) */
@@ -55,13 +58,16 @@ export const NETLINK_DNRTMSG = 14;
 /** Kernel messages to userspace */
 export const NETLINK_KOBJECT_UEVENT = 15;
 
+/** `#define NETLINK_GENERIC` of `<linux/netlink.h>`. */
 export const NETLINK_GENERIC = 16;
 
 /** SCSI Transports */
 export const NETLINK_SCSITRANSPORT = 18;
 
+/** `#define NETLINK_ECRYPTFS` of `<linux/netlink.h>`. */
 export const NETLINK_ECRYPTFS = 19;
 
+/** `#define NETLINK_RDMA` of `<linux/netlink.h>`. */
 export const NETLINK_RDMA = 20;
 
 /** Crypto layer */
@@ -70,8 +76,10 @@ export const NETLINK_CRYPTO = 21;
 /** SMC monitoring */
 export const NETLINK_SMC = 22;
 
+/** `#define NETLINK_INET_DIAG` of `<linux/netlink.h>`. */
 export const NETLINK_INET_DIAG = 4;
 
+/** `#define MAX_LINKS` of `<linux/netlink.h>`. */
 export const MAX_LINKS = 32;
 
 /** Layout of `struct sockaddr_nl`. */
@@ -138,6 +146,7 @@ export const NLM_F_MATCH = 512;
 /** atomic GET */
 export const NLM_F_ATOMIC = 1024;
 
+/** `#define NLM_F_DUMP` of `<linux/netlink.h>`. */
 export const NLM_F_DUMP = 768;
 
 /** Override existing */
@@ -164,8 +173,10 @@ export const NLM_F_CAPPED = 256;
 /** extended ACK TVLs were included */
 export const NLM_F_ACK_TLVS = 512;
 
+/** `#define NLMSG_ALIGNTO` of `<linux/netlink.h>`. */
 export const NLMSG_ALIGNTO = 4;
 
+/** `#define NLMSG_HDRLEN` of `<linux/netlink.h>`. */
 export const NLMSG_HDRLEN = 16;
 
 /** Nothing. */
@@ -204,14 +215,23 @@ export type NlmsgerrField = keyof (typeof Nlmsgerr)['fields'];
 /** Values of the scalar fields of {@link Nlmsgerr} (64-bit fields as bigint). */
 export type NlmsgerrValues = ScalarValues<typeof Nlmsgerr>;
 
+/** Enumerator of `enum nlmsgerr_attrs`. */
 export const NLMSGERR_ATTR_UNUSED = 0;
+/** Enumerator of `enum nlmsgerr_attrs`. */
 export const NLMSGERR_ATTR_MSG = 1;
+/** Enumerator of `enum nlmsgerr_attrs`. */
 export const NLMSGERR_ATTR_OFFS = 2;
+/** Enumerator of `enum nlmsgerr_attrs`. */
 export const NLMSGERR_ATTR_COOKIE = 3;
+/** Enumerator of `enum nlmsgerr_attrs`. */
 export const NLMSGERR_ATTR_POLICY = 4;
+/** Enumerator of `enum nlmsgerr_attrs`. */
 export const NLMSGERR_ATTR_MISS_TYPE = 5;
+/** Enumerator of `enum nlmsgerr_attrs`. */
 export const NLMSGERR_ATTR_MISS_NEST = 6;
+/** Enumerator of `enum nlmsgerr_attrs`. */
 export const __NLMSGERR_ATTR_MAX = 7;
+/** Enumerator of `enum nlmsgerr_attrs`. */
 export const NLMSGERR_ATTR_MAX = 6;
 
 /** The enumerators of `enum nlmsgerr_attrs`. */
@@ -239,28 +259,40 @@ export const nlmsgerr_attrs_name: Readonly<Record<number, string>> = {
   6: 'miss_nest',
 };
 
+/** `#define NETLINK_ADD_MEMBERSHIP` of `<linux/netlink.h>`. */
 export const NETLINK_ADD_MEMBERSHIP = 1;
 
+/** `#define NETLINK_DROP_MEMBERSHIP` of `<linux/netlink.h>`. */
 export const NETLINK_DROP_MEMBERSHIP = 2;
 
+/** `#define NETLINK_PKTINFO` of `<linux/netlink.h>`. */
 export const NETLINK_PKTINFO = 3;
 
+/** `#define NETLINK_BROADCAST_ERROR` of `<linux/netlink.h>`. */
 export const NETLINK_BROADCAST_ERROR = 4;
 
+/** `#define NETLINK_NO_ENOBUFS` of `<linux/netlink.h>`. */
 export const NETLINK_NO_ENOBUFS = 5;
 
+/** `#define NETLINK_RX_RING` of `<linux/netlink.h>`. */
 export const NETLINK_RX_RING = 6;
 
+/** `#define NETLINK_TX_RING` of `<linux/netlink.h>`. */
 export const NETLINK_TX_RING = 7;
 
+/** `#define NETLINK_LISTEN_ALL_NSID` of `<linux/netlink.h>`. */
 export const NETLINK_LISTEN_ALL_NSID = 8;
 
+/** `#define NETLINK_LIST_MEMBERSHIPS` of `<linux/netlink.h>`. */
 export const NETLINK_LIST_MEMBERSHIPS = 9;
 
+/** `#define NETLINK_CAP_ACK` of `<linux/netlink.h>`. */
 export const NETLINK_CAP_ACK = 10;
 
+/** `#define NETLINK_EXT_ACK` of `<linux/netlink.h>`. */
 export const NETLINK_EXT_ACK = 11;
 
+/** `#define NETLINK_GET_STRICT_CHK` of `<linux/netlink.h>`. */
 export const NETLINK_GET_STRICT_CHK = 12;
 
 /** Layout of `struct nl_pktinfo`. */
@@ -316,10 +348,15 @@ export type NlMmapHdrField = keyof (typeof NlMmapHdr)['fields'];
 /** Values of the scalar fields of {@link NlMmapHdr} (64-bit fields as bigint). */
 export type NlMmapHdrValues = ScalarValues<typeof NlMmapHdr>;
 
+/** Enumerator of `enum nl_mmap_status`. */
 export const NL_MMAP_STATUS_UNUSED = 0;
+/** Enumerator of `enum nl_mmap_status`. */
 export const NL_MMAP_STATUS_RESERVED = 1;
+/** Enumerator of `enum nl_mmap_status`. */
 export const NL_MMAP_STATUS_VALID = 2;
+/** Enumerator of `enum nl_mmap_status`. */
 export const NL_MMAP_STATUS_COPY = 3;
+/** Enumerator of `enum nl_mmap_status`. */
 export const NL_MMAP_STATUS_SKIP = 4;
 
 /** The enumerators of `enum nl_mmap_status`. */
@@ -341,14 +378,18 @@ export const nl_mmap_status_name: Readonly<Record<number, string>> = {
   4: 'skip',
 };
 
+/** `#define NL_MMAP_MSG_ALIGNMENT` of `<linux/netlink.h>`. */
 export const NL_MMAP_MSG_ALIGNMENT = 4;
 
+/** `#define NL_MMAP_HDRLEN` of `<linux/netlink.h>`. */
 export const NL_MMAP_HDRLEN = 24;
 
 /** Major 36 is reserved for networking */
 export const NET_MAJOR = 36;
 
+/** Enumerator of an anonymous enum of `<linux/netlink.h>`. */
 export const NETLINK_UNCONNECTED = 0;
+/** Enumerator of an anonymous enum of `<linux/netlink.h>`. */
 export const NETLINK_CONNECTED = 1;
 
 /** Layout of `struct nlattr`. */
@@ -367,14 +408,19 @@ export type NlattrField = keyof (typeof Nlattr)['fields'];
 /** Values of the scalar fields of {@link Nlattr} (64-bit fields as bigint). */
 export type NlattrValues = ScalarValues<typeof Nlattr>;
 
+/** `#define NLA_F_NESTED` of `<linux/netlink.h>`. */
 export const NLA_F_NESTED = 32768;
 
+/** `#define NLA_F_NET_BYTEORDER` of `<linux/netlink.h>`. */
 export const NLA_F_NET_BYTEORDER = 16384;
 
+/** `#define NLA_TYPE_MASK` of `<linux/netlink.h>`. */
 export const NLA_TYPE_MASK = -49153;
 
+/** `#define NLA_ALIGNTO` of `<linux/netlink.h>`. */
 export const NLA_ALIGNTO = 4;
 
+/** `#define NLA_HDRLEN` of `<linux/netlink.h>`. */
 export const NLA_HDRLEN = 4;
 
 /** Layout of `struct nla_bitfield32`. */
@@ -393,23 +439,41 @@ export type NlaBitfield32Field = keyof (typeof NlaBitfield32)['fields'];
 /** Values of the scalar fields of {@link NlaBitfield32} (64-bit fields as bigint). */
 export type NlaBitfield32Values = ScalarValues<typeof NlaBitfield32>;
 
+/** Enumerator of `enum netlink_attribute_type`. */
 export const NL_ATTR_TYPE_INVALID = 0;
+/** Enumerator of `enum netlink_attribute_type`. */
 export const NL_ATTR_TYPE_FLAG = 1;
+/** Enumerator of `enum netlink_attribute_type`. */
 export const NL_ATTR_TYPE_U8 = 2;
+/** Enumerator of `enum netlink_attribute_type`. */
 export const NL_ATTR_TYPE_U16 = 3;
+/** Enumerator of `enum netlink_attribute_type`. */
 export const NL_ATTR_TYPE_U32 = 4;
+/** Enumerator of `enum netlink_attribute_type`. */
 export const NL_ATTR_TYPE_U64 = 5;
+/** Enumerator of `enum netlink_attribute_type`. */
 export const NL_ATTR_TYPE_S8 = 6;
+/** Enumerator of `enum netlink_attribute_type`. */
 export const NL_ATTR_TYPE_S16 = 7;
+/** Enumerator of `enum netlink_attribute_type`. */
 export const NL_ATTR_TYPE_S32 = 8;
+/** Enumerator of `enum netlink_attribute_type`. */
 export const NL_ATTR_TYPE_S64 = 9;
+/** Enumerator of `enum netlink_attribute_type`. */
 export const NL_ATTR_TYPE_BINARY = 10;
+/** Enumerator of `enum netlink_attribute_type`. */
 export const NL_ATTR_TYPE_STRING = 11;
+/** Enumerator of `enum netlink_attribute_type`. */
 export const NL_ATTR_TYPE_NUL_STRING = 12;
+/** Enumerator of `enum netlink_attribute_type`. */
 export const NL_ATTR_TYPE_NESTED = 13;
+/** Enumerator of `enum netlink_attribute_type`. */
 export const NL_ATTR_TYPE_NESTED_ARRAY = 14;
+/** Enumerator of `enum netlink_attribute_type`. */
 export const NL_ATTR_TYPE_BITFIELD32 = 15;
+/** Enumerator of `enum netlink_attribute_type`. */
 export const NL_ATTR_TYPE_SINT = 16;
+/** Enumerator of `enum netlink_attribute_type`. */
 export const NL_ATTR_TYPE_UINT = 17;
 
 /** The enumerators of `enum netlink_attribute_type`. */
@@ -457,20 +521,35 @@ export const netlink_attribute_type_name: Readonly<Record<number, string>> = {
   17: 'uint',
 };
 
+/** Enumerator of `enum netlink_policy_type_attr`. */
 export const NL_POLICY_TYPE_ATTR_UNSPEC = 0;
+/** Enumerator of `enum netlink_policy_type_attr`. */
 export const NL_POLICY_TYPE_ATTR_TYPE = 1;
+/** Enumerator of `enum netlink_policy_type_attr`. */
 export const NL_POLICY_TYPE_ATTR_MIN_VALUE_S = 2;
+/** Enumerator of `enum netlink_policy_type_attr`. */
 export const NL_POLICY_TYPE_ATTR_MAX_VALUE_S = 3;
+/** Enumerator of `enum netlink_policy_type_attr`. */
 export const NL_POLICY_TYPE_ATTR_MIN_VALUE_U = 4;
+/** Enumerator of `enum netlink_policy_type_attr`. */
 export const NL_POLICY_TYPE_ATTR_MAX_VALUE_U = 5;
+/** Enumerator of `enum netlink_policy_type_attr`. */
 export const NL_POLICY_TYPE_ATTR_MIN_LENGTH = 6;
+/** Enumerator of `enum netlink_policy_type_attr`. */
 export const NL_POLICY_TYPE_ATTR_MAX_LENGTH = 7;
+/** Enumerator of `enum netlink_policy_type_attr`. */
 export const NL_POLICY_TYPE_ATTR_POLICY_IDX = 8;
+/** Enumerator of `enum netlink_policy_type_attr`. */
 export const NL_POLICY_TYPE_ATTR_POLICY_MAXTYPE = 9;
+/** Enumerator of `enum netlink_policy_type_attr`. */
 export const NL_POLICY_TYPE_ATTR_BITFIELD32_MASK = 10;
+/** Enumerator of `enum netlink_policy_type_attr`. */
 export const NL_POLICY_TYPE_ATTR_PAD = 11;
+/** Enumerator of `enum netlink_policy_type_attr`. */
 export const NL_POLICY_TYPE_ATTR_MASK = 12;
+/** Enumerator of `enum netlink_policy_type_attr`. */
 export const __NL_POLICY_TYPE_ATTR_MAX = 13;
+/** Enumerator of `enum netlink_policy_type_attr`. */
 export const NL_POLICY_TYPE_ATTR_MAX = 12;
 
 /** The enumerators of `enum netlink_policy_type_attr`. */
