@@ -78,14 +78,10 @@ let linkInfoView: DataView | undefined;
 
 /**
  * The hot path of netns link info: sys's `linkGetInfo` (one preallocated attr and info buffer
- * inside sys). Returns the netns fields, or undefined if the fd is not a netns link.
+ * inside sys); `netns` is set for netns links.
  */
-export function netnsLinkInfo(
-  fd: number,
-): { id: number; progId: number; netnsIno: number; attachType: number } | undefined {
-  const i = sys.linkGetInfo(fd);
-  if (i.netns === undefined) return undefined;
-  return { id: i.id, progId: i.progId, netnsIno: i.netns.netnsIno, attachType: i.netns.attachType };
+export function netnsLinkInfo(fd: number): sys.LinkInfo {
+  return sys.linkGetInfo(fd);
 }
 
 /** BPF_OBJ_GET_INFO_BY_FD for any link into a reused buffer (valid until the next call). */

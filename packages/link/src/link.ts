@@ -253,13 +253,14 @@ export class NetNsLink extends Link {
    */
   override info(): NetNsLinkInfo {
     const i = kernel.netnsLinkInfo(this.openFd('info'));
-    if (i === undefined) return super.info() as NetNsLinkInfo;
+    const ns = i.netns;
+    if (ns === undefined) return super.info() as NetNsLinkInfo;
     return {
       id: i.id,
       type: 'netns',
       programId: i.progId,
-      netnsInode: i.netnsIno,
-      attachType: attachTypeName(i.attachType),
+      netnsInode: ns.netnsIno,
+      attachType: attachTypeName(ns.attachType),
     };
   }
 

@@ -23,7 +23,7 @@ describe.skipIf(!isRoot)('sk_lookup links in a fresh netns (needs root)', () => 
         for (const l of links) l.close();
       });
       links.push(attachNetNs(pass, ns));
-      links.push(attachNetNs(pass, ns.fd));
+      links.push(attachNetNs(pass, ns.fd.fd)); // a raw fd number
       links.push(attachNetNs(drop, ns, 'sk_lookup'));
       const q = queryPrograms(ns, SKL);
       expect(q).toEqual({ programIds: [pass.id, pass.id, drop.id], attachFlags: 0 });
