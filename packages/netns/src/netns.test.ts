@@ -170,6 +170,13 @@ describe.skipIf(!isRoot)('NetNs (needs root: setns/unshare/mount)', () => {
     expect(await fromPool.pool).toBe(outside);
   });
 
+  it('run(): a child process spawned inside inherits the netns', () => {
+    const ns = track(NetNs.create());
+    const child = ns.run(() => execFileSync('readlink', ['/proc/self/ns/net'], { encoding: 'utf8' }).trim());
+    expect(child).toBe(`net:[${ns.inode}]`);
+    expect(execFileSync('readlink', ['/proc/self/ns/net'], { encoding: 'utf8' }).trim()).toBe(threadNs());
+  });
+
   it('run() switches back after a throw and rethrows the same error', () => {
     const before = NetNs.current();
     track(before);
