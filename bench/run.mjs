@@ -330,7 +330,10 @@ async function main() {
 
   const build = await buildC();
   const profDir = `${buildDir}prof`;
-  const nodeFlags = ['--expose-gc', ...(opt.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [])];
+  const nodeFlags = [
+    '--expose-gc',
+    ...(opt.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`, '--cpu-prof-interval=50'] : []),
+  ];
 
   // Optionally pin every side to one CPU: `taskset -c N <command>`.
   const pin = (command, args) => {

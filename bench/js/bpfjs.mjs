@@ -48,8 +48,17 @@ function setup({ sys, uapi, asm, netns, link }) {
   const nsA = NetNs.create();
   const nsB = NetNs.create();
   const instructions = [asm.asm.mov64Imm(asm.R0, 1), asm.asm.exit()]; // r0 = SK_PASS; exit
-  const load = (name) =>
-    Program.load({ type: 'sk_lookup', expectedAttachType: 'sk_lookup', instructions, name });
+  // The verifier gives up with EAGAIN when a signal is pending (V8's --cpu-prof sampler sends
+  // SIGPROF all the time); libbpf retries PROG_LOAD up to 5 times for that reason, so do we here.
+  const load = (name) => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return Program.load({ type: 'sk_lookup', expectedAttachType: 'sk_lookup', instructions, name });
+      } catch (err) {
+        if (err?.code !== 'EAGAIN' || attempt >= 5) throw err;
+      }
+    }
+  };
   const progP = load('bpfjs_p');
   const progQ = load('bpfjs_q');
   const primary = attachNetNs(progP, nsA, 'sk_lookup');

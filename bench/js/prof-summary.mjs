@@ -3,6 +3,7 @@
 // function (name, file:line), so a missed target can be traced to the code that costs.
 //
 //   node bench/js/prof-summary.mjs bench/build/prof/<file>.cpuprofile [--top 30] [--filter packages/]
+//     [--lines FUNCTION]   ticks per source line inside the matching functions
 import { readFileSync } from 'node:fs';
 
 const args = process.argv.slice(2);
@@ -57,3 +58,22 @@ const show = (title, map) => {
 };
 show('self time', self);
 show('inclusive time', incl);
+
+// Per-line ticks of the functions matching --lines (V8 records positionTicks per node).
+const linesIdx = args.indexOf('--lines');
+if (linesIdx >= 0) {
+  const want = args[linesIdx + 1];
+  const perLine = new Map();
+  for (const n of prof.nodes) {
+    if (!n.positionTicks || !keyOf(n).includes(want)) continue;
+    for (const t of n.positionTicks) {
+      const k = `${keyOf(n).split('  ')[1]?.replace(/:\d+$/, '') ?? ''}:${t.line}`;
+      perLine.set(k, (perLine.get(k) ?? 0) + t.ticks);
+    }
+  }
+  const all = [...perLine.values()].reduce((a, b) => a + b, 0);
+  console.log(`\nticks per source line in functions matching '${want}' (${all} ticks)`);
+  for (const [k, v] of [...perLine].sort((a, b) => b[1] - a[1]).slice(0, top)) {
+    console.log(`${((100 * v) / all).toFixed(1).padStart(6)}%  ${String(v).padStart(6)}  ${k}`);
+  }
+}
