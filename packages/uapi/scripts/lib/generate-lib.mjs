@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Declarations, describe } from './cparse.mjs';
+import { Declarations } from './cparse.mjs';
 import { evalExpr, HeaderError, Preprocessor } from './cpp.mjs';
 import { HEADERS } from './paths.mjs';
 
@@ -380,7 +380,10 @@ function emitHeader(header, sha, opts, decls, constants, claim) {
         claim(part, m.file, m.line);
         claim(`${part}Field`, m.file, m.line);
         claim(`${part}Values`, m.file, m.line);
-        s += `\n${emitLayout(part, part, t, m.doc ?? t.doc)}`;
+        const hdoc = m.doc ?? t.doc;
+        const where = m.name ? `member \`${m.name}\`` : 'an anonymous member';
+        const pdoc = `Part of \`${cname}\` (${where}; offsets from the attr start)${hdoc ? `: ${hdoc}` : '.'}`;
+        s += `\n${emitLayout(part, part, t, pdoc)}`;
       }
       for (const k of Object.keys(parts))
         if (!used.has(k))
@@ -423,5 +426,3 @@ function emitVersion(opts, shas) {
   s += '};\n';
   return s;
 }
-
-export { describe };

@@ -1622,7 +1622,7 @@ export type BpfAttrField = keyof (typeof BpfAttr)['fields'];
 /** Values of the scalar fields of {@link BpfAttr} (64-bit fields as bigint). */
 export type BpfAttrValues = ScalarValues<typeof BpfAttr>;
 
-/** anonymous struct used by BPF_MAP_CREATE command */
+/** Part of `union bpf_attr` (an anonymous member; offsets from the attr start): anonymous struct used by BPF_MAP_CREATE command */
 export const MapCreateAttr = {
   name: 'MapCreateAttr',
   kind: 'struct',
@@ -1654,7 +1654,7 @@ export type MapCreateAttrField = keyof (typeof MapCreateAttr)['fields'];
 /** Values of the scalar fields of {@link MapCreateAttr} (64-bit fields as bigint). */
 export type MapCreateAttrValues = ScalarValues<typeof MapCreateAttr>;
 
-/** anonymous struct used by BPF_MAP_*_ELEM and BPF_MAP_FREEZE commands */
+/** Part of `union bpf_attr` (an anonymous member; offsets from the attr start): anonymous struct used by BPF_MAP_*_ELEM and BPF_MAP_FREEZE commands */
 export const MapElemAttr = {
   name: 'MapElemAttr',
   kind: 'struct',
@@ -1673,7 +1673,7 @@ export type MapElemAttrField = keyof (typeof MapElemAttr)['fields'];
 /** Values of the scalar fields of {@link MapElemAttr} (64-bit fields as bigint). */
 export type MapElemAttrValues = ScalarValues<typeof MapElemAttr>;
 
-/** struct used by BPF_MAP_*_BATCH commands */
+/** Part of `union bpf_attr` (member `batch`; offsets from the attr start): struct used by BPF_MAP_*_BATCH commands */
 export const MapBatchAttr = {
   name: 'MapBatchAttr',
   kind: 'struct',
@@ -1695,7 +1695,7 @@ export type MapBatchAttrField = keyof (typeof MapBatchAttr)['fields'];
 /** Values of the scalar fields of {@link MapBatchAttr} (64-bit fields as bigint). */
 export type MapBatchAttrValues = ScalarValues<typeof MapBatchAttr>;
 
-/** anonymous struct used by BPF_PROG_LOAD command */
+/** Part of `union bpf_attr` (an anonymous member; offsets from the attr start): anonymous struct used by BPF_PROG_LOAD command */
 export const ProgLoadAttr = {
   name: 'ProgLoadAttr',
   kind: 'struct',
@@ -1741,7 +1741,7 @@ export type ProgLoadAttrField = keyof (typeof ProgLoadAttr)['fields'];
 /** Values of the scalar fields of {@link ProgLoadAttr} (64-bit fields as bigint). */
 export type ProgLoadAttrValues = ScalarValues<typeof ProgLoadAttr>;
 
-/** anonymous struct used by BPF_OBJ_* commands */
+/** Part of `union bpf_attr` (an anonymous member; offsets from the attr start): anonymous struct used by BPF_OBJ_* commands */
 export const ObjPinAttr = {
   name: 'ObjPinAttr',
   kind: 'struct',
@@ -1759,7 +1759,7 @@ export type ObjPinAttrField = keyof (typeof ObjPinAttr)['fields'];
 /** Values of the scalar fields of {@link ObjPinAttr} (64-bit fields as bigint). */
 export type ObjPinAttrValues = ScalarValues<typeof ObjPinAttr>;
 
-/** anonymous struct used by BPF_PROG_ATTACH/DETACH commands */
+/** Part of `union bpf_attr` (an anonymous member; offsets from the attr start): anonymous struct used by BPF_PROG_ATTACH/DETACH commands */
 export const ProgAttachAttr = {
   name: 'ProgAttachAttr',
   kind: 'struct',
@@ -1782,7 +1782,7 @@ export type ProgAttachAttrField = keyof (typeof ProgAttachAttr)['fields'];
 /** Values of the scalar fields of {@link ProgAttachAttr} (64-bit fields as bigint). */
 export type ProgAttachAttrValues = ScalarValues<typeof ProgAttachAttr>;
 
-/** anonymous struct used by BPF_PROG_TEST_RUN command */
+/** Part of `union bpf_attr` (member `test`; offsets from the attr start): anonymous struct used by BPF_PROG_TEST_RUN command */
 export const ProgTestRunAttr = {
   name: 'ProgTestRunAttr',
   kind: 'struct',
@@ -1811,7 +1811,7 @@ export type ProgTestRunAttrField = keyof (typeof ProgTestRunAttr)['fields'];
 /** Values of the scalar fields of {@link ProgTestRunAttr} (64-bit fields as bigint). */
 export type ProgTestRunAttrValues = ScalarValues<typeof ProgTestRunAttr>;
 
-/** anonymous struct used by BPF_*_GET_*_ID */
+/** Part of `union bpf_attr` (an anonymous member; offsets from the attr start): anonymous struct used by BPF_*_GET_*_ID */
 export const GetIdAttr = {
   name: 'GetIdAttr',
   kind: 'struct',
@@ -1833,7 +1833,7 @@ export type GetIdAttrField = keyof (typeof GetIdAttr)['fields'];
 /** Values of the scalar fields of {@link GetIdAttr} (64-bit fields as bigint). */
 export type GetIdAttrValues = ScalarValues<typeof GetIdAttr>;
 
-/** anonymous struct used by BPF_OBJ_GET_INFO_BY_FD */
+/** Part of `union bpf_attr` (member `info`; offsets from the attr start): anonymous struct used by BPF_OBJ_GET_INFO_BY_FD */
 export const InfoAttr = {
   name: 'InfoAttr',
   kind: 'struct',
@@ -1850,7 +1850,7 @@ export type InfoAttrField = keyof (typeof InfoAttr)['fields'];
 /** Values of the scalar fields of {@link InfoAttr} (64-bit fields as bigint). */
 export type InfoAttrValues = ScalarValues<typeof InfoAttr>;
 
-/** anonymous struct used by BPF_PROG_QUERY command */
+/** Part of `union bpf_attr` (member `query`; offsets from the attr start): anonymous struct used by BPF_PROG_QUERY command */
 export const ProgQueryAttr = {
   name: 'ProgQueryAttr',
   kind: 'struct',
@@ -1876,7 +1876,7 @@ export type ProgQueryAttrField = keyof (typeof ProgQueryAttr)['fields'];
 /** Values of the scalar fields of {@link ProgQueryAttr} (64-bit fields as bigint). */
 export type ProgQueryAttrValues = ScalarValues<typeof ProgQueryAttr>;
 
-/** anonymous struct used by BPF_RAW_TRACEPOINT_OPEN command */
+/** Part of `union bpf_attr` (member `raw_tracepoint`; offsets from the attr start): anonymous struct used by BPF_RAW_TRACEPOINT_OPEN command */
 export const RawTracepointOpenAttr = {
   name: 'RawTracepointOpenAttr',
   kind: 'struct',
@@ -1893,7 +1893,7 @@ export type RawTracepointOpenAttrField = keyof (typeof RawTracepointOpenAttr)['f
 /** Values of the scalar fields of {@link RawTracepointOpenAttr} (64-bit fields as bigint). */
 export type RawTracepointOpenAttrValues = ScalarValues<typeof RawTracepointOpenAttr>;
 
-/** anonymous struct for BPF_BTF_LOAD */
+/** Part of `union bpf_attr` (an anonymous member; offsets from the attr start): anonymous struct for BPF_BTF_LOAD */
 export const BtfLoadAttr = {
   name: 'BtfLoadAttr',
   kind: 'struct',
@@ -1915,7 +1915,7 @@ export type BtfLoadAttrField = keyof (typeof BtfLoadAttr)['fields'];
 /** Values of the scalar fields of {@link BtfLoadAttr} (64-bit fields as bigint). */
 export type BtfLoadAttrValues = ScalarValues<typeof BtfLoadAttr>;
 
-/** Layout of `TaskFdQueryAttr`. */
+/** Part of `union bpf_attr` (member `task_fd_query`; offsets from the attr start). */
 export const TaskFdQueryAttr = {
   name: 'TaskFdQueryAttr',
   kind: 'struct',
@@ -1938,7 +1938,7 @@ export type TaskFdQueryAttrField = keyof (typeof TaskFdQueryAttr)['fields'];
 /** Values of the scalar fields of {@link TaskFdQueryAttr} (64-bit fields as bigint). */
 export type TaskFdQueryAttrValues = ScalarValues<typeof TaskFdQueryAttr>;
 
-/** struct used by BPF_LINK_CREATE command */
+/** Part of `union bpf_attr` (member `link_create`; offsets from the attr start): struct used by BPF_LINK_CREATE command */
 export const LinkCreateAttr = {
   name: 'LinkCreateAttr',
   kind: 'struct',
@@ -2002,7 +2002,7 @@ export type LinkCreateAttrField = keyof (typeof LinkCreateAttr)['fields'];
 /** Values of the scalar fields of {@link LinkCreateAttr} (64-bit fields as bigint). */
 export type LinkCreateAttrValues = ScalarValues<typeof LinkCreateAttr>;
 
-/** struct used by BPF_LINK_UPDATE command */
+/** Part of `union bpf_attr` (member `link_update`; offsets from the attr start): struct used by BPF_LINK_UPDATE command */
 export const LinkUpdateAttr = {
   name: 'LinkUpdateAttr',
   kind: 'struct',
@@ -2022,7 +2022,7 @@ export type LinkUpdateAttrField = keyof (typeof LinkUpdateAttr)['fields'];
 /** Values of the scalar fields of {@link LinkUpdateAttr} (64-bit fields as bigint). */
 export type LinkUpdateAttrValues = ScalarValues<typeof LinkUpdateAttr>;
 
-/** Layout of `LinkDetachAttr`. */
+/** Part of `union bpf_attr` (member `link_detach`; offsets from the attr start). */
 export const LinkDetachAttr = {
   name: 'LinkDetachAttr',
   kind: 'struct',
@@ -2037,7 +2037,7 @@ export type LinkDetachAttrField = keyof (typeof LinkDetachAttr)['fields'];
 /** Values of the scalar fields of {@link LinkDetachAttr} (64-bit fields as bigint). */
 export type LinkDetachAttrValues = ScalarValues<typeof LinkDetachAttr>;
 
-/** struct used by BPF_ENABLE_STATS command */
+/** Part of `union bpf_attr` (member `enable_stats`; offsets from the attr start): struct used by BPF_ENABLE_STATS command */
 export const EnableStatsAttr = {
   name: 'EnableStatsAttr',
   kind: 'struct',
@@ -2052,7 +2052,7 @@ export type EnableStatsAttrField = keyof (typeof EnableStatsAttr)['fields'];
 /** Values of the scalar fields of {@link EnableStatsAttr} (64-bit fields as bigint). */
 export type EnableStatsAttrValues = ScalarValues<typeof EnableStatsAttr>;
 
-/** struct used by BPF_ITER_CREATE command */
+/** Part of `union bpf_attr` (member `iter_create`; offsets from the attr start): struct used by BPF_ITER_CREATE command */
 export const IterCreateAttr = {
   name: 'IterCreateAttr',
   kind: 'struct',
@@ -2068,7 +2068,7 @@ export type IterCreateAttrField = keyof (typeof IterCreateAttr)['fields'];
 /** Values of the scalar fields of {@link IterCreateAttr} (64-bit fields as bigint). */
 export type IterCreateAttrValues = ScalarValues<typeof IterCreateAttr>;
 
-/** struct used by BPF_PROG_BIND_MAP command */
+/** Part of `union bpf_attr` (member `prog_bind_map`; offsets from the attr start): struct used by BPF_PROG_BIND_MAP command */
 export const ProgBindMapAttr = {
   name: 'ProgBindMapAttr',
   kind: 'struct',
@@ -2085,7 +2085,7 @@ export type ProgBindMapAttrField = keyof (typeof ProgBindMapAttr)['fields'];
 /** Values of the scalar fields of {@link ProgBindMapAttr} (64-bit fields as bigint). */
 export type ProgBindMapAttrValues = ScalarValues<typeof ProgBindMapAttr>;
 
-/** struct used by BPF_TOKEN_CREATE command */
+/** Part of `union bpf_attr` (member `token_create`; offsets from the attr start): struct used by BPF_TOKEN_CREATE command */
 export const TokenCreateAttr = {
   name: 'TokenCreateAttr',
   kind: 'struct',
@@ -2101,7 +2101,7 @@ export type TokenCreateAttrField = keyof (typeof TokenCreateAttr)['fields'];
 /** Values of the scalar fields of {@link TokenCreateAttr} (64-bit fields as bigint). */
 export type TokenCreateAttrValues = ScalarValues<typeof TokenCreateAttr>;
 
-/** Layout of `ProgStreamReadAttr`. */
+/** Part of `union bpf_attr` (member `prog_stream_read`; offsets from the attr start). */
 export const ProgStreamReadAttr = {
   name: 'ProgStreamReadAttr',
   kind: 'struct',
@@ -2119,7 +2119,7 @@ export type ProgStreamReadAttrField = keyof (typeof ProgStreamReadAttr)['fields'
 /** Values of the scalar fields of {@link ProgStreamReadAttr} (64-bit fields as bigint). */
 export type ProgStreamReadAttrValues = ScalarValues<typeof ProgStreamReadAttr>;
 
-/** Layout of `ProgAssocStructOpsAttr`. */
+/** Part of `union bpf_attr` (member `prog_assoc_struct_ops`; offsets from the attr start). */
 export const ProgAssocStructOpsAttr = {
   name: 'ProgAssocStructOpsAttr',
   kind: 'struct',
