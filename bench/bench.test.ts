@@ -52,7 +52,18 @@ describe.skipIf(process.getuid?.() !== 0 || !haveCc)('bench smoke (needs root an
       const before = stamp();
       const res = spawnSync(
         process.execPath,
-        ['bench/run.mjs', '--quick', '--rounds', '1', '--heap-calls', '2000', '--json-out', out],
+        [
+          'bench/run.mjs',
+          '--quick',
+          '--rounds',
+          '1',
+          '--heap-calls',
+          '2000',
+          '--sched',
+          'normal',
+          '--json-out',
+          out,
+        ],
         { cwd: root, encoding: 'utf8', timeout: 120_000 },
       );
       expect(res.stderr).not.toMatch(/error\(s\)/);

@@ -75,7 +75,12 @@ function setup({ sys, uapi, asm, netns, link }) {
   const checkInfo = (info) => {
     const ino = info.netnsInode ?? info.netns?.netnsIno ?? info.netnsIno;
     if (ino !== nsA.inode) throw new Error(`link info netns inode ${ino}, expected ${nsA.inode}`);
-    return { type: info.type, netnsIno: ino };
+    // sys reports the kernel's number, the object API bpftool's name ('netns'): compare as numbers.
+    const type =
+      typeof info.type === 'number'
+        ? info.type
+        : Number(Object.entries(uapi.bpf_link_type_name).find(([, name]) => name === info.type)?.[0]);
+    return { type, netnsIno: ino };
   };
   const progCount = (q) => (q.programIds ?? q.progIds ?? q.ids ?? []).length;
 
