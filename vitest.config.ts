@@ -31,6 +31,11 @@ export default defineConfig({
         },
       })),
       {
+        // Smoke run of bench/ (a few iterations; asserts the report's shape, never a duration).
+        extends: true as const,
+        test: { name: 'bench', include: ['bench/**/*.test.ts'], sequence: { groupOrder: 0 } },
+      },
+      {
         extends: true as const,
         test: {
           name: 'serial',
