@@ -289,8 +289,8 @@ describe.skipIf(!isRoot)('bpfjs against the kernel (needs root)', () => {
       attach_type: 'sk_lookup',
     });
     const block = await bpfjs(['link', 'show', String(skLink.id)]);
-    expect(block.stdout).toMatch(new RegExp(`^link ${skLink.id}\\n {2}id {10}${skLink.id}\\n`));
-    expect(block.stdout).toMatch(/\n {2}attach_type {3}sk_lookup\n/);
+    expect(block.stdout).toMatch(new RegExp(`^link ${skLink.id}\\n {2}id {11}${skLink.id}\\n`));
+    expect(block.stdout).toMatch(/\n {2}attach_type {2}sk_lookup\n/);
 
     const path = join(bpffs, 'sk_link');
     const pin = await bpfjs(['link', 'pin', String(skLink.id), path]);

@@ -174,7 +174,14 @@ async function attachAndHold(
           );
         if (hold) {
           if (!ctx.json) ctx.io.out(`holding link ${record.id}; press Ctrl-C to release it\n`);
-          const signal = await nextInterrupt(ctx.io).promise;
+          // A pending promise does not keep Node running (signal listeners are unref'd): a timer does.
+          const keepAlive = setInterval(() => {}, 1 << 30);
+          let signal: string;
+          try {
+            signal = await nextInterrupt(ctx.io).promise;
+          } finally {
+            clearInterval(keepAlive);
+          }
           if (!ctx.json)
             ctx.io.out(
               `${signal}: releasing link ${record.id}${pinPath === undefined ? ' (it detaches now)' : ' (the pin keeps it)'}\n`,
