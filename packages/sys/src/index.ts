@@ -64,6 +64,15 @@ export {
   progGetNextId,
 } from './obj.js';
 export {
+  type FeatureKind,
+  haveAttachType,
+  haveCommand,
+  haveLinkType,
+  haveProgType,
+  minKernel,
+  requireFeature,
+} from './probe.js';
+export {
   type ProgAttachOptions,
   type ProgDetachOptions,
   type ProgLoadOptions,
@@ -74,7 +83,7 @@ export {
   progLoad,
   progQuery,
 } from './prog.js';
-export { offsetofend, Struct } from './struct.js';
+export { addressOf, type FieldsOf, hasField, offsetofend, Struct } from './struct.js';
 export {
   BPF_FS_MAGIC,
   CLONE_NEWNET,

@@ -1,0 +1,583 @@
+/**
+ * Feature probes: does this kernel know a bpf command, a program type, an attach type, a link
+ * type? Each answer comes from asking the kernel (never from its version string) and is cached
+ * for the life of the process. {@link requireFeature} turns a "no" into an
+ * {@link UnsupportedFeatureError} naming the feature and the first kernel that has it.
+ *
+ * @module
+ */
+import {
+  BPF_ALU64,
+  BPF_CGROUP_GETSOCKOPT,
+  BPF_CGROUP_INET_INGRESS,
+  BPF_CGROUP_INET4_CONNECT,
+  BPF_EXIT,
+  BPF_FLOW_DISSECTOR,
+  BPF_LINK_CREATE,
+  BPF_MAP_TYPE_ARRAY,
+  BPF_MOV,
+  BPF_NETFILTER,
+  BPF_NETKIT_PRIMARY,
+  BPF_PERF_EVENT,
+  BPF_PROG_QUERY,
+  BPF_PROG_TYPE_CGROUP_SKB,
+  BPF_PROG_TYPE_CGROUP_SOCK_ADDR,
+  BPF_PROG_TYPE_CGROUP_SOCKOPT,
+  BPF_PROG_TYPE_FLOW_DISSECTOR,
+  BPF_PROG_TYPE_KPROBE,
+  BPF_PROG_TYPE_NETFILTER,
+  BPF_PROG_TYPE_SCHED_CLS,
+  BPF_PROG_TYPE_SK_LOOKUP,
+  BPF_PROG_TYPE_SK_SKB,
+  BPF_PROG_TYPE_SOCKET_FILTER,
+  BPF_SK_LOOKUP,
+  BPF_SK_SKB_STREAM_VERDICT,
+  BPF_STATS_RUN_TIME,
+  BPF_TCX_INGRESS,
+  BpfInsn,
+  BtfLoadAttr,
+  bpf_attach_type,
+  bpf_cmd,
+  bpf_link_type,
+  bpf_prog_type,
+  EnableStatsAttr,
+  GetIdAttr,
+  InfoAttr,
+  LinkCreateAttr,
+  MapBatchAttr,
+  MapCreateAttr,
+  ObjPinAttr,
+  ProgAttachAttr,
+  ProgLoadAttr,
+  ProgQueryAttr,
+  ProgStreamReadAttr,
+  RawTracepointOpenAttr,
+  TokenCreateAttr,
+} from '@bpfjs/uapi/linux/bpf';
+import { BPF_JMP, BPF_K } from '@bpfjs/uapi/linux/bpf_common';
+import { bpfUnchecked } from './bpf.js';
+import {
+  BpfError,
+  BpfjsRangeError,
+  effectiveCapabilities,
+  errInvalidArgType,
+  UnsupportedFeatureError,
+} from './errors.js';
+import { getLibc } from './libc.js';
+import { allocBytes, Struct } from './struct.js';
+
+const EINVAL = 22;
+const EPERM = 1;
+const ALL_ONES = 0xffffffff;
+
+/** First mainline kernel of each bpf command. */
+const COMMAND_SINCE: Readonly<Record<string, string>> = {
+  BPF_MAP_CREATE: '3.18',
+  BPF_MAP_LOOKUP_ELEM: '3.18',
+  BPF_MAP_UPDATE_ELEM: '3.18',
+  BPF_MAP_DELETE_ELEM: '3.18',
+  BPF_MAP_GET_NEXT_KEY: '3.18',
+  BPF_PROG_LOAD: '3.18',
+  BPF_OBJ_PIN: '4.4',
+  BPF_OBJ_GET: '4.4',
+  BPF_PROG_ATTACH: '4.10',
+  BPF_PROG_DETACH: '4.10',
+  BPF_PROG_TEST_RUN: '4.12',
+  BPF_PROG_GET_NEXT_ID: '4.13',
+  BPF_MAP_GET_NEXT_ID: '4.13',
+  BPF_PROG_GET_FD_BY_ID: '4.13',
+  BPF_MAP_GET_FD_BY_ID: '4.13',
+  BPF_OBJ_GET_INFO_BY_FD: '4.13',
+  BPF_PROG_QUERY: '4.15',
+  BPF_RAW_TRACEPOINT_OPEN: '4.17',
+  BPF_BTF_LOAD: '4.18',
+  BPF_BTF_GET_FD_BY_ID: '4.18',
+  BPF_TASK_FD_QUERY: '4.18',
+  BPF_MAP_LOOKUP_AND_DELETE_ELEM: '4.20',
+  BPF_MAP_FREEZE: '5.2',
+  BPF_BTF_GET_NEXT_ID: '5.4',
+  BPF_MAP_LOOKUP_BATCH: '5.6',
+  BPF_MAP_LOOKUP_AND_DELETE_BATCH: '5.6',
+  BPF_MAP_UPDATE_BATCH: '5.6',
+  BPF_MAP_DELETE_BATCH: '5.6',
+  BPF_LINK_CREATE: '5.7',
+  BPF_LINK_UPDATE: '5.7',
+  BPF_LINK_GET_FD_BY_ID: '5.8',
+  BPF_LINK_GET_NEXT_ID: '5.8',
+  BPF_ENABLE_STATS: '5.8',
+  BPF_ITER_CREATE: '5.8',
+  BPF_LINK_DETACH: '5.9',
+  BPF_PROG_BIND_MAP: '5.10',
+  BPF_TOKEN_CREATE: '6.9',
+  BPF_PROG_STREAM_READ_BY_FD: '6.17',
+};
+
+/** First mainline kernel of each program type. */
+const PROG_TYPE_SINCE: Readonly<Record<string, string>> = {
+  BPF_PROG_TYPE_SOCKET_FILTER: '3.19',
+  BPF_PROG_TYPE_KPROBE: '4.1',
+  BPF_PROG_TYPE_SCHED_CLS: '4.1',
+  BPF_PROG_TYPE_SCHED_ACT: '4.1',
+  BPF_PROG_TYPE_TRACEPOINT: '4.7',
+  BPF_PROG_TYPE_XDP: '4.8',
+  BPF_PROG_TYPE_PERF_EVENT: '4.9',
+  BPF_PROG_TYPE_CGROUP_SKB: '4.10',
+  BPF_PROG_TYPE_CGROUP_SOCK: '4.10',
+  BPF_PROG_TYPE_LWT_IN: '4.10',
+  BPF_PROG_TYPE_LWT_OUT: '4.10',
+  BPF_PROG_TYPE_LWT_XMIT: '4.10',
+  BPF_PROG_TYPE_SOCK_OPS: '4.13',
+  BPF_PROG_TYPE_SK_SKB: '4.14',
+  BPF_PROG_TYPE_CGROUP_DEVICE: '4.15',
+  BPF_PROG_TYPE_SK_MSG: '4.17',
+  BPF_PROG_TYPE_RAW_TRACEPOINT: '4.17',
+  BPF_PROG_TYPE_CGROUP_SOCK_ADDR: '4.17',
+  BPF_PROG_TYPE_LWT_SEG6LOCAL: '4.18',
+  BPF_PROG_TYPE_LIRC_MODE2: '4.18',
+  BPF_PROG_TYPE_SK_REUSEPORT: '4.19',
+  BPF_PROG_TYPE_FLOW_DISSECTOR: '4.20',
+  BPF_PROG_TYPE_CGROUP_SYSCTL: '5.2',
+  BPF_PROG_TYPE_RAW_TRACEPOINT_WRITABLE: '5.2',
+  BPF_PROG_TYPE_CGROUP_SOCKOPT: '5.3',
+  BPF_PROG_TYPE_TRACING: '5.5',
+  BPF_PROG_TYPE_STRUCT_OPS: '5.6',
+  BPF_PROG_TYPE_EXT: '5.6',
+  BPF_PROG_TYPE_LSM: '5.7',
+  BPF_PROG_TYPE_SK_LOOKUP: '5.9',
+  BPF_PROG_TYPE_SYSCALL: '5.14',
+  BPF_PROG_TYPE_NETFILTER: '6.4',
+};
+
+/** First mainline kernel where `BPF_PROG_QUERY`/attach knows each attach type (the netns ones). */
+const ATTACH_TYPE_SINCE: Readonly<Record<string, string>> = {
+  BPF_CGROUP_INET_INGRESS: '4.10',
+  BPF_CGROUP_INET_EGRESS: '4.10',
+  BPF_CGROUP_INET_SOCK_CREATE: '4.10',
+  BPF_CGROUP_SOCK_OPS: '4.13',
+  BPF_SK_SKB_STREAM_PARSER: '4.14',
+  BPF_SK_SKB_STREAM_VERDICT: '4.14',
+  BPF_CGROUP_DEVICE: '4.15',
+  BPF_SK_MSG_VERDICT: '4.17',
+  BPF_CGROUP_INET4_BIND: '4.17',
+  BPF_CGROUP_INET6_BIND: '4.17',
+  BPF_CGROUP_INET4_CONNECT: '4.17',
+  BPF_CGROUP_INET6_CONNECT: '4.17',
+  BPF_CGROUP_INET4_POST_BIND: '4.17',
+  BPF_CGROUP_INET6_POST_BIND: '4.17',
+  BPF_CGROUP_UDP4_SENDMSG: '4.18',
+  BPF_CGROUP_UDP6_SENDMSG: '4.18',
+  BPF_LIRC_MODE2: '4.18',
+  BPF_FLOW_DISSECTOR: '4.20',
+  BPF_CGROUP_SYSCTL: '5.2',
+  BPF_CGROUP_UDP4_RECVMSG: '5.2',
+  BPF_CGROUP_UDP6_RECVMSG: '5.2',
+  BPF_CGROUP_GETSOCKOPT: '5.3',
+  BPF_CGROUP_SETSOCKOPT: '5.3',
+  BPF_CGROUP_INET4_GETPEERNAME: '5.8',
+  BPF_CGROUP_INET6_GETPEERNAME: '5.8',
+  BPF_CGROUP_INET4_GETSOCKNAME: '5.8',
+  BPF_CGROUP_INET6_GETSOCKNAME: '5.8',
+  BPF_CGROUP_INET_SOCK_RELEASE: '5.9',
+  BPF_SK_LOOKUP: '5.9',
+  BPF_SK_SKB_VERDICT: '5.13',
+  BPF_LSM_CGROUP: '6.0',
+  BPF_TCX_INGRESS: '6.6',
+  BPF_TCX_EGRESS: '6.6',
+  BPF_CGROUP_UNIX_CONNECT: '6.7',
+  BPF_CGROUP_UNIX_SENDMSG: '6.7',
+  BPF_CGROUP_UNIX_RECVMSG: '6.7',
+  BPF_CGROUP_UNIX_GETPEERNAME: '6.7',
+  BPF_CGROUP_UNIX_GETSOCKNAME: '6.7',
+  BPF_NETKIT_PRIMARY: '6.7',
+  BPF_NETKIT_PEER: '6.7',
+};
+
+/** First mainline kernel of each link type (netns: flow dissector 5.8, sk_lookup 5.9). */
+const LINK_TYPE_SINCE: Readonly<Record<string, string>> = {
+  BPF_LINK_TYPE_RAW_TRACEPOINT: '5.8',
+  BPF_LINK_TYPE_TRACING: '5.8',
+  BPF_LINK_TYPE_CGROUP: '5.7',
+  BPF_LINK_TYPE_ITER: '5.8',
+  BPF_LINK_TYPE_NETNS: '5.8',
+  BPF_LINK_TYPE_XDP: '5.9',
+  BPF_LINK_TYPE_PERF_EVENT: '5.15',
+  BPF_LINK_TYPE_KPROBE_MULTI: '5.18',
+  BPF_LINK_TYPE_STRUCT_OPS: '6.4',
+  BPF_LINK_TYPE_NETFILTER: '6.4',
+  BPF_LINK_TYPE_TCX: '6.6',
+  BPF_LINK_TYPE_UPROBE_MULTI: '6.6',
+  BPF_LINK_TYPE_NETKIT: '6.7',
+  BPF_LINK_TYPE_SOCKMAP: '6.10',
+};
+
+type Enum = Readonly<Record<string, number>>;
+
+/** Resolves a C enumerator name or number against a uapi enum; returns [name, value]. */
+function resolve(e: Enum, what: string, value: unknown, argName: string): [string, number] {
+  if (typeof value === 'string') {
+    const v = e[value];
+    if (v === undefined || value.startsWith('__')) {
+      throw new BpfjsRangeError(
+        'ERR_BPFJS_UNKNOWN_NAME',
+        `${value} is not a known ${what} in these uapi headers`,
+      );
+    }
+    return [value, v];
+  }
+  if (typeof value !== 'number') throw errInvalidArgType(argName, 'of type string or number', value);
+  if (!Number.isInteger(value) || value < 0 || value > ALL_ONES) {
+    throw new BpfjsRangeError(
+      'ERR_OUT_OF_RANGE',
+      `The value of "${argName}" is out of range. Received ${value}`,
+    );
+  }
+  for (const [k, v] of Object.entries(e)) if (v === value && !k.startsWith('__')) return [k, v];
+  return [String(value), value];
+}
+
+/** Runs a probe: true on success, false on EINVAL, rethrows EPERM (privilege, not support). */
+function knownUnlessEinval(run: () => number | undefined): boolean {
+  try {
+    const fd = run();
+    if (fd !== undefined && fd >= 0) getLibc().close(fd);
+    return true;
+  } catch (e) {
+    if (!BpfError.isInstance(e)) throw e;
+    if (e.errno === EINVAL) return false;
+    if (e.errno === EPERM) throw e;
+    return true;
+  }
+}
+
+function returnZero(): Uint8Array {
+  const mov = new Struct(BpfInsn)
+    .set('code', BPF_ALU64 | BPF_MOV | BPF_K)
+    .set('dst_reg', 0)
+    .set('imm', 0);
+  const exit = new Struct(BpfInsn).set('code', BPF_JMP | BPF_EXIT);
+  const out = allocBytes(2 * BpfInsn.size);
+  out.set(mov.bytes, 0);
+  out.set(exit.bytes, BpfInsn.size);
+  return out;
+}
+
+const GPL = new Uint8Array([0x47, 0x50, 0x4c, 0]);
+
+function loadProbeProg(type: number, expectedAttachType?: number): number {
+  const attr = new Struct(ProgLoadAttr);
+  const insns = returnZero();
+  const license = allocBytes(GPL.byteLength);
+  license.set(GPL);
+  attr.set('prog_type', type).set('insn_cnt', 2).setPointer('insns', insns).setPointer('license', license);
+  if (expectedAttachType !== undefined) attr.set('expected_attach_type', expectedAttachType);
+  return bpfUnchecked(bpf_cmd.BPF_PROG_LOAD, attr.bytes, attr.end);
+}
+
+// Program types whose load needs an expected attach type.
+const PROG_TYPE_ATTACH: Readonly<Record<number, number>> = {
+  [BPF_PROG_TYPE_CGROUP_SOCK_ADDR]: BPF_CGROUP_INET4_CONNECT,
+  [BPF_PROG_TYPE_SK_LOOKUP]: BPF_SK_LOOKUP,
+  [BPF_PROG_TYPE_CGROUP_SOCKOPT]: BPF_CGROUP_GETSOCKOPT,
+  [BPF_PROG_TYPE_NETFILTER]: BPF_NETFILTER,
+};
+
+/** Builds the probe attr for a command: every fd field -1, so known commands fail on the fd. */
+function commandProbe(name: string, cmd: number): () => number | undefined {
+  const run = (s: { bytes: Uint8Array; end: number }) => () => bpfUnchecked(cmd, s.bytes, s.end);
+  switch (name) {
+    case 'BPF_MAP_CREATE':
+      return run(
+        new Struct(MapCreateAttr)
+          .set('map_type', BPF_MAP_TYPE_ARRAY)
+          .set('key_size', 4)
+          .set('value_size', 4)
+          .set('max_entries', 1),
+      );
+    case 'BPF_PROG_LOAD':
+      return () => loadProbeProg(BPF_PROG_TYPE_SOCKET_FILTER);
+    case 'BPF_OBJ_GET':
+      // A NULL path is EFAULT once the command is known.
+      return run(new Struct(ObjPinAttr).use('file_flags'));
+    case 'BPF_OBJ_PIN':
+      // Pin a real (tiny) map to a NULL path: EFAULT once the command is known.
+      return () => {
+        const map = new Struct(MapCreateAttr)
+          .set('map_type', BPF_MAP_TYPE_ARRAY)
+          .set('key_size', 4)
+          .set('value_size', 4)
+          .set('max_entries', 1);
+        const mapFd = bpfUnchecked(bpf_cmd.BPF_MAP_CREATE, map.bytes, map.end);
+        try {
+          const attr = new Struct(ObjPinAttr).set('bpf_fd', mapFd).use('file_flags');
+          return bpfUnchecked(cmd, attr.bytes, attr.end);
+        } finally {
+          getLibc().close(mapFd);
+        }
+      };
+    case 'BPF_BTF_LOAD':
+      // 24 bytes at address 1 (never mapped): EFAULT once the command is known.
+      return run(new Struct(BtfLoadAttr).set('btf', 1).set('btf_size', 24));
+    case 'BPF_PROG_STREAM_READ_BY_FD':
+      return run(new Struct(ProgStreamReadAttr).set('prog_fd', ALL_ONES));
+    case 'BPF_PROG_ATTACH':
+    case 'BPF_PROG_DETACH':
+      return run(
+        new Struct(ProgAttachAttr)
+          .set('target_fd', ALL_ONES)
+          .set('attach_bpf_fd', ALL_ONES)
+          .set('attach_type', BPF_CGROUP_INET_INGRESS),
+      );
+    case 'BPF_PROG_QUERY':
+      return run(new Struct(ProgQueryAttr).set('target_fd', ALL_ONES).set('attach_type', BPF_FLOW_DISSECTOR));
+    case 'BPF_PROG_GET_NEXT_ID':
+    case 'BPF_MAP_GET_NEXT_ID':
+    case 'BPF_BTF_GET_NEXT_ID':
+    case 'BPF_LINK_GET_NEXT_ID':
+      // Start ids >= INT_MAX are EINVAL; this one is ENOENT (or a real id) when known.
+      return run(new Struct(GetIdAttr).set('start_id', 0x7ffffffe).use('next_id'));
+    case 'BPF_PROG_GET_FD_BY_ID':
+    case 'BPF_MAP_GET_FD_BY_ID':
+    case 'BPF_BTF_GET_FD_BY_ID':
+    case 'BPF_LINK_GET_FD_BY_ID':
+      return run(new Struct(GetIdAttr).set('start_id', 0x7ffffffe));
+    case 'BPF_OBJ_GET_INFO_BY_FD':
+      return run(new Struct(InfoAttr).set('bpf_fd', ALL_ONES));
+    case 'BPF_RAW_TRACEPOINT_OPEN':
+      return run(new Struct(RawTracepointOpenAttr).set('prog_fd', ALL_ONES));
+    case 'BPF_MAP_LOOKUP_BATCH':
+    case 'BPF_MAP_LOOKUP_AND_DELETE_BATCH':
+    case 'BPF_MAP_UPDATE_BATCH':
+    case 'BPF_MAP_DELETE_BATCH':
+      return run(new Struct(MapBatchAttr).set('map_fd', ALL_ONES));
+    case 'BPF_LINK_CREATE':
+      return run(new Struct(LinkCreateAttr).set('prog_fd', ALL_ONES));
+    case 'BPF_ENABLE_STATS':
+      return run(new Struct(EnableStatsAttr).set('type', BPF_STATS_RUN_TIME));
+    case 'BPF_TOKEN_CREATE':
+      return run(new Struct(TokenCreateAttr).set('bpffs_fd', ALL_ONES));
+    default: {
+      // Commands whose first field is an fd (map elem ops, link update/detach, iter create,
+      // prog test run, bind map, stream read, ...): -1 there is EBADF once the command is known.
+      const attr = allocBytes(4);
+      attr.fill(0xff);
+      return () => bpfUnchecked(cmd, attr, 4);
+    }
+  }
+}
+
+const commandCache = new Map<number, boolean>();
+const progTypeCache = new Map<number, boolean>();
+const attachTypeCache = new Map<number, boolean>();
+const linkTypeCache = new Map<number, boolean>();
+
+/**
+ * Does this kernel know the bpf command (`'BPF_LINK_CREATE'` or its number)? Probes once with an
+ * attr that a kernel knowing the command refuses for another reason than EINVAL (an fd of -1, an
+ * id that does not exist), or that succeeds harmlessly (a tiny map, a two-instruction program).
+ * @throws BpfError EPERM when the caller may not use bpf(2) at all (nothing can be told then).
+ */
+export function haveCommand(command: string | number): boolean {
+  const [name, cmd] = resolve(bpf_cmd as Enum, 'bpf command', command, 'command');
+  const known = commandCache.get(cmd);
+  if (known !== undefined) return known;
+  const answer = knownUnlessEinval(commandProbe(name, cmd));
+  commandCache.set(cmd, answer);
+  return answer;
+}
+
+/**
+ * Does this kernel know the program type (`'BPF_PROG_TYPE_SK_LOOKUP'` or its number)? Loads
+ * `mov r0, 0; exit` of that type (with the expected attach type some types need). Types that need
+ * a BTF attach target (tracing, LSM, ext, struct_ops) count as known when the verifier logs a
+ * reason, which an unknown type never gets.
+ * @throws BpfError EPERM without the privileges to load programs.
+ */
+export function haveProgType(progType: string | number): boolean {
+  const [, type] = resolve(bpf_prog_type as Enum, 'program type', progType, 'progType');
+  const known = progTypeCache.get(type);
+  if (known !== undefined) return known;
+  let answer: boolean;
+  try {
+    getLibc().close(loadProbeProg(type, PROG_TYPE_ATTACH[type]));
+    answer = true;
+  } catch (e) {
+    if (!BpfError.isInstance(e)) throw e;
+    if (e.errno === EPERM) {
+      // With every capability held, EPERM is a type-specific refusal (an LSM not enabled, a
+      // missing attach target): the kernel knew the type. Without them nothing can be told.
+      const caps = effectiveCapabilities();
+      if (caps === undefined || !caps.has('CAP_SYS_ADMIN') || !caps.has('CAP_BPF')) throw e;
+      answer = true;
+    } else {
+      answer = e.errno !== EINVAL || verifierRan(type, PROG_TYPE_ATTACH[type]);
+    }
+  }
+  progTypeCache.set(type, answer);
+  return answer;
+}
+
+/** Loads again with a log: a known type reaches the verifier, which writes a reason. */
+function verifierRan(type: number, expectedAttachType: number | undefined): boolean {
+  const attr = new Struct(ProgLoadAttr);
+  const insns = returnZero();
+  const license = allocBytes(GPL.byteLength);
+  license.set(GPL);
+  const log = allocBytes(4096);
+  attr.set('prog_type', type).set('insn_cnt', 2).setPointer('insns', insns).setPointer('license', license);
+  if (expectedAttachType !== undefined) attr.set('expected_attach_type', expectedAttachType);
+  attr.set('log_level', 1).set('log_size', log.byteLength).setPointer('log_buf', log);
+  try {
+    getLibc().close(bpfUnchecked(bpf_cmd.BPF_PROG_LOAD, attr.bytes, attr.end));
+    return true;
+  } catch {
+    return log[0] !== 0;
+  }
+}
+
+/**
+ * Does `BPF_PROG_QUERY` know the attach type (`'BPF_SK_LOOKUP'` or its number)? Queries with a
+ * target of -1: a known type fails on the target (EBADF, ENODEV), an unknown one with EINVAL.
+ * Exact for the cgroup, netns (flow dissector, sk_lookup), sockmap, tcx and netkit types; attach
+ * types that cannot be queried (tracing) read as unsupported.
+ * @throws BpfError EPERM without privileges.
+ */
+export function haveAttachType(attachType: string | number): boolean {
+  const [, type] = resolve(bpf_attach_type as Enum, 'attach type', attachType, 'attachType');
+  const known = attachTypeCache.get(type);
+  if (known !== undefined) return known;
+  const attr = new Struct(ProgQueryAttr).set('target_fd', ALL_ONES).set('attach_type', type).use('prog_cnt');
+  const answer = knownUnlessEinval(() => {
+    bpfUnchecked(BPF_PROG_QUERY, attr.bytes, attr.end);
+    return undefined;
+  });
+  attachTypeCache.set(type, answer);
+  return answer;
+}
+
+// How to probe a link type: a program of this type linked with this attach type to a target that
+// does not exist. LINK_CREATE dispatches on the program type first, so a kernel that knows the
+// link type fails on the target (EBADF, ENODEV) and one that does not says EINVAL.
+const LINK_PROBES: Readonly<
+  Record<string, { progType: number; expected?: number; attachType: number; target: 'fd' | 'ifindex' }>
+> = {
+  BPF_LINK_TYPE_NETNS: {
+    progType: BPF_PROG_TYPE_FLOW_DISSECTOR,
+    attachType: BPF_FLOW_DISSECTOR,
+    target: 'fd',
+  },
+  BPF_LINK_TYPE_CGROUP: {
+    progType: BPF_PROG_TYPE_CGROUP_SKB,
+    attachType: BPF_CGROUP_INET_INGRESS,
+    target: 'fd',
+  },
+  BPF_LINK_TYPE_TCX: { progType: BPF_PROG_TYPE_SCHED_CLS, attachType: BPF_TCX_INGRESS, target: 'ifindex' },
+  BPF_LINK_TYPE_NETKIT: {
+    progType: BPF_PROG_TYPE_SCHED_CLS,
+    attachType: BPF_NETKIT_PRIMARY,
+    target: 'ifindex',
+  },
+  BPF_LINK_TYPE_SOCKMAP: {
+    progType: BPF_PROG_TYPE_SK_SKB,
+    attachType: BPF_SK_SKB_STREAM_VERDICT,
+    target: 'fd',
+  },
+  BPF_LINK_TYPE_PERF_EVENT: { progType: BPF_PROG_TYPE_KPROBE, attachType: BPF_PERF_EVENT, target: 'fd' },
+};
+
+/**
+ * Does this kernel have the link type (`'BPF_LINK_TYPE_NETNS'` or its number)? Netns links for
+ * sk_lookup need 5.9 on top: probe `haveAttachType('BPF_SK_LOOKUP')` as well.
+ * @throws RangeError `ERR_BPFJS_NO_PROBE` for link types bpfjs has no safe probe for (tracing,
+ *   iter, raw tracepoint, XDP, struct_ops, netfilter, kprobe/uprobe multi).
+ * @throws BpfError EPERM without privileges.
+ */
+export function haveLinkType(linkType: string | number): boolean {
+  const [name, type] = resolve(bpf_link_type as Enum, 'link type', linkType, 'linkType');
+  const known = linkTypeCache.get(type);
+  if (known !== undefined) return known;
+  const recipe = LINK_PROBES[name];
+  if (recipe === undefined) {
+    throw new BpfjsRangeError('ERR_BPFJS_NO_PROBE', `bpfjs has no probe for ${name}`);
+  }
+  if (!haveCommand(BPF_LINK_CREATE) || !haveProgType(recipe.progType)) {
+    linkTypeCache.set(type, false);
+    return false;
+  }
+  const prog = loadProbeProg(recipe.progType, recipe.expected);
+  let answer: boolean;
+  try {
+    const attr = new Struct(LinkCreateAttr).set('prog_fd', prog);
+    if (recipe.target === 'fd') attr.set('target_fd', ALL_ONES);
+    else attr.set('target_ifindex', 0x7fffffff);
+    attr.set('attach_type', recipe.attachType).use('flags');
+    answer = knownUnlessEinval(() => bpfUnchecked(BPF_LINK_CREATE, attr.bytes, attr.end));
+  } finally {
+    getLibc().close(prog);
+  }
+  linkTypeCache.set(type, answer);
+  return answer;
+}
+
+/** The kinds of feature {@link requireFeature} checks. */
+export type FeatureKind = 'command' | 'progType' | 'attachType' | 'linkType';
+
+/**
+ * Throws {@link UnsupportedFeatureError} (naming the feature and the first kernel that has it)
+ * unless the kernel has it. `requireFeature('linkType', 'BPF_LINK_TYPE_NETNS')`.
+ */
+export function requireFeature(kind: FeatureKind, feature: string | number): void {
+  let have: boolean;
+  let name: string;
+  let label: string;
+  let since: Readonly<Record<string, string>>;
+  switch (kind) {
+    case 'command':
+      [name] = resolve(bpf_cmd as Enum, 'bpf command', feature, 'feature');
+      have = haveCommand(feature);
+      label = 'bpf command';
+      since = COMMAND_SINCE;
+      break;
+    case 'progType':
+      [name] = resolve(bpf_prog_type as Enum, 'program type', feature, 'feature');
+      have = haveProgType(feature);
+      label = 'program type';
+      since = PROG_TYPE_SINCE;
+      break;
+    case 'attachType':
+      [name] = resolve(bpf_attach_type as Enum, 'attach type', feature, 'feature');
+      have = haveAttachType(feature);
+      label = 'attach type';
+      since = ATTACH_TYPE_SINCE;
+      break;
+    case 'linkType':
+      [name] = resolve(bpf_link_type as Enum, 'link type', feature, 'feature');
+      have = haveLinkType(feature);
+      label = 'link type';
+      since = LINK_TYPE_SINCE;
+      break;
+    default:
+      throw errInvalidArgType('kind', "one of 'command', 'progType', 'attachType', 'linkType'", kind);
+  }
+  if (!have) throw new UnsupportedFeatureError(`${label} ${name}`, since[name]);
+}
+
+/** The first mainline kernel with a feature, where bpfjs knows it (`minKernel('command', 'BPF_LINK_DETACH') === '5.9'`). */
+export function minKernel(kind: FeatureKind, name: string): string | undefined {
+  const table =
+    kind === 'command'
+      ? COMMAND_SINCE
+      : kind === 'progType'
+        ? PROG_TYPE_SINCE
+        : kind === 'attachType'
+          ? ATTACH_TYPE_SINCE
+          : LINK_TYPE_SINCE;
+  return table[name];
+}
+
+/** @internal Forgets every cached probe answer (tests). */
+export function resetProbeCache(): void {
+  commandCache.clear();
+  progTypeCache.clear();
+  attachTypeCache.clear();
+  linkTypeCache.clear();
+}
