@@ -139,23 +139,29 @@ describe('Btf on a hand-built blob', () => {
   });
 });
 
-describe.skipIf(!existsSync(KERNEL_BTF_PATH))('Btf on the running kernel', () => {
-  it('parses vmlinux (>100k types) and indexes its names in well under a second', () => {
-    // best of three cold parses (each a fresh Btf: read, index all types, build the name index),
-    // so a busy machine running other tests in parallel does not make this flaky
-    let best = Number.POSITIVE_INFINITY;
-    let b = Btf.loadKernel();
-    for (let i = 0; i < 3; i++) {
-      const t0 = performance.now();
-      b = Btf.loadKernel();
-      expect(b.findByName('bpf_attr')).toHaveLength(1);
-      best = Math.min(best, performance.now() - t0);
-    }
-    expect(b.count).toBeGreaterThan(100_000);
-    expect(best).toBeLessThan(400);
-    const info = b.type(b.findByName('bpf_link_info', BTF_KIND_STRUCT)[0] as number);
-    expect(info.members?.map((m) => m.name).slice(0, 3)).toEqual(['type', 'id', 'prog_id']);
-    // every type decodes
-    for (let id = 0; id < b.count; id += 97) expect(b.type(id).id).toBe(id);
-  });
-});
+// in the kernel matrix (QEMU guests, older kernels with fewer types) only the parse is checked
+const inMatrix = Boolean(process.env.BPFJS_KERNEL_MATRIX);
+
+describe.skipIf(!existsSync(KERNEL_BTF_PATH) && !process.env.BPFJS_REQUIRE_KERNEL)(
+  'Btf on the running kernel',
+  () => {
+    it('parses vmlinux (>100k types) and indexes its names in well under a second', () => {
+      // best of three cold parses (each a fresh Btf: read, index all types, build the name index),
+      // so a busy machine running other tests in parallel does not make this flaky
+      let best = Number.POSITIVE_INFINITY;
+      let b = Btf.loadKernel();
+      for (let i = 0; i < 3; i++) {
+        const t0 = performance.now();
+        b = Btf.loadKernel();
+        expect(b.findByName('bpf_attr')).toHaveLength(1);
+        best = Math.min(best, performance.now() - t0);
+      }
+      expect(b.count).toBeGreaterThan(inMatrix ? 10_000 : 100_000);
+      expect(best).toBeLessThan(inMatrix ? 3000 : 400);
+      const info = b.type(b.findByName('bpf_link_info', BTF_KIND_STRUCT)[0] as number);
+      expect(info.members?.map((m) => m.name).slice(0, 3)).toEqual(['type', 'id', 'prog_id']);
+      // every type decodes
+      for (let id = 0; id < b.count; id += 97) expect(b.type(id).id).toBe(id);
+    });
+  },
+);
