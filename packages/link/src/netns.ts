@@ -25,7 +25,7 @@ import {
   validateInteger,
   validateObject,
 } from '@bpfjs/sys';
-import { bpf_link_type } from '@bpfjs/uapi';
+import { bpf_attach_type, bpf_link_type } from '@bpfjs/uapi';
 import { errClosed, explain } from './errors.js';
 import * as kernel from './kernel.js';
 import { type NetNsLink, wrapLink } from './link.js';
@@ -52,30 +52,37 @@ interface ResolvedNetNs {
   readonly opened: Fd | undefined;
 }
 
-function resolveNetNs(netns: unknown, name: string): ResolvedNetNs {
-  if (typeof netns === 'string') {
-    if (netns === '' || netns.includes('\0'))
-      throw errInvalidArgValue(name, netns, 'must be a non-empty path');
-    const fd = openPath(netns);
-    return { fd: fd.fd, opened: fd };
-  }
-  if (typeof netns === 'number') {
-    return { fd: validateInteger(netns, name, 0, 0x7fffffff), opened: undefined };
-  }
-  if (isFd(netns)) {
-    if (netns.closed) throw errClosed(`Fd given as "${name}"`);
-    return { fd: netns.fd, opened: undefined };
-  }
-  if (typeof netns === 'object' && netns !== null && 'fd' in netns) {
-    const inner = (netns as { fd: unknown }).fd;
+/**
+ * The fd number of a netns the caller owns (NetNs-like, Fd or number), or -1 for a path (which
+ * the caller must open). Checks in the order of the hot path: objects first.
+ */
+function borrowedNetNsFd(netns: unknown, name: string): number {
+  if (typeof netns === 'object' && netns !== null) {
+    if (isFd(netns)) {
+      if (netns.closed) throw errClosed(`Fd given as "${name}"`);
+      return netns.fd;
+    }
+    const inner = (netns as { fd?: unknown }).fd;
     if (isFd(inner)) {
       if (inner.closed) throw errClosed(`network namespace given as "${name}"`);
-      return { fd: inner.fd, opened: undefined };
+      return inner.fd;
     }
-    if (typeof inner === 'number')
-      return { fd: validateInteger(inner, `${name}.fd`, 0, 0x7fffffff), opened: undefined };
+    if (typeof inner === 'number') return validateInteger(inner, `${name}.fd`, 0, 0x7fffffff);
+  } else if (typeof netns === 'number') {
+    return validateInteger(netns, name, 0, 0x7fffffff);
+  } else if (typeof netns === 'string') {
+    if (netns === '' || netns.includes('\0'))
+      throw errInvalidArgValue(name, netns, 'must be a non-empty path');
+    return -1;
   }
   throw errInvalidArgType(name, 'a NetNs (anything with an fd), an Fd, an fd number or a path', netns);
+}
+
+function resolveNetNs(netns: unknown, name: string): ResolvedNetNs {
+  const fd = borrowedNetNsFd(netns, name);
+  if (fd >= 0) return { fd, opened: undefined };
+  const opened = openPath(netns as string);
+  return { fd: opened.fd, opened };
 }
 
 function inodeOf(fd: number): number | undefined {
@@ -84,6 +91,16 @@ function inodeOf(fd: number): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+const FLOW_DISSECTOR_ID: number = bpf_attach_type.BPF_FLOW_DISSECTOR;
+const SK_LOOKUP_ID: number = bpf_attach_type.BPF_SK_LOOKUP;
+
+/** The attach type number of a netns attach type; the two names and numbers take a fast path. */
+function netnsAttachTypeId(value: unknown, name: string): number {
+  if (value === SK_LOOKUP || value === SK_LOOKUP_ID) return SK_LOOKUP_ID;
+  if (value === FLOW_DISSECTOR || value === FLOW_DISSECTOR_ID) return FLOW_DISSECTOR_ID;
+  return attachTypeValue(netnsAttachType(value, name));
 }
 
 function netnsAttachType(value: unknown, name: string): string {
@@ -329,18 +346,23 @@ export interface QueryResult {
  * @throws TypeError before any syscall for a bad netns or attach type.
  */
 export function queryPrograms(netns: NetNsTarget, attachType: string | number): QueryResult {
-  const type = netnsAttachType(attachType, 'attachType');
-  const typeId = attachTypeValue(type);
-  const target = resolveNetNs(netns, 'netns');
+  const typeId = netnsAttachTypeId(attachType, 'attachType');
+  const fd = borrowedNetNsFd(netns, 'netns');
+  if (fd >= 0) return query(fd, typeId);
+  const opened = openPath(netns as string);
   try {
-    try {
-      const r = kernel.progQuery(target.fd, typeId);
-      return { programIds: r.progIds, attachFlags: r.attachFlags };
-    } catch (err) {
-      throw explain(err, undefined, { operation: 'queryPrograms', attachType: type });
-    }
+    return query(opened.fd, typeId);
   } finally {
-    target.opened?.close();
+    opened.close();
+  }
+}
+
+function query(fd: number, typeId: number): QueryResult {
+  try {
+    const r = kernel.progQuery(fd, typeId);
+    return { programIds: r.progIds, attachFlags: r.attachFlags };
+  } catch (err) {
+    throw explain(err, undefined, { operation: 'queryPrograms', attachType: attachTypeName(typeId) });
   }
 }
 
