@@ -71,6 +71,17 @@ describe.skipIf(!isRoot)('NetNs.runInWorker (needs root and a built @bpfjs/sys)'
     expect(err).toMatchObject({ code: 'EBADF', errno: 9, syscall: 'setns' });
   });
 
+  it('reports a worker that exits without an answer, and non-Error throws', async () => {
+    const ns = track(NetNs.create());
+    await expect(ns.runInWorker(fixture, 'exitEarly')).rejects.toMatchObject({
+      code: 'ERR_BPFJS_NETNS_WORKER',
+      message: expect.stringMatching(/code 3/),
+    });
+    await expect(ns.runInWorker(fixture, 'throwString')).rejects.toMatchObject({
+      message: 'non-error value thrown: plain string',
+    });
+  });
+
   it('reports a missing export and an uncloneable result', async () => {
     const ns = track(NetNs.create());
     await expect(ns.runInWorker(fixture, 'nothere')).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_VALUE' });
