@@ -354,6 +354,8 @@ async function main() {
   }
   sides.bpfjs = new Side('bpfjs', ...pin(process.execPath, [...nodeFlags, `${benchDir}js/bpfjs.mjs`]));
   const ready = { c: cReady };
+  const { BENCH_PACKAGES_ROOT } = process.env;
+  if (BENCH_PACKAGES_ROOT) console.error(`note: the bpfjs side loads packages from ${BENCH_PACKAGES_ROOT}`);
   for (const [name, side] of Object.entries(sides)) if (name !== 'c') ready[name] = await side.ready();
   if (ready.bpfjs.unavailable) console.error(`warning: ${ready.bpfjs.unavailable}`);
 
@@ -491,6 +493,7 @@ async function main() {
       cpuProf: opt.cpuProf ? profDir : false,
       cpu: opt.cpu ?? null,
       sched: opt.sched,
+      packagesRoot: process.env.BENCH_PACKAGES_ROOT ?? null,
     },
     sides: {
       c: { attrSizes: cReady.attrSizes, linkInfoSize: cReady.linkInfoSize },

@@ -8,7 +8,12 @@ import { existsSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { heapGrowth, serve, timeLoop } from './protocol.mjs';
 
-const root = new URL('../../', import.meta.url);
+// BENCH_PACKAGES_ROOT: a directory with another build's packages/*/dist (e.g. a patched copy of
+// the workspace, to measure a proposed change without touching the checkout).
+const { BENCH_PACKAGES_ROOT } = process.env;
+const root = BENCH_PACKAGES_ROOT
+  ? pathToFileURL(`${BENCH_PACKAGES_ROOT.replace(/\/+$/, '')}/`)
+  : new URL('../../', import.meta.url);
 const LISTING_LINKS = 64;
 
 /** Imports a workspace package's built ESM entry (the same file a dependent package resolves to). */
