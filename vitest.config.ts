@@ -18,6 +18,9 @@ const alias = [
 export default defineConfig({
   resolve: { alias },
   test: {
+    // Per test file: fails the file that leaves an Fd (or a BPF object / netns descriptor) open, and
+    // cleans up testkit fixtures created outside a test. See packages/testkit/src/setup.ts.
+    setupFiles: [`${root}packages/testkit/src/setup.ts`],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     projects: [
