@@ -22,6 +22,7 @@ const HELP = `usage: node bench/run.mjs [options]   (pnpm bench -- [options])
   --ops a,b          only these operations (${'info,update,query,query64,links,create_close'})
   --heap-calls N     link.info() calls for the heap/RSS measurement (default 1000000; quick: 20000; 0 = skip)
   --json             print the JSON report on stdout instead of the table
+  --markdown         also print the results as a Markdown table (for bench/README.md)
   --json-out [FILE]  also write the JSON report to FILE (default bench/results.json)
   --cpu-prof         run the JS sides under node --cpu-prof (profiles in bench/build/prof/)
   --no-floor         skip the koffi floor side
@@ -39,6 +40,7 @@ function parseArgs(argv) {
     ops: undefined,
     heapCalls: undefined,
     json: false,
+    markdown: false,
     jsonOut: undefined,
     cpuProf: false,
     cpu: undefined,
@@ -58,6 +60,7 @@ function parseArgs(argv) {
     else if (a === '--ops') o.ops = next().split(',').filter(Boolean);
     else if (a === '--heap-calls') o.heapCalls = nonNegativeInt(a, next());
     else if (a === '--json') o.json = true;
+    else if (a === '--markdown') o.markdown = true;
     else if (a === '--json-out')
       o.jsonOut = argv[i + 1] && !argv[i + 1].startsWith('--') ? argv[++i] : `${benchDir}results.json`;
     else if (a.startsWith('--json-out=')) o.jsonOut = a.slice('--json-out='.length);
@@ -508,6 +511,7 @@ async function main() {
 
   if (opt.json) console.log(JSON.stringify(report, null, 2));
   else printReport(report);
+  if (opt.markdown) console.log(`\n${markdown(report)}`);
   if (opt.jsonOut) {
     writeFileSync(opt.jsonOut, `${JSON.stringify(report, null, 2)}\n`);
     if (!opt.json) console.log(`\nJSON written to ${opt.jsonOut}`);
@@ -516,6 +520,36 @@ async function main() {
     console.error(`\n${errors.length} error(s):\n${errors.map((e) => `  ${e}`).join('\n')}`);
     process.exitCode = 1;
   }
+}
+
+/** The results as Markdown (machine line, ratio table, heap lines). */
+function markdown(r) {
+  const m = r.machine;
+  const out = [
+    `${m.date.slice(0, 16).replace('T', ' ')} UTC, commit ${m.gitCommit ?? '?'}: ${m.host.cpu} x${m.host.cpus}, Linux ${m.kernel.release}, Node ${m.node.version}, koffi ${m.node.koffi}, ${m.cc.version}; ${r.config.rounds} rounds, sides ${r.config.sched}.`,
+    '',
+    '| operation | C ns | floor ns | sys ns | object ns | floor/C | sys/C | obj/C | sys/floor | obj/floor |',
+    '|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
+  ];
+  for (const x of r.results) {
+    const cell = (v, t) => (v == null ? '–' : `${v.toFixed(2)}${t != null && v > t ? ' ✗' : ''}`);
+    const ns = (s) => (s?.median == null ? '–' : s.median.toFixed(0));
+    out.push(
+      `| ${x.title} | ${ns(x.c)} | ${ns(x.floor)} | ${ns(x.sys)} | ${ns(x.obj)} | ${cell(x.ratios.floorC)} | ${cell(x.ratios.sysC, x.targets.sysC)} | ${cell(x.ratios.objC, x.targets.objC)} | ${cell(x.ratios.sysFloor, x.targets.sysFloor)} | ${cell(x.ratios.objFloor, x.targets.objFloor)} |`,
+    );
+  }
+  if (r.heap) {
+    out.push('', `Heap over ${r.config.heapCalls.toLocaleString('en')} calls (forced GC before/after):`);
+    for (const [k, h] of Object.entries(r.heap)) {
+      const what = { obj: '`link.info()`', sys: '`linkGetInfo(fd)`', floor: 'floor' }[k];
+      if (h.error || h.unsupported) out.push(`- ${what}: n/a`);
+      else
+        out.push(
+          `- ${what}: heapUsed ${fmtBytes(h.heapUsedGrowth)}, RSS ${fmtBytes(h.rssGrowth)}, ${h.nsPerOp.toFixed(0)} ns/call`,
+        );
+    }
+  }
+  return out.join('\n');
 }
 
 function printReport(r) {
