@@ -471,15 +471,17 @@ export function addDemoCommand(program: Command, act: Action): void {
         'Exit status 0 only if every step behaved as the kernel documents. Needs root.\n\nExample:\n  sudo bpfjs demo',
     )
     .action(
-      act(async (ctx, opts: { teardownTimeout: string }) => {
-        const ms = Number(opts.teardownTimeout);
-        if (!Number.isInteger(ms) || ms <= 0) {
+      act(async (ctx, opts: { teardownTimeout: string; pace: string }) => {
+        if (!/^\d+$/.test(opts.teardownTimeout) || Number(opts.teardownTimeout) <= 0) {
           throw new UsageError(
             `--teardown-timeout: expected a positive integer (ms), got ${opts.teardownTimeout}`,
           );
         }
+        if (!/^\d+$/.test(opts.pace) || Number(opts.pace) > 60_000) {
+          throw new UsageError(`--pace: expected an integer from 0 to 60000 (ms), got ${opts.pace}`);
+        }
         ctx.needs('CAP_SYS_ADMIN', 'CAP_BPF', 'CAP_NET_ADMIN');
-        return runDemo(ctx, { teardownTimeoutMs: ms });
+        return runDemo(ctx, { teardownTimeoutMs: Number(opts.teardownTimeout), paceMs: Number(opts.pace) });
       }),
     );
 }

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { allProgramInfos, openProgram } from '../api.js';
 import { type Context, parseSelector, printJson } from '../context.js';
@@ -21,6 +22,16 @@ export function printProgramTable(ctx: Context, records: readonly JsonRecord[]):
       ]),
     ),
   );
+}
+
+/** A numeric field of `/proc/self/fdinfo/<fd>` (bpftool reads `memlock` there), if present. */
+function fdinfoField(fd: number, field: string): number | undefined {
+  try {
+    const m = new RegExp(`^${field}:\\s*(\\d+)$`, 'm').exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'));
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function listPrograms(ctx: Context): void {
@@ -63,6 +74,8 @@ export function addProgCommands(program: Command, act: Action): void {
         const p = openProgram(sel);
         try {
           const record = programRecord(p.info());
+          const memlock = fdinfoField(p.fd.fd, 'memlock');
+          if (memlock !== undefined) record.bytes_memlock = memlock;
           if (sel.kind === 'path') record.pinned = [sel.path];
           if (ctx.json) printJson(ctx, record);
           else {
