@@ -13,7 +13,8 @@ import { join } from 'node:path';
 import { assemble } from '@bpfjs/asm';
 import { Program } from '@bpfjs/link';
 import { NetNs, waitForTeardown } from '@bpfjs/netns';
-import { BpfError, isBpffs, MNT_DETACH, mount, umount2 } from '@bpfjs/sys';
+import { BpfError, type Fd, isBpffs, MNT_DETACH, mapCreate, mount, umount2 } from '@bpfjs/sys';
+import { BPF_MAP_TYPE_SOCKMAP } from '@bpfjs/uapi/linux/bpf';
 import { TestkitTypeError } from './errors.js';
 import {
   type FlowDissectorVerdict,
@@ -188,4 +189,29 @@ export function socketFilterProgram(options: SocketFilterProgramOptions = {}): P
   return loadTracked('socketFilterProgram', options, () =>
     Program.load({ type: 'socket_filter', instructions, ...(options.name ? { name: options.name } : {}) }),
   );
+}
+
+/** Options of {@link tempSockmap}. */
+export interface TempSockmapOptions extends FixtureOptions {
+  /** Number of slots (default 1). */
+  readonly maxEntries?: number;
+}
+
+/**
+ * A SOCKMAP (u32 key → socket, the value written as a u32 socket fd), closed after the test: the
+ * map an sk_lookup `{ redirect }` program takes its socket from. Put a socket in with
+ * `mapUpdateElem(map, key, fdBytes)` from `@bpfjs/sys`.
+ * @throws BpfError from BPF_MAP_CREATE (EPERM without privileges).
+ */
+export function tempSockmap(options: TempSockmapOptions = {}): Fd {
+  const maxEntries = options.maxEntries ?? 1;
+  if (!Number.isInteger(maxEntries) || maxEntries < 1 || maxEntries > 0xffff_ffff) {
+    throw new TestkitTypeError(
+      'ERR_OUT_OF_RANGE',
+      `maxEntries must be a positive u32, got ${String(maxEntries)}`,
+    );
+  }
+  const map = mapCreate({ type: BPF_MAP_TYPE_SOCKMAP, keySize: 4, valueSize: 4, maxEntries });
+  register('tempSockmap', options, () => map.close());
+  return map;
 }

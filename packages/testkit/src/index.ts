@@ -26,8 +26,10 @@ export {
   socketFilterProgram,
   type TempBpffs,
   type TempNetNsOptions,
+  type TempSockmapOptions,
   tempBpffs,
   tempNetNs,
+  tempSockmap,
 } from './fixtures.js';
 export {
   type CapabilityName,
