@@ -1,3 +1,4 @@
+import { release } from 'node:os';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   capabilityReason,
@@ -176,4 +177,30 @@ describe('gate in vitest positions', () => {
     expect(ctx.task.name).toBe('an open test runs');
     expect(ran).toBe(true);
   });
+});
+
+describe('BPFJS_REQUIRE_KERNEL in a child vitest run', () => {
+  it('closed gates skip with their reason, and fail instead under BPFJS_REQUIRE_KERNEL=1', async () => {
+    const { fileResult, runFixturesWithEnv } = await import('./test/child-vitest.js');
+    const [lenient, strict] = await Promise.all([
+      runFixturesWithEnv({ BPFJS_REQUIRE_KERNEL: '0' }, 'gated.fixture.ts'),
+      runFixturesWithEnv({ BPFJS_REQUIRE_KERNEL: '1' }, 'gated.fixture.ts'),
+    ]);
+    const l = fileResult(lenient.report, 'gated.fixture.ts')!;
+    expect(lenient.code).toBe(0);
+    expect(l.assertionResults.map((a) => a.status)).toEqual(['skipped', 'skipped', 'skipped']);
+    expect(l.assertionResults.map((a) => a.fullName)).toContain(
+      'suite behind a closed gate [skipped: needs Linux 999.0 or newer for a kernel from the future; this kernel is ' +
+        release() +
+        ': run on a newer kernel] would run',
+    );
+    const s = fileResult(strict.report, 'gated.fixture.ts')!;
+    expect(strict.code).toBe(1);
+    expect(s.assertionResults.map((a) => a.status)).toEqual(['failed', 'failed', 'failed']);
+    for (const a of s.assertionResults) {
+      expect(a.failureMessages.join('\n')).toMatch(
+        /BPFJS_REQUIRE_KERNEL=1 forbids skipping: needs Linux 999.0 or newer/,
+      );
+    }
+  }, 120_000);
 });

@@ -22,6 +22,14 @@ export interface JsonReport {
 
 /** Runs the given fixture files (names under test-fixtures/) and returns exit code and JSON report. */
 export function runFixtures(...files: string[]): Promise<{ code: number | null; report: JsonReport }> {
+  return runFixturesWithEnv({}, ...files);
+}
+
+/** Like {@link runFixtures}, with extra environment variables for the child. */
+export function runFixturesWithEnv(
+  extraEnv: Record<string, string>,
+  ...files: string[]
+): Promise<{ code: number | null; report: JsonReport }> {
   const out = join(
     tmpdir(),
     `bpfjs-child-report-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}.json`,
@@ -29,6 +37,7 @@ export function runFixtures(...files: string[]): Promise<{ code: number | null; 
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env))
     if (!k.startsWith('VITEST') && k !== 'NODE_OPTIONS') env[k] = v;
+  Object.assign(env, extraEnv);
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,
