@@ -48,8 +48,17 @@ export function bpf(cmd: number, attr: Uint8Array, size: number): number {
  * @internal
  */
 export function bpfUnchecked(cmd: number, attr: Uint8Array, size: number): number {
-  const libc = getLibc();
-  const r = libc.syscallBpf(libc.nr.bpf, cmd, attr, size);
-  if (r < 0) throw new BpfError(libc.errno(), 'bpf', { command: commandName(cmd) });
+  if (call === undefined) bind();
+  const r = call!(nr, cmd, attr, size);
+  if (r < 0) throw new BpfError(getLibc().errno(), 'bpf', { command: commandName(cmd) });
   return r;
+}
+
+// The bound syscall and the bpf syscall number, cached at the first call (a hot path).
+let call: ((nr: number, cmd: number, attr: Uint8Array, size: number) => number) | undefined;
+let nr = 0;
+function bind(): void {
+  const libc = getLibc();
+  nr = libc.nr.bpf;
+  call = libc.syscallBpf;
 }

@@ -219,7 +219,10 @@ export function mapGetInfo(fd: Fd | number): MapInfo {
   };
 }
 
-/** What the kernel reports about a link (`struct bpf_link_info`), with the parts bpfjs decodes. */
+/**
+ * What the kernel reports about a link (`struct bpf_link_info`), with the parts bpfjs decodes: the
+ * member of the link's type is set, the others are `undefined`.
+ */
 export interface LinkInfo {
   /** `enum bpf_link_type`. */
   type: number;
@@ -228,19 +231,19 @@ export interface LinkInfo {
   /** Id of the linked program. */
   progId: number;
   /** Netns links (5.8+): the netns inode (0 once the netns is gone) and attach type. */
-  netns?: { netnsIno: number; attachType: number };
+  netns: { netnsIno: number; attachType: number } | undefined;
   /** Cgroup links: cgroup id and attach type. */
-  cgroup?: { cgroupId: bigint; attachType: number };
+  cgroup: { cgroupId: bigint; attachType: number } | undefined;
   /** XDP links: the interface. */
-  xdp?: { ifindex: number };
+  xdp: { ifindex: number } | undefined;
   /** tcx links (6.6+): the interface and attach type. */
-  tcx?: { ifindex: number; attachType: number };
+  tcx: { ifindex: number; attachType: number } | undefined;
   /** netkit links (6.7+): the interface and attach type. */
-  netkit?: { ifindex: number; attachType: number };
+  netkit: { ifindex: number; attachType: number } | undefined;
   /** struct_ops links: the map id. */
-  structOps?: { mapId: number };
+  structOps: { mapId: number } | undefined;
   /** sockmap links (6.10+): the map id and attach type. */
-  sockmap?: { mapId: number; attachType: number };
+  sockmap: { mapId: number; attachType: number } | undefined;
 }
 
 // linkGetInfo is a hot path: one info buffer and one attr, addresses and offsets resolved once.
@@ -291,18 +294,40 @@ export function linkGetInfo(fd: Fd | number): LinkInfo {
   const { o } = sc;
   const av = sc.attrView;
   const s = sc.info;
-  s.bytes.fill(0);
+  // The info buffer is all zero here (zeroed at allocation, and after every call below): the
+  // kernel reads pointers from some link types' info (raw_tp, iter, perf_event), so stale bytes
+  // of an earlier answer must never reach it.
   av.setUint32(o.bpfFd, n, true);
   av.setUint32(o.infoLen, s.bytes.byteLength, true);
   av.setBigUint64(o.info, sc.infoAddr, true);
-  bpfUnchecked(BPF_OBJ_GET_INFO_BY_FD, sc.attr, sc.attrSize);
+  try {
+    bpfUnchecked(BPF_OBJ_GET_INFO_BY_FD, sc.attr, sc.attrSize);
+  } catch (e) {
+    s.bytes.fill(0);
+    throw e;
+  }
   const v = s.view;
   const type = v.getUint32(o.type, true);
-  const info: LinkInfo = { type, id: v.getUint32(o.id, true), progId: v.getUint32(o.progId, true) };
+  // Every key present in one fixed order: one object shape for all link types (a hot path).
+  const info: LinkInfo = {
+    type,
+    id: v.getUint32(o.id, true),
+    progId: v.getUint32(o.progId, true),
+    netns: undefined,
+    cgroup: undefined,
+    xdp: undefined,
+    tcx: undefined,
+    netkit: undefined,
+    structOps: undefined,
+    sockmap: undefined,
+  };
   switch (type) {
     case BPF_LINK_TYPE_NETNS:
       info.netns = { netnsIno: v.getUint32(o.nsIno, true), attachType: v.getUint32(o.nsType, true) };
-      break;
+      // The only two fields the kernel fills for netns links: zeroing them restores all-zero.
+      v.setUint32(o.nsIno, 0, true);
+      v.setUint32(o.nsType, 0, true);
+      return info;
     case BPF_LINK_TYPE_CGROUP:
       info.cgroup = {
         cgroupId: s.getBigInt('cgroup.cgroup_id'),
@@ -325,6 +350,7 @@ export function linkGetInfo(fd: Fd | number): LinkInfo {
       info.sockmap = { mapId: s.getNumber('sockmap.map_id'), attachType: s.getNumber('sockmap.attach_type') };
       break;
   }
+  s.bytes.fill(0);
   return info;
 }
 

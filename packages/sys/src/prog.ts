@@ -298,6 +298,18 @@ export interface ProgQueryResult {
 // address is cached. JavaScript is single-threaded per isolate and the syscall is synchronous,
 // so reuse is safe; each worker has its own module instance.
 let queryAttr: Struct<typeof ProgQueryAttr> | undefined;
+let queryOffsets:
+  | {
+      target: number;
+      type: number;
+      qflags: number;
+      aflags: number;
+      ids: number;
+      cnt: number;
+      size: number;
+      clear: boolean;
+    }
+  | undefined;
 let queryIds: Uint8Array = allocBytes(0);
 let queryIdsAddr = 0n;
 let queryIdsView: DataView = new DataView(queryIds.buffer);
@@ -319,39 +331,60 @@ export function progQuery(opts: ProgQueryOptions): ProgQueryResult {
   const target = validateFd(opts.targetFd, 'options.targetFd');
   const type = validateU32(opts.attachType, 'options.attachType');
   const queryFlags = opts.queryFlags === undefined ? 0 : validateU32(opts.queryFlags, 'options.queryFlags');
-  if (queryAttr === undefined) {
+  if (queryAttr === undefined || queryOffsets === undefined) {
     queryAttr = new Struct(ProgQueryAttr);
     growQueryIds(64);
+    const cnt = fieldOf(ProgQueryAttr, 'prog_cnt');
+    queryOffsets = {
+      target: fieldOf(ProgQueryAttr, 'target_fd').offset,
+      type: fieldOf(ProgQueryAttr, 'attach_type').offset,
+      qflags: fieldOf(ProgQueryAttr, 'query_flags').offset,
+      aflags: fieldOf(ProgQueryAttr, 'attach_flags').offset,
+      ids: fieldOf(ProgQueryAttr, 'prog_ids').offset,
+      cnt: cnt.offset,
+      size: cnt.offset + cnt.size,
+      clear: false,
+    };
+    // The loop below writes these six fields on every call; if they ever stop tiling the attr up
+    // to prog_cnt (a layout change), clear it each time instead.
+    const covered = [
+      'target_fd',
+      'attach_type',
+      'query_flags',
+      'attach_flags',
+      'prog_ids',
+      'prog_cnt',
+    ] as const;
+    const bytes = covered.reduce((n, f) => n + fieldOf(ProgQueryAttr, f).size, 0);
+    queryOffsets.clear = bytes !== queryOffsets.size;
   }
   const a = queryAttr;
-  const fTarget = fieldOf(ProgQueryAttr, 'target_fd').offset;
-  const fType = fieldOf(ProgQueryAttr, 'attach_type').offset;
-  const fQFlags = fieldOf(ProgQueryAttr, 'query_flags').offset;
-  const fAFlags = fieldOf(ProgQueryAttr, 'attach_flags').offset;
-  const fIds = fieldOf(ProgQueryAttr, 'prog_ids').offset;
-  const cnt = fieldOf(ProgQueryAttr, 'prog_cnt');
-  const size = cnt.offset + cnt.size;
+  const o = queryOffsets;
+  const size = o.size;
   for (let attempt = 0; ; attempt++) {
     const capacity = queryIds.byteLength / 4;
-    a.bytes.fill(0, 0, size);
+    // Every field up to prog_cnt is written on each call (attach_flags too: tcx reads it as input
+    // and wants 0), so the reused attr needs no clearing.
     const v = a.view;
-    v.setUint32(fTarget, target, true);
-    v.setUint32(fType, type, true);
-    v.setUint32(fQFlags, queryFlags, true);
-    v.setBigUint64(fIds, queryIdsAddr, true);
-    v.setUint32(cnt.offset, capacity, true);
+    if (o.clear) a.bytes.fill(0, 0, size);
+    v.setUint32(o.target, target, true);
+    v.setUint32(o.type, type, true);
+    v.setUint32(o.qflags, queryFlags, true);
+    v.setUint32(o.aflags, 0, true);
+    v.setBigUint64(o.ids, queryIdsAddr, true);
+    v.setUint32(o.cnt, capacity, true);
     try {
       bpfUnchecked(BPF_PROG_QUERY, a.bytes, size);
     } catch (e) {
       if (BpfError.isInstance(e) && e.errno === ENOSPC && attempt < 8) {
-        growQueryIds(Math.max(capacity * 2, v.getUint32(cnt.offset, true)));
+        growQueryIds(Math.max(capacity * 2, v.getUint32(o.cnt, true)));
         continue;
       }
       throw e;
     }
-    const n = v.getUint32(cnt.offset, true);
+    const n = v.getUint32(o.cnt, true);
     const progIds = new Array<number>(n);
     for (let i = 0; i < n; i++) progIds[i] = queryIdsView.getUint32(i * 4, true);
-    return { attachFlags: v.getUint32(fAFlags, true), progIds };
+    return { attachFlags: v.getUint32(o.aflags, true), progIds };
   }
 }
