@@ -257,6 +257,78 @@ export type LinkInfo =
   | StructOpsLinkInfo
   | OtherLinkInfo;
 
+/** The shape of sys's `linkGetInfo()` result that this module maps (a structural subset). */
+export interface SysLinkInfo {
+  readonly type: number;
+  readonly id: number;
+  readonly progId: number;
+  readonly netns?: { readonly netnsIno: number; readonly attachType: number } | undefined;
+  readonly cgroup?: { readonly cgroupId: bigint; readonly attachType: number } | undefined;
+  readonly xdp?: { readonly ifindex: number } | undefined;
+  readonly tcx?: { readonly ifindex: number; readonly attachType: number } | undefined;
+  readonly netkit?: { readonly ifindex: number; readonly attachType: number } | undefined;
+  readonly structOps?: { readonly mapId: number } | undefined;
+  readonly sockmap?: { readonly mapId: number; readonly attachType: number } | undefined;
+}
+
+/**
+ * Maps the link types sys's preallocated `linkGetInfo()` decodes (netns, cgroup, xdp, tcx,
+ * netkit, struct_ops, sockmap) to `LinkInfo`; `undefined` for the others, which need the full
+ * `struct bpf_link_info` ({@link decodeLinkInfo}). @internal
+ */
+export function fromSysLinkInfo(i: SysLinkInfo): LinkInfo | undefined {
+  const id = i.id;
+  const programId = i.progId;
+  if (i.netns !== undefined) {
+    return {
+      id,
+      type: 'netns',
+      programId,
+      netnsInode: i.netns.netnsIno,
+      attachType: attachTypeName(i.netns.attachType),
+    };
+  }
+  if (i.xdp !== undefined) return { id, type: 'xdp', programId, ifindex: i.xdp.ifindex };
+  if (i.tcx !== undefined) {
+    return {
+      id,
+      type: 'tcx',
+      programId,
+      ifindex: i.tcx.ifindex,
+      attachType: attachTypeName(i.tcx.attachType),
+    };
+  }
+  if (i.netkit !== undefined) {
+    return {
+      id,
+      type: 'netkit',
+      programId,
+      ifindex: i.netkit.ifindex,
+      attachType: attachTypeName(i.netkit.attachType),
+    };
+  }
+  if (i.cgroup !== undefined) {
+    return {
+      id,
+      type: 'cgroup',
+      programId,
+      cgroupId: i.cgroup.cgroupId,
+      attachType: attachTypeName(i.cgroup.attachType),
+    };
+  }
+  if (i.structOps !== undefined) return { id, type: 'struct_ops', programId, mapId: i.structOps.mapId };
+  if (i.sockmap !== undefined) {
+    return {
+      id,
+      type: 'sockmap',
+      programId,
+      mapId: i.sockmap.mapId,
+      attachType: attachTypeName(i.sockmap.attachType),
+    };
+  }
+  return undefined;
+}
+
 function u32(dv: DataView, off: number): number {
   return off < 0 ? 0 : dv.getUint32(off, true);
 }

@@ -7,9 +7,10 @@ import { BpfError, type Fd } from '@bpfjs/sys';
 import { describe, expect, it, vi } from 'vitest';
 
 const ids = [3, 7, 9, 12];
+// 7 vanished (ENOENT); 12 is a link being created that never settles in time (EAGAIN).
 const failWith = new Map<number, number>([
   [7, 2],
-  [12, 2],
+  [12, 11],
 ]);
 const closed: number[] = [];
 
@@ -18,9 +19,14 @@ vi.mock('./kernel.js', () => ({
   progGetNextId: (start: number) => ids.find((i) => i > start),
   linkGetFdById: (id: number) => open(id),
   progGetFdById: (id: number) => open(id),
-  linkInfo: (fd: number) => info(fd),
+  anyLinkInfo: (fd: number) => ({
+    id: fd - 1000,
+    type: 'netns',
+    programId: 0,
+    netnsInode: 1,
+    attachType: 'sk_lookup',
+  }),
   progInfo: (fd: number) => info(fd),
-  linkInfoStrings: () => ({}),
 }));
 
 function open(id: number): Fd {

@@ -5,16 +5,26 @@
  * @module
  */
 import { BpfError, type Fd } from '@bpfjs/sys';
-import { decodeLinkInfo, decodeProgInfo, type LinkInfo, type ProgramInfo } from './info.js';
+import { decodeProgInfo, type LinkInfo, type ProgramInfo } from './info.js';
 import * as kernel from './kernel.js';
 
 function openOrSkip(open: () => Fd): Fd | undefined {
-  try {
-    return open();
-  } catch (err) {
-    // Gone between GET_NEXT_ID and GET_FD_BY_ID.
-    if (BpfError.isInstance(err) && err.code === 'ENOENT') return undefined;
-    throw err;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return open();
+    } catch (err) {
+      if (!BpfError.isInstance(err)) throw err;
+      // ENOENT: gone between GET_NEXT_ID and GET_FD_BY_ID.
+      if (err.code === 'ENOENT') return undefined;
+      // EAGAIN: a link whose id is allocated but not settled yet (bpf_link_by_id(), a link being
+      // created right now). Ask again a few times; if it is still not there, it is not part of
+      // this snapshot.
+      if (err.code === 'EAGAIN') {
+        if (attempt < 3) continue;
+        return undefined;
+      }
+      throw err;
+    }
   }
 }
 
@@ -33,7 +43,7 @@ export function* links(): Generator<LinkInfo, void, undefined> {
     if (fd === undefined) continue;
     let info: LinkInfo;
     try {
-      info = decodeLinkInfo(kernel.linkInfo(fd.fd));
+      info = kernel.anyLinkInfo(fd.fd);
     } finally {
       fd.close();
     }

@@ -9,7 +9,7 @@
 
 import type { Fd } from '@bpfjs/sys';
 import * as sys from '@bpfjs/sys';
-import { linkInfoSize, progInfoSize } from './info.js';
+import { decodeLinkInfo, fromSysLinkInfo, type LinkInfo, linkInfoSize, progInfoSize } from './info.js';
 
 /** Loads a program; on failure the error carries the verifier log (`log`). */
 export function progLoad(o: {
@@ -77,11 +77,16 @@ let linkInfoBuf: Uint8Array | undefined;
 let linkInfoView: DataView | undefined;
 
 /**
- * The hot path of netns link info: sys's `linkGetInfo` (one preallocated attr and info buffer
- * inside sys); `netns` is set for netns links.
+ * Link info, hot path first: sys's `linkGetInfo` (one preallocated attr and info buffer inside
+ * sys) decodes the common types; the others take a second call into a full info buffer.
  */
-export function netnsLinkInfo(fd: number): sys.LinkInfo {
-  return sys.linkGetInfo(fd);
+export function anyLinkInfo(fd: number): LinkInfo {
+  return fromSysLinkInfo(sys.linkGetInfo(fd)) ?? decodeLinkInfo(linkInfo(fd));
+}
+
+/** The kernel link type of a link fd (one info call through sys's preallocated buffer). */
+export function linkType(fd: number): number {
+  return sys.linkGetInfo(fd).type;
 }
 
 /** BPF_OBJ_GET_INFO_BY_FD for any link into a reused buffer (valid until the next call). */

@@ -5,27 +5,25 @@
  */
 import { BpfError, errInvalidArgType, errInvalidArgValue, Fd, validateU32 } from '@bpfjs/sys';
 import { errClosed, errWrongObject, explain } from './errors.js';
-import {
-  type CgroupLinkInfo,
-  decodeLinkInfo,
-  type IterLinkInfo,
-  type KprobeMultiLinkInfo,
-  type LinkInfo,
-  linkOffsets,
-  type NetfilterLinkInfo,
-  type NetkitLinkInfo,
-  type NetNsLinkInfo,
-  type PerfEventLinkInfo,
-  type RawTracepointLinkInfo,
-  type SockmapLinkInfo,
-  type StructOpsLinkInfo,
-  type TcxLinkInfo,
-  type TracingLinkInfo,
-  type UprobeMultiLinkInfo,
-  type XdpLinkInfo,
+import type {
+  CgroupLinkInfo,
+  IterLinkInfo,
+  KprobeMultiLinkInfo,
+  LinkInfo,
+  NetfilterLinkInfo,
+  NetkitLinkInfo,
+  NetNsLinkInfo,
+  PerfEventLinkInfo,
+  RawTracepointLinkInfo,
+  SockmapLinkInfo,
+  StructOpsLinkInfo,
+  TcxLinkInfo,
+  TracingLinkInfo,
+  UprobeMultiLinkInfo,
+  XdpLinkInfo,
 } from './info.js';
 import * as kernel from './kernel.js';
-import { attachTypeName, linkTypeName } from './names.js';
+import { linkTypeName } from './names.js';
 import { type PinOptions, pinFd, unpinPath, validatePinPath } from './pin.js';
 import { objectKind, type Program, programFd } from './program.js';
 
@@ -127,11 +125,12 @@ export class Link implements Disposable {
 
   /**
    * What the kernel reports about the link (BPF_OBJ_GET_INFO_BY_FD), decoded per link type.
-   * One syscall into a reused buffer.
+   * One syscall into buffers sys preallocates for the common types (netns, cgroup, xdp, tcx,
+   * netkit, struct_ops, sockmap); a second one into a reused full info buffer for the others.
    * @throws TypeError `ERR_BPFJS_CLOSED` if closed.
    */
   info(): LinkInfo {
-    return decodeLinkInfo(kernel.linkInfo(this.openFd('info')));
+    return kernel.anyLinkInfo(this.openFd('info'));
   }
 
   /**
@@ -252,16 +251,7 @@ export class NetNsLink extends Link {
    * @throws TypeError `ERR_BPFJS_CLOSED` if closed.
    */
   override info(): NetNsLinkInfo {
-    const i = kernel.netnsLinkInfo(this.openFd('info'));
-    const ns = i.netns;
-    if (ns === undefined) return super.info() as NetNsLinkInfo;
-    return {
-      id: i.id,
-      type: 'netns',
-      programId: i.progId,
-      netnsInode: ns.netnsIno,
-      attachType: attachTypeName(ns.attachType),
-    };
+    return kernel.anyLinkInfo(this.openFd('info')) as NetNsLinkInfo;
   }
 
   /**
@@ -424,8 +414,7 @@ export function adoptLink(fd: Fd, where: string): Link {
   try {
     const kind = objectKind(fd.fd);
     if (kind !== 'link') throw errWrongObject(where, 'link', kind === 'prog' ? 'program' : kind);
-    const dv = kernel.linkInfo(fd.fd);
-    return wrapLink(fd, dv.getUint32(linkOffsets().type, true));
+    return wrapLink(fd, kernel.linkType(fd.fd));
   } catch (err) {
     fd.close();
     throw err;
