@@ -155,45 +155,48 @@ async function attachAndHold(
   pinPath: string | undefined,
   hold: boolean,
 ): Promise<void> {
-  const ns = openNetNs(name);
+  // With --hold, listen for Ctrl-C before anything is attached, so a signal at any moment releases
+  // the link cleanly. A pending promise does not keep Node running (signal listeners are unref'd):
+  // the timer does, until the signal comes.
+  const interrupt = hold ? nextInterrupt(ctx.io) : undefined;
+  const keepAlive = hold ? setInterval(() => {}, 1 << 30) : undefined;
   try {
-    const prog = openProgram(progSel);
+    const ns = openNetNs(name);
     try {
-      const link = withContext(`attach to netns ${name}`, () =>
-        type === undefined ? attachNetNs(prog, ns) : attachNetNs(prog, ns, type as never),
-      );
+      const prog = openProgram(progSel);
       try {
-        if (pinPath !== undefined) withContext(`pin link at ${pinPath}`, () => link.pin(pinPath));
-        const record = linkRecord(link.info());
-        if (pinPath !== undefined) record.pinned = [pinPath];
-        if (ctx.json) printJson(ctx, record);
-        else
-          ctx.io.out(
-            `link ${record.id}: prog ${record.prog_id} attached to netns ${name} (netns_ino ${record.netns_ino}) ` +
-              `as ${record.attach_type}${pinPath === undefined ? '' : `, pinned at ${pinPath}`}\n`,
-          );
-        if (hold) {
-          if (!ctx.json) ctx.io.out(`holding link ${record.id}; press Ctrl-C to release it\n`);
-          // A pending promise does not keep Node running (signal listeners are unref'd): a timer does.
-          const keepAlive = setInterval(() => {}, 1 << 30);
-          let signal: string;
-          try {
-            signal = await nextInterrupt(ctx.io).promise;
-          } finally {
-            clearInterval(keepAlive);
-          }
-          if (!ctx.json)
+        const link = withContext(`attach to netns ${name}`, () =>
+          type === undefined ? attachNetNs(prog, ns) : attachNetNs(prog, ns, type as never),
+        );
+        try {
+          if (pinPath !== undefined) withContext(`pin link at ${pinPath}`, () => link.pin(pinPath));
+          const record = linkRecord(link.info());
+          if (pinPath !== undefined) record.pinned = [pinPath];
+          if (ctx.json) printJson(ctx, record);
+          else
             ctx.io.out(
-              `${signal}: releasing link ${record.id}${pinPath === undefined ? ' (it detaches now)' : ' (the pin keeps it)'}\n`,
+              `link ${record.id}: prog ${record.prog_id} attached to netns ${name} (netns_ino ${record.netns_ino}) ` +
+                `as ${record.attach_type}${pinPath === undefined ? '' : `, pinned at ${pinPath}`}\n`,
             );
+          if (interrupt !== undefined) {
+            if (!ctx.json) ctx.io.out(`holding link ${record.id}; press Ctrl-C to release it\n`);
+            const signal = await interrupt.promise;
+            if (!ctx.json)
+              ctx.io.out(
+                `${signal}: releasing link ${record.id}${pinPath === undefined ? ' (it detaches now)' : ' (the pin keeps it)'}\n`,
+              );
+          }
+        } finally {
+          link.close();
         }
       } finally {
-        link.close();
+        prog.close();
       }
     } finally {
-      prog.close();
+      ns.close();
     }
   } finally {
-    ns.close();
+    interrupt?.cancel();
+    if (keepAlive !== undefined) clearInterval(keepAlive);
   }
 }
