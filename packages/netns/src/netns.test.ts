@@ -152,7 +152,7 @@ describe.skipIf(!isRoot)('NetNs (needs root: setns/unshare/mount)', () => {
     expect(threadNs()).toBe(before);
     expect(`net:[${ns.inode}]`).not.toBe(before);
     expect(ns.name).toBeUndefined();
-    expect(ns.equals(NetNs.current())).toBe(false);
+    expect(ns.equals(track(NetNs.current()))).toBe(false);
     const inside = ns.run(() => ({ link: threadNs(), interfaces: Object.keys(networkInterfaces()) }));
     expect(inside.link).toBe(`net:[${ns.inode}]`);
     // A fresh netns has only `lo`, down and without addresses; the test machine has 127.0.0.1.
