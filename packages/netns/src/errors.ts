@@ -1,16 +1,14 @@
 /**
  * Typed errors raised by `@bpfjs/netns` itself (not by the kernel). Every one carries a permanent
- * `code`; kernel failures surface as `BpfError` from `@bpfjs/sys` (or Node's own `SystemError` for
- * plain file operations) with the errno `code` (`ENOENT`, `EEXIST`, …).
+ * `code`. Plain argument errors (`ERR_INVALID_ARG_TYPE`, `ERR_INVALID_ARG_VALUE`,
+ * `ERR_OUT_OF_RANGE`) come from `@bpfjs/sys`'s helpers; kernel failures are `BpfError`s from
+ * `@bpfjs/sys` with the errno `code` (`ENOENT`, `EEXIST`, …), also for plain file operations.
  *
  * @module
  */
 
 /** The permanent `code` strings of this package's own errors. */
 export type NetNsErrorCode =
-  | 'ERR_INVALID_ARG_TYPE'
-  | 'ERR_INVALID_ARG_VALUE'
-  | 'ERR_OUT_OF_RANGE'
   | 'ERR_BPFJS_NOT_NETNS'
   | 'ERR_BPFJS_NETNS_ASYNC'
   | 'ERR_BPFJS_NETNS_CLOSED'
@@ -27,8 +25,9 @@ function mark(e: Error, name: string): void {
 }
 
 /**
- * A wrong argument (type or value) or a misuse of a `NetNs` (closed, anonymous where a name is
- * needed, an async function given to `run`). Raised before any syscall that could change state.
+ * A misuse of a `NetNs` or a file that is not one: `ERR_BPFJS_NOT_NETNS`, `ERR_BPFJS_NETNS_CLOSED`,
+ * `ERR_BPFJS_NETNS_ANONYMOUS` (delete without a name), `ERR_BPFJS_NETNS_ASYNC` (an async function
+ * or a promise given to `run`).
  */
 export class NetNsTypeError extends TypeError {
   /** Permanent error code. */
@@ -37,17 +36,6 @@ export class NetNsTypeError extends TypeError {
     super(message);
     this.code = code;
     mark(this, 'NetNsTypeError');
-  }
-}
-
-/** A number or length outside the accepted range (a pid, a name over 255 bytes, a timeout). */
-export class NetNsRangeError extends RangeError {
-  /** Permanent error code. */
-  readonly code: NetNsErrorCode;
-  constructor(code: NetNsErrorCode, message: string) {
-    super(message);
-    this.code = code;
-    mark(this, 'NetNsRangeError');
   }
 }
 
@@ -66,21 +54,6 @@ export class NetNsError extends Error {
 }
 
 /** True for any error raised by this package itself (also across two loaded copies of it). */
-export function isNetNsError(x: unknown): x is NetNsTypeError | NetNsRangeError | NetNsError {
+export function isNetNsError(x: unknown): x is NetNsTypeError | NetNsError {
   return typeof x === 'object' && x !== null && (x as Record<symbol, unknown>)[brand] === true;
-}
-
-/** @internal Describes a value for an error message without dumping large objects. */
-export function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (typeof value === 'string') {
-    const shown = value.length > 40 ? `${value.slice(0, 40)}…` : value;
-    return `string ${JSON.stringify(shown)}`;
-  }
-  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') {
-    return `${typeof value} ${String(value)}`;
-  }
-  if (typeof value === 'function') return 'a function';
-  if (typeof value === 'object') return `an instance of ${value.constructor?.name ?? 'Object'}`;
-  return typeof value;
 }

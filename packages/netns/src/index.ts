@@ -6,7 +6,7 @@
  *
  * @packageDocumentation
  */
-export { isNetNsError, NetNsError, type NetNsErrorCode, NetNsRangeError, NetNsTypeError } from './errors.js';
+export { isNetNsError, NetNsError, type NetNsErrorCode, NetNsTypeError } from './errors.js';
 export { type CreateNetNsOptions, NetNs } from './netns.js';
 export { findNetNsHolders, type NetNsHolder } from './proc.js';
 export { TeardownTimeoutError, type WaitForTeardownOptions, waitForTeardown } from './teardown.js';

@@ -5,6 +5,7 @@ import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BpfError, MNT_DETACH, MS_BIND, mount, umount2 } from '@bpfjs/sys';
 import { afterEach, describe, expect, it } from 'vitest';
+import { isNetNsError } from './errors.js';
 import { NetNs } from './netns.js';
 import { findNetNsHolders } from './proc.js';
 import { waitForTeardown } from './teardown.js';
@@ -212,7 +213,11 @@ describe.skipIf(!isRoot)('NetNs (needs root: setns/unshare/mount)', () => {
     const asyncFn = async () => {
       ran = true;
     };
-    expect(thrown(() => ns.run(asyncFn)).code).toBe('ERR_BPFJS_NETNS_ASYNC');
+    const refused = thrown(() => ns.run(asyncFn));
+    expect(refused.code).toBe('ERR_BPFJS_NETNS_ASYNC');
+    expect(refused).toBeInstanceOf(TypeError);
+    expect(isNetNsError(refused)).toBe(true);
+    expect(isNetNsError(new TypeError('x'))).toBe(false);
     expect(ran).toBe(false);
     expect(thrown(() => ns.run(function* () {})).code).toBe('ERR_BPFJS_NETNS_ASYNC');
     expect(thrown(() => ns.run(async function* () {})).code).toBe('ERR_BPFJS_NETNS_ASYNC');
@@ -252,7 +257,11 @@ describe.skipIf(!isRoot)('NetNs (needs root: setns/unshare/mount)', () => {
       expect(holders.filter((h) => h.kind !== 'fd')).toEqual([]);
       await expect(waitForTeardown(ns)).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_VALUE' });
       const timeout = await waitForTeardown(inode, { timeoutMs: 30 }).catch((err: unknown) => err);
-      expect(timeout).toMatchObject({ code: 'ERR_BPFJS_NETNS_TEARDOWN_TIMEOUT' });
+      expect(timeout).toMatchObject({
+        code: 'ERR_BPFJS_NETNS_TEARDOWN_TIMEOUT',
+        name: 'TeardownTimeoutError',
+      });
+      expect(isNetNsError(timeout)).toBe(true);
       expect((timeout as { holders: unknown[] }).holders).toContainEqual({
         kind: 'fd',
         pid: process.pid,

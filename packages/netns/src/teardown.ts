@@ -30,6 +30,7 @@ export class TeardownTimeoutError extends NetNsError {
       `network namespace net:[${inode}] is still referenced after ${timeoutMs} ms: ${describeHolders(holders)}`,
     );
     this.holders = holders;
+    this.name = 'TeardownTimeoutError';
   }
 }
 
