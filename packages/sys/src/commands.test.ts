@@ -259,7 +259,7 @@ describe.skipIf(!root)('bpf commands against the kernel (root)', () => {
   describe('objGetInfoByFd', () => {
     it('fills a caller buffer and returns info_len; EBADF(D)/EINVAL for bad fds', () => {
       using prog = progLoad({ type: BPF_PROG_TYPE_SOCKET_FILTER, insns: returnImm(0), license: 'GPL' });
-      const buf = new Uint8Array(8);
+      const buf = new Uint8Array(8).fill(0xff);
       expect(objGetInfoByFd(prog, buf)).toBe(8);
       expect(new DataView(buf.buffer).getUint32(0, true)).toBe(BPF_PROG_TYPE_SOCKET_FILTER);
       expect(new DataView(buf.buffer).getUint32(4, true)).toBe(progGetInfo(prog).id);

@@ -27,8 +27,10 @@ import { validateBytes, validateFd } from './validate.js';
 
 /**
  * `BPF_OBJ_GET_INFO_BY_FD` into a caller buffer (`struct bpf_prog_info`, `bpf_map_info`,
- * `bpf_link_info` or `bpf_btf_info` by the fd's type). Pointer fields inside `info` that the
- * caller set must point at memory that stays alive (use the typed readers instead when you can).
+ * `bpf_link_info` or `bpf_btf_info` by the fd's type). The buffer is zeroed first: the kernel
+ * reads pointer fields of some info structs and writes through them, so caller bytes could make
+ * it write anywhere in this process. For the variable-length parts use the typed readers
+ * (`progGetInfo`, `btfGetInfo`, ...), which pass buffers they own.
  * @returns the `info_len` the kernel wrote (at most `info.byteLength`).
  * @throws BpfError (`command: 'BPF_OBJ_GET_INFO_BY_FD'`): EBADF, EINVAL for a non-bpf fd.
  */
@@ -36,6 +38,7 @@ export function objGetInfoByFd(fd: Fd | number, info: Uint8Array): number {
   const n = validateFd(fd, 'fd');
   const buf = validateBytes(info, 'info');
   // A hot path (link info): one reused attr, offsets resolved once, buffer addresses cached.
+  buf.fill(0);
   const sc = infoScratch();
   const av = sc.view;
   av.setUint32(sc.bpfFd, n, true);

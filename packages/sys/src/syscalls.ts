@@ -151,6 +151,8 @@ export interface StatFs {
 // 8-byte words (f_type, f_bsize, f_blocks, f_bfree, f_bavail, f_files, f_ffree, f_fsid,
 // f_namelen, f_frsize, f_flags) then f_spare[4]; 120 bytes. libc's struct, not in the UAPI set.
 const STATFS_SIZE = 120;
+// Room to spare in case a libc's struct is longer; only the first 88 bytes are read.
+const STATFS_BUFFER = 256;
 
 /**
  * `statfs(2)` on `path`.
@@ -158,7 +160,7 @@ const STATFS_SIZE = 120;
  */
 export function statfs(path: string): StatFs {
   const p = validatePath(path, 'path');
-  const buf = new Uint8Array(new ArrayBuffer(STATFS_SIZE));
+  const buf = new Uint8Array(new ArrayBuffer(Math.max(STATFS_SIZE, STATFS_BUFFER)));
   const libc = getLibc();
   if (libc.statfs(p, buf) === -1) throw new BpfError(libc.errno(), 'statfs', { path: p });
   const dv = new DataView(buf.buffer);
