@@ -204,3 +204,16 @@ describe('BPFJS_REQUIRE_KERNEL in a child vitest run', () => {
     }
   }, 120_000);
 });
+
+describe('requireExecutable', () => {
+  it('finds a command on PATH, or explains how to get it', async () => {
+    const { findExecutable, requireExecutable } = await import('./gates.js');
+    expect(findExecutable('sh')).toMatch(/\/sh$/);
+    expect(findExecutable('sh', '/nonexistent')).toBeUndefined();
+    expect(findExecutable('/bin/sh')).toBe('/bin/sh');
+    expect(requireExecutable('sh').ok).toBe(true);
+    const missing = requireExecutable('bpfjs-no-such-tool', 'apt-get install nothing');
+    expect(missing.reason).toBe('needs the `bpfjs-no-such-tool` command on PATH: apt-get install nothing');
+    expect(() => findExecutable('')).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
+  });
+});

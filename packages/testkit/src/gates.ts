@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { readFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { release } from 'node:os';
 import { describe, it, type TestContext } from 'vitest';
 import { RequirementError, TestkitTypeError } from './errors.js';
@@ -271,4 +271,40 @@ export function requireKernel(options: RequireKernelOptions = {}): Gate {
   let gate = makeGate(capabilityReason(caps, effectiveCapabilities()));
   if (options.minVersion !== undefined) gate = gate.and(requireKernelVersion(options.minVersion));
   return gate;
+}
+
+// ---- executables ------------------------------------------------------------------------------
+
+/** Finds `name` on `PATH` (or checks an absolute path); the full path, or `undefined`. */
+export function findExecutable(name: string, path: string = process.env.PATH ?? ''): string | undefined {
+  if (typeof name !== 'string' || name === '' || name.includes('\0')) {
+    throw new TestkitTypeError(
+      'ERR_INVALID_ARG_VALUE',
+      `an executable name must be a non-empty string, got ${JSON.stringify(name)}`,
+    );
+  }
+  const candidates = name.includes('/')
+    ? [name]
+    : path
+        .split(':')
+        .filter((d) => d !== '')
+        .map((d) => `${d}/${name}`);
+  for (const c of candidates) {
+    try {
+      accessSync(c, constants.X_OK);
+      if (statSync(c).isFile()) return c;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Gate: an executable the test runs is installed (`'ip'`, `'bpftool'`, `'setpriv'`). `install`
+ * says how to get it (`'apt-get install iproute2'`) for the skip reason.
+ */
+export function requireExecutable(name: string, install?: string): Gate {
+  if (findExecutable(name) !== undefined) return makeGate(undefined);
+  return makeGate(`needs the \`${name}\` command on PATH${install === undefined ? '' : `: ${install}`}`);
 }

@@ -35,11 +35,13 @@ export {
   type CapabilityName,
   DEFAULT_KERNEL_CAPABILITIES,
   effectiveCapabilities,
+  findExecutable,
   type Gate,
   kernelRequired,
   makeGate,
   type RequireKernelOptions,
   requireCapabilities,
+  requireExecutable,
   requireKernel,
   requireKernelVersion,
 } from './gates.js';
