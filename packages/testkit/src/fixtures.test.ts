@@ -43,6 +43,12 @@ kernel.describe('fixtures', () => {
       expect(NetNs.list()).not.toContain(name);
     });
 
+    it('a named netns the test deleted itself is still cleaned up without error', () => {
+      const ns = tempNetNs({ named: true });
+      ns.delete();
+      expect(NetNs.list()).not.toContain(ns.name);
+    });
+
     let failedNs: NetNs | undefined;
     it.fails('cleans up after a failing test too', () => {
       failedNs = tempNetNs();

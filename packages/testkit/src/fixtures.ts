@@ -57,7 +57,14 @@ export function tempNetNs(options: TempNetNsOptions = {}): NetNs {
   register(`tempNetNs ${ns}`, options, async () => {
     const inode = ns.inode;
     try {
-      if (name !== undefined) ns.delete();
+      if (name !== undefined) {
+        try {
+          ns.delete();
+        } catch (e) {
+          // The test may have deleted it already.
+          if (!(BpfError.isInstance(e) && e.code === 'ENOENT')) throw e;
+        }
+      }
     } finally {
       ns.close();
     }
