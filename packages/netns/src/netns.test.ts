@@ -1,8 +1,10 @@
 import { execFileSync } from 'node:child_process';
+import { once } from 'node:events';
 import { closeSync, existsSync, mkdtempSync, openSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { readlink } from 'node:fs/promises';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { BpfError, MNT_DETACH, MS_BIND, mount, umount2 } from '@bpfjs/sys';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isNetNsError } from './errors.js';
@@ -176,6 +178,18 @@ describe.skipIf(!isRoot)('NetNs (needs root: setns/unshare/mount)', () => {
     const child = ns.run(() => execFileSync('readlink', ['/proc/self/ns/net'], { encoding: 'utf8' }).trim());
     expect(child).toBe(`net:[${ns.inode}]`);
     expect(execFileSync('readlink', ['/proc/self/ns/net'], { encoding: 'utf8' }).trim()).toBe(threadNs());
+  });
+
+  it('run(): a Worker constructed inside starts inside and stays there', async () => {
+    const ns = track(NetNs.create());
+    const code = `require('node:worker_threads').parentPort.postMessage(require('node:fs').readlinkSync('/proc/thread-self/ns/net'))`;
+    const worker = ns.run(() => new Worker(code, { eval: true }));
+    try {
+      const [link] = (await once(worker, 'message')) as [string];
+      expect(link).toBe(`net:[${ns.inode}]`);
+    } finally {
+      await worker.terminate();
+    }
   });
 
   it('run() switches back after a throw and rethrows the same error', () => {
