@@ -28,7 +28,7 @@ import {
 import { bpf_attach_type, bpf_link_type } from '@bpfjs/uapi';
 import { errClosed, explain } from './errors.js';
 import * as kernel from './kernel.js';
-import { type NetNsLink, wrapLink } from './link.js';
+import { NetNsLink } from './link.js';
 import { attachTypeName, attachTypeValue } from './names.js';
 import type { Program } from './program.js';
 import { programFd } from './program.js';
@@ -158,28 +158,36 @@ function attachedCount(netnsFd: number, attachType: number): number | undefined 
  */
 export function attachNetNs(program: Program, netns: NetNsTarget, attachType?: string | number): NetNsLink {
   const progFd = programFd(program, 'program');
-  const type =
+  const typeId =
     attachType === undefined
-      ? defaultAttachType(program, 'program.type')
-      : netnsAttachType(attachType, 'attachType');
-  const typeId = attachTypeValue(type);
-  const target = resolveNetNs(netns, 'netns');
+      ? netnsAttachTypeId(defaultAttachType(program, 'program.type'), 'program.type')
+      : netnsAttachTypeId(attachType, 'attachType');
+  const fd = borrowedNetNsFd(netns, 'netns');
+  if (fd >= 0) return createNetNsLink(progFd, fd, typeId);
+  const opened = openPath(netns as string);
   try {
-    let fd: Fd;
-    try {
-      fd = kernel.linkCreate(progFd, target.fd, typeId);
-    } catch (err) {
-      throw explain(err, explainLinkCreate(err, target.fd, type, typeId), {
-        operation: 'attachNetNs',
-        attachType: type,
-        ...netnsInodeContext(target.fd),
-      });
-    }
-    return wrapLink(fd, bpf_link_type.BPF_LINK_TYPE_NETNS) as NetNsLink;
+    return createNetNsLink(progFd, opened.fd, typeId);
   } finally {
-    target.opened?.close();
+    opened.close();
   }
 }
+
+function createNetNsLink(progFd: number, netnsFd: number, typeId: number): NetNsLink {
+  let link: Fd;
+  try {
+    link = kernel.linkCreate(progFd, netnsFd, typeId);
+  } catch (err) {
+    const type = attachTypeName(typeId);
+    throw explain(err, explainLinkCreate(err, netnsFd, type, typeId), {
+      operation: 'attachNetNs',
+      attachType: type,
+      ...netnsInodeContext(netnsFd),
+    });
+  }
+  return new NetNsLink(link, NETNS_LINK_TYPE);
+}
+
+const NETNS_LINK_TYPE: number = bpf_link_type.BPF_LINK_TYPE_NETNS;
 
 function netnsInodeContext(fd: number): { netnsInode?: number } {
   const ino = inodeOf(fd);
