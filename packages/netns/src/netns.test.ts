@@ -142,6 +142,8 @@ describe.skipIf(!isRoot)('NetNs (needs root: setns/unshare/mount)', () => {
     const other = track(NetNs.fromFd(ns.fd));
     expect(other.equals(ns)).toBe(true);
     expect(other.fd.fd).not.toBe(ns.fd.fd);
+    expect(other.path).toBeUndefined();
+    expect(other.name).toBeUndefined();
     other.close();
     expect(ns.closed).toBe(false);
     expect(ns.run(threadNs)).toBe(`net:[${ns.inode}]`);

@@ -246,9 +246,9 @@ export class NetNs implements Disposable {
   }
 
   /** Takes ownership of `fd` once it is known to be a netns; closes it if not. */
-  static #adopt(fd: Fd, path: string, name?: string): NetNs {
+  static #adopt(fd: Fd, path: string | undefined, name?: string, label = path): NetNs {
     try {
-      const st = checkNetNsFd(fd, path);
+      const st = checkNetNsFd(fd, label ?? 'the descriptor');
       return new NetNs(fd, st, path, name);
     } catch (e) {
       fd.close();
@@ -274,7 +274,7 @@ export class NetNs implements Disposable {
     const n = validateFd(fd, 'fd');
     // Re-opening the fd's /proc link yields a new open file on the same nsfs inode.
     const own = openPath(`/proc/self/fd/${n}`);
-    return NetNs.#adopt(own, `fd ${n}`);
+    return NetNs.#adopt(own, undefined, undefined, `fd ${n}`);
   }
 
   /**
