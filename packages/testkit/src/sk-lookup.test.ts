@@ -4,7 +4,7 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { attachNetNs } from '@bpfjs/link';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { skLookupProgram, tempNetNs, tempSockmap } from './fixtures.js';
 import { requireKernel, requireKernelVersion } from './gates.js';
 
