@@ -236,6 +236,15 @@ export function runNetNsLinkConformance<P, L>(
             expect(impl.linkInfo(l).programId).toBe(impl.programId(b));
           });
 
+          it('update with a program of the other netns type → EINVAL, nothing changed', () => {
+            const ns = tempNetNs();
+            const a = prog(type);
+            const other = prog(type === 'flow_dissector' ? 'sk_lookup' : 'flow_dissector');
+            const l = link(a, ns, type);
+            expectCode(() => impl.updateLink(l, other), 'EINVAL');
+            expect(impl.linkInfo(l).programId).toBe(impl.programId(a));
+          });
+
           it('detach: the link goes defunct (netns inode 0, attach type kept), the hook is empty, update → ENOLINK', () => {
             const ns = tempNetNs();
             const [a, b] = [prog(type), prog(type)];
