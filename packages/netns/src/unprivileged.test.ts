@@ -55,3 +55,56 @@ describe.skipIf(!isRoot || CAPSH === undefined)(
     });
   },
 );
+
+// A create that fails half-way: in a user namespace whose netns limit is 0, unshare(CLONE_NEWNET)
+// fails with ENOSPC after /run/netns/NAME was created; the file must be gone again, and no mount
+// added (making /run/netns shared, as iproute2 does, only changes its propagation).
+const halfwayScript = `
+const { existsSync, readFileSync } = require('node:fs');
+const { NetNs } = require(process.argv[2]);
+const name = process.argv[1];
+const mounts = () => readFileSync('/proc/self/mountinfo', 'utf8').split('\\n').filter(Boolean)
+  .map((l) => l.split(' ').slice(0, 5).join(' '));
+const before = mounts();
+const codeOf = (fn) => { try { fn(); return 'ok'; } catch (e) { return { code: e.code, syscall: e.syscall }; } };
+const out = { named: codeOf(() => NetNs.create({ name })), anonymous: codeOf(() => NetNs.create()) };
+const after = mounts();
+out.exists = existsSync('/run/netns/' + name);
+out.added = after.filter((m) => !before.includes(m));
+out.removed = before.filter((m) => !after.includes(m));
+process.stdout.write(JSON.stringify(out));
+`;
+const UNSHARE = ['/usr/bin/unshare', '/bin/unshare'].find((p) => existsSync(p));
+const distCjs = fileURLToPath(new URL('../dist/index.cjs', import.meta.url));
+
+describe.skipIf(!isRoot || UNSHARE === undefined)(
+  'a create that fails half-way (needs root, unshare, built dist)',
+  () => {
+    it('removes the file it made and adds no mount', () => {
+      expect(existsSync(distCjs), `${distCjs} (run pnpm build)`).toBe(true);
+      const name = `bpfjs-test-${process.pid}-halfway`;
+      const stdout = execFileSync(
+        UNSHARE!,
+        [
+          '-Urm',
+          'sh',
+          '-c',
+          'echo 0 > /proc/sys/user/max_net_namespaces && exec "$0" -e "$1" "$2" "$3"',
+          process.execPath,
+          halfwayScript,
+          name,
+          distCjs,
+        ],
+        { encoding: 'utf8' },
+      );
+      expect(JSON.parse(stdout)).toEqual({
+        named: { code: 'ENOSPC', syscall: 'unshare' },
+        anonymous: { code: 'ENOSPC', syscall: 'unshare' },
+        exists: false,
+        added: [],
+        removed: [],
+      });
+      expect(existsSync(`/run/netns/${name}`)).toBe(false);
+    });
+  },
+);
