@@ -106,6 +106,7 @@ describe.skipIf(process.getuid?.() !== 0)('probes against the kernel (root)', ()
     expect(haveAttachType('BPF_CGROUP_INET_INGRESS')).toBe(true);
     expect(haveAttachType('BPF_TCX_INGRESS')).toBe(true);
     expect(haveAttachType(0xffff)).toBe(false);
+    expect(() => haveAttachType('BPF_XDP')).toThrow(expect.objectContaining({ code: 'ERR_BPFJS_NO_PROBE' }));
   });
 
   it('link types: netns, cgroup, tcx are known; the answer is cached', () => {

@@ -434,17 +434,40 @@ function verifierRan(type: number, expectedAttachType: number | undefined): bool
   }
 }
 
+// The attach types BPF_PROG_QUERY dispatches on (kernel/bpf/syscall.c bpf_prog_query); it says
+// EINVAL for every other one, known or not, so those cannot be probed this way.
+const QUERYABLE = new Set<string>([
+  ...Object.keys(bpf_attach_type).filter((n) => n.startsWith('BPF_CGROUP_')),
+  'BPF_LSM_CGROUP',
+  'BPF_LIRC_MODE2',
+  'BPF_FLOW_DISSECTOR',
+  'BPF_SK_LOOKUP',
+  'BPF_SK_MSG_VERDICT',
+  'BPF_SK_SKB_STREAM_PARSER',
+  'BPF_SK_SKB_STREAM_VERDICT',
+  'BPF_SK_SKB_VERDICT',
+  'BPF_TCX_INGRESS',
+  'BPF_TCX_EGRESS',
+  'BPF_NETKIT_PRIMARY',
+  'BPF_NETKIT_PEER',
+]);
+
 /**
  * Does `BPF_PROG_QUERY` know the attach type (`'BPF_SK_LOOKUP'` or its number)? Queries with a
  * target of -1: a known type fails on the target (EBADF, ENODEV), an unknown one with EINVAL.
- * Exact for the cgroup, netns (flow dissector, sk_lookup), sockmap, tcx and netkit types; attach
- * types that cannot be queried (tracing) read as unsupported.
+ * Exact for the cgroup, netns (flow dissector, sk_lookup), sockmap, lirc, tcx and netkit types
+ * (an unknown number reads as unsupported).
+ * @throws RangeError `ERR_BPFJS_NO_PROBE` for attach types that `BPF_PROG_QUERY` never answers
+ *   (tracing, XDP, perf event, ...).
  * @throws BpfError EPERM without privileges.
  */
 export function haveAttachType(attachType: string | number): boolean {
-  const [, type] = resolve(bpf_attach_type as Enum, 'attach type', attachType, 'attachType');
+  const [name, type] = resolve(bpf_attach_type as Enum, 'attach type', attachType, 'attachType');
   const known = attachTypeCache.get(type);
   if (known !== undefined) return known;
+  if (name in bpf_attach_type && !QUERYABLE.has(name)) {
+    throw new BpfjsRangeError('ERR_BPFJS_NO_PROBE', `bpfjs has no probe for attach type ${name}`);
+  }
   const attr = new Struct(ProgQueryAttr).set('target_fd', ALL_ONES).set('attach_type', type).use('prog_cnt');
   const answer = knownUnlessEinval(() => {
     bpfUnchecked(BPF_PROG_QUERY, attr.bytes, attr.end);
