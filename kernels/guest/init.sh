@@ -1,0 +1,65 @@
+#!/bin/busybox sh
+# /init of the kernel-matrix guest (packed by kernels/lib/initramfs.mjs).
+# Mounts the host's root filesystem read-only over virtiofs, puts a tmpfs overlay on top, mounts
+# proc/sys/dev, bpffs, cgroup2 and tmpfs on /run and /tmp inside it, chroots there and runs the
+# command from /bpfjs.env with the environment from /guest.env. Prints marker lines the host parses:
+#   BPFJS-GUEST-BOOTED <release>
+#   BPFJS-GUEST-RESULTS-BEGIN / base64(gzip(results file)) / BPFJS-GUEST-RESULTS-END
+#   BPFJS-GUEST-EXIT <exit code>
+# then powers off. Exit codes >= 200 are the init's own failures (see the host's vm.mjs).
+/bin/busybox --install -s /bin
+export PATH=/bin
+mount -t devtmpfs devtmpfs /dev 2>/dev/null
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+. /bpfjs.env
+
+say() { echo "bpfjs-init: $*"; }
+finish() {
+  echo "BPFJS-GUEST-EXIT $1"
+  sync
+  poweroff -f
+  sleep 5
+}
+
+for m in $(cat /modules.order); do
+  insmod "/lib/modules/$m.ko" || say "insmod $m failed"
+done
+
+mkdir -p /mnt/host /mnt/rw /mnt/root
+mount -t virtiofs -o ro hostroot /mnt/host || { say 'cannot mount the host root (virtiofs)'; finish 200; }
+mount -t tmpfs -o mode=0755 tmpfs /mnt/rw
+mkdir -p /mnt/rw/upper /mnt/rw/work
+mount -t overlay overlay -o lowerdir=/mnt/host,upperdir=/mnt/rw/upper,workdir=/mnt/rw/work /mnt/root ||
+  { say 'cannot mount the overlay'; finish 201; }
+
+R=/mnt/root
+mount -t proc proc $R/proc
+mount -t sysfs sysfs $R/sys
+mount -t devtmpfs devtmpfs $R/dev
+mkdir -p $R/dev/pts $R/dev/shm
+mount -t devpts devpts $R/dev/pts
+mount -t tmpfs -o mode=1777 tmpfs $R/dev/shm
+mount -t bpf bpf $R/sys/fs/bpf || { say 'cannot mount bpffs'; finish 202; }
+mount -t cgroup2 cgroup2 $R/sys/fs/cgroup 2>/dev/null || say 'no cgroup2'
+mount -t debugfs debugfs $R/sys/kernel/debug 2>/dev/null
+mount -t tracefs tracefs $R/sys/kernel/tracing 2>/dev/null
+mount -t tmpfs -o mode=0755 tmpfs $R/run
+mount -t tmpfs -o mode=1777 tmpfs $R/tmp
+ip link set lo up
+cp /guest.env $R/run/bpfjs-guest.env
+
+echo "BPFJS-GUEST-BOOTED $(uname -r)"
+timeout -s KILL "$BPFJS_GUEST_TIMEOUT" chroot $R /usr/bin/env -i /bin/sh -c \
+  '. /run/bpfjs-guest.env && cd "$BPFJS_GUEST_CWD" && exec /bin/sh -c "$BPFJS_GUEST_CMD"' </dev/null
+rc=$?
+[ $rc -eq 137 ] && say "the command was killed after ${BPFJS_GUEST_TIMEOUT}s"
+
+dmesg -n 1
+echo
+if [ -n "$BPFJS_GUEST_RESULTS" ] && [ -f "$R$BPFJS_GUEST_RESULTS" ]; then
+  echo 'BPFJS-GUEST-RESULTS-BEGIN'
+  gzip -c "$R$BPFJS_GUEST_RESULTS" | base64
+  echo 'BPFJS-GUEST-RESULTS-END'
+fi
+finish $rc

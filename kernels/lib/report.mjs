@@ -1,0 +1,130 @@
+// Turns what one guest reported into a per-kernel summary, and prints the matrix table.
+
+/**
+ * A skip whose reason is about privileges is a failure in the guest: the suites run there as root
+ * with every capability, so only a missing kernel feature may skip a test.
+ */
+export const PRIVILEGE_SKIP =
+  /\b(root|privilege[sd]?|unprivileged|CAP_[A-Z_]+|capabilit(y|ies)|EPERM|permission)\b/i;
+
+const secs = (ms) => (ms === undefined ? '-' : `${(ms / 1000).toFixed(1)}s`);
+const firstLine = (s) =>
+  String(s ?? '')
+    .split('\n')
+    .find((l) => l.trim()) ?? '';
+
+/** Builds the summary of one kernel's run (see run.mjs for the inputs). */
+export function summarize({ kernel, boot, results, problem, fetchMs, totalMs, cmdMode }) {
+  const s = {
+    id: kernel.id,
+    release: kernel.release,
+    suite: kernel.suite,
+    status: 'passed',
+    problem,
+    exitCode: boot.exitCode,
+    attempts: boot.attempts,
+    fetchMs,
+    bootMs: boot.bootMs,
+    testMs: results?.ms,
+    totalMs,
+    passed: 0,
+    failed: 0,
+    skipped: 0,
+    skipReasons: {},
+    failures: [],
+    tests: [],
+  };
+  if (cmdMode) {
+    s.status = problem || boot.exitCode !== 0 ? 'failed' : 'passed';
+    return s;
+  }
+  for (const t of results?.tests ?? []) {
+    const entry = { project: t.project, file: t.file, name: t.name, state: t.state };
+    if (t.note) entry.note = t.note;
+    s.tests.push(entry);
+    if (t.state === 'pass') s.passed++;
+    else if (t.state === 'skip' || t.state === 'todo') {
+      const reason = t.note || (t.state === 'todo' ? 'todo' : 'no reason given');
+      if (t.note && PRIVILEGE_SKIP.test(t.note)) {
+        s.failed++;
+        s.failures.push({
+          file: t.file,
+          name: t.name,
+          error: `skipped for a privilege reason inside the root guest: ${t.note}`,
+        });
+      } else {
+        s.skipped++;
+        s.skipReasons[reason] = (s.skipReasons[reason] ?? 0) + 1;
+      }
+    } else {
+      s.failed++;
+      s.failures.push({
+        file: t.file,
+        name: t.name,
+        error: t.state === 'fail' ? firstLine(t.errors?.[0]) : `did not finish (${t.state})`,
+      });
+    }
+  }
+  for (const fe of results?.fileErrors ?? []) {
+    s.failures.push({ file: fe.file, name: fe.suite ?? '(file)', error: firstLine(fe.errors?.[0]) });
+  }
+  for (const e of results?.unhandledErrors ?? [])
+    s.failures.push({ file: '', name: '(unhandled)', error: firstLine(e) });
+  if (results?.watchdog) {
+    const hanging = results.hanging?.length ? `; still running: ${results.hanging.join(', ')}` : '';
+    const unstarted = results.unstarted?.length ? `; ${results.unstarted.length} file(s) never started` : '';
+    s.problem = s.problem ?? `the suites did not finish within ${results.watchdog}s${hanging}${unstarted}`;
+  }
+  if (results && !s.failures.length && !s.problem && boot.exitCode !== 0) {
+    s.problem = `vitest exited with ${boot.exitCode}`;
+  }
+  if (!results) s.status = 'error';
+  else if (s.failures.length || s.problem || boot.exitCode !== 0) s.status = 'failed';
+  return s;
+}
+
+function table(rows) {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => String(r[i]).length)));
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => String(c).padEnd(widths[i]))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
+
+/** The matrix table with skip reasons and failures below it. */
+export function formatSummary(summaries) {
+  const rows = [['kernel', 'release', 'boot', 'suites', 'total', 'passed', 'failed', 'skipped', 'result']];
+  for (const s of summaries) {
+    rows.push([
+      s.id,
+      s.release ?? '',
+      secs(s.bootMs),
+      secs(s.testMs),
+      secs(s.totalMs),
+      s.passed ?? '-',
+      s.failed ?? '-',
+      s.skipped ?? '-',
+      s.status + (s.attempts > 1 ? ' (2nd boot)' : ''),
+    ]);
+  }
+  const out = [table(rows)];
+  for (const s of summaries) {
+    const reasons = Object.entries(s.skipReasons ?? {}).sort((a, b) => b[1] - a[1]);
+    if (reasons.length) {
+      out.push(`\n${s.id}: skipped`);
+      for (const [reason, n] of reasons) out.push(`  ${String(n).padStart(4)} × ${reason}`);
+    }
+    if (s.problem) out.push(`\n${s.id}: ${s.status === 'not-run' ? 'not run' : 'problem'}: ${s.problem}`);
+    if (s.failures?.length) {
+      out.push(`\n${s.id}: ${s.failures.length} failure(s)`);
+      for (const f of s.failures.slice(0, 30)) out.push(`  FAIL ${f.file} > ${f.name}\n       ${f.error}`);
+      if (s.failures.length > 30)
+        out.push(`  … and ${s.failures.length - 30} more (see kernels/.cache/results.json)`);
+    }
+  }
+  return out.join('\n');
+}

@@ -1,0 +1,248 @@
+#!/usr/bin/env node
+// `pnpm test:kernels`: runs every package's test suites on the pinned Debian kernels (kernels.json)
+// under QEMU, one vitest process per kernel, and prints a per-kernel table. See kernels/README.md.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { cacheRoot, fetchKernel } from './lib/apt.mjs';
+import { buildInitramfs, shQuote } from './lib/initramfs.mjs';
+import { formatSummary, summarize } from './lib/report.mjs';
+import { boot, findVirtiofsd, INIT_FAILURES, pickAccel } from './lib/vm.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repo = dirname(here);
+const outDir = join(here, '.cache');
+const GUEST_RESULTS = '/tmp/bpfjs-matrix-results.json';
+
+const USAGE = `usage: pnpm test:kernels [--kernel 5.10,6.1,6.12,7.x] [options] [-- vitest args]
+  --kernel LIST     kernels to run (ids from kernels/kernels.json; default: all)
+  --budget SEC      time budget for the whole matrix (default $BPFJS_KERNEL_BUDGET or 900)
+  --timeout SEC     limit per kernel (default 420)
+  --mem MIB         guest memory (default 3072)
+  --cpus N          guest vCPUs (default 2)
+  --cmd CMD         run CMD in the guest (from the repository root) instead of the suites
+  --fast            vitest --pool=threads --no-isolate in the guest (faster, less isolation)
+  --quiet           do not stream the guest console
+  --no-save         do not record the run in kernels/.cache/results.json
+  -- ARGS           extra arguments for vitest (e.g. a file filter or --project sys)`;
+
+function parse() {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      kernel: { type: 'string' },
+      budget: { type: 'string' },
+      timeout: { type: 'string' },
+      mem: { type: 'string' },
+      cpus: { type: 'string' },
+      cmd: { type: 'string' },
+      fast: { type: 'boolean' },
+      quiet: { type: 'boolean' },
+      'no-save': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const num = (v, d, name) => {
+    if (v === undefined || v === '') return d;
+    const n = Number(v);
+    if (!Number.isFinite(n) || n <= 0) {
+      console.error(`test:kernels: --${name} must be a positive number, got ${JSON.stringify(v)}\n${USAGE}`);
+      process.exit(2);
+    }
+    return n;
+  };
+  return {
+    kernels: values.kernel
+      ?.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+    budgetSec: num(values.budget ?? process.env.BPFJS_KERNEL_BUDGET, 900, 'budget'),
+    timeoutSec: num(values.timeout, 420, 'timeout'),
+    memMiB: num(values.mem, 3072, 'mem'),
+    cpus: num(values.cpus, 2, 'cpus'),
+    cmd: values.cmd,
+    fast: values.fast ?? false,
+    quiet: values.quiet ?? false,
+    save: !values['no-save'],
+    vitestArgs: positionals,
+  };
+}
+
+function preflight() {
+  const missing = [];
+  if (spawnSync('qemu-system-x86_64', ['--version']).status !== 0) missing.push('qemu-system-x86');
+  if (!findVirtiofsd()) missing.push('qemu-system-x86 (virtiofsd)');
+  if (!existsSync('/bin/busybox')) missing.push('busybox-static');
+  for (const tool of ['apt-get', 'dpkg-deb', 'xz', 'zstd']) {
+    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) missing.push(tool);
+  }
+  if (missing.length) {
+    throw new Error(`missing on the host: ${[...new Set(missing)].join(', ')} (run \`bash scripts/setup\`)`);
+  }
+  if (process.getuid?.() !== 0) throw new Error('must run as root (virtiofsd shares the host root)');
+}
+
+function guestCommand(opts) {
+  if (opts.cmd) return opts.cmd;
+  const args = [
+    shQuote(process.execPath),
+    'node_modules/vitest/vitest.mjs',
+    'run',
+    '--config',
+    'kernels/vitest.config.ts',
+    '--reporter=./kernels/guest/reporter.mjs',
+    ...(opts.fast ? ['--pool=threads', '--no-isolate'] : []),
+    ...opts.vitestArgs.map(shQuote),
+  ];
+  return `exec ${args.join(' ')}`;
+}
+
+async function runKernel(k, opts, timeoutSec) {
+  const t0 = Date.now();
+  const log = (s) => console.log(`[${k.id}] ${s}`);
+  const fetched = fetchKernel(k, { log });
+  const fetchMs = Date.now() - t0;
+  const dir = join(outDir, k.id);
+  mkdirSync(dir, { recursive: true });
+  const initrd = join(dir, 'initramfs.cpio');
+  const guestTimeout = Math.max(30, Math.floor(timeoutSec - 30));
+  const packed = buildInitramfs({
+    modulesDir: fetched.modulesDir,
+    outPath: initrd,
+    env: { BPFJS_GUEST_TIMEOUT: guestTimeout, BPFJS_GUEST_RESULTS: opts.cmd ? '' : GUEST_RESULTS },
+    guestEnv: {
+      PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+      HOME: '/root',
+      LANG: 'C.UTF-8',
+      TERM: 'dumb',
+      NO_COLOR: '1',
+      CI: process.env.CI ?? '',
+      BPFJS_KERNEL_MATRIX: k.id,
+      BPFJS_KERNEL_RELEASE: k.release,
+      BPFJS_MATRIX_RESULTS: GUEST_RESULTS,
+      BPFJS_MATRIX_WATCHDOG_SEC: String(Math.max(20, guestTimeout - 20)),
+      BPFJS_GUEST_CWD: repo,
+      BPFJS_GUEST_CMD: guestCommand(opts),
+    },
+  });
+  log(
+    `booting ${k.release} (${pickAccel()}, ${opts.cpus} vCPUs, ${opts.memMiB} MiB; modules: ${packed.modules.join(' ') || 'none'})`,
+  );
+  const r = await boot({
+    vmlinuz: fetched.vmlinuz,
+    initrd,
+    memMiB: opts.memMiB,
+    cpus: opts.cpus,
+    timeoutMs: timeoutSec * 1000,
+    bootTimeoutMs: Math.min(120_000, timeoutSec * 1000),
+    logPath: join(dir, 'console.log'),
+    onLine: opts.quiet ? undefined : (l) => console.log(`[${k.id}] | ${l}`),
+    onRetry: () => log('the guest printed no BOOTED marker; booting once more'),
+  });
+  let results;
+  let problem;
+  if (!r.booted)
+    problem = r.bootTimedOut
+      ? 'the guest never booted (no marker), twice'
+      : 'the guest stopped before booting';
+  else if (r.timedOut) problem = `timed out after ${timeoutSec}s`;
+  else if (r.exitCode === undefined) problem = 'the guest stopped without an exit marker';
+  else if (INIT_FAILURES[r.exitCode]) problem = INIT_FAILURES[r.exitCode];
+  else if (r.exitCode === 137) problem = `the suites were killed after ${guestTimeout}s`;
+  if (r.resultsError) problem = problem ?? r.resultsError;
+  if (r.results) {
+    try {
+      results = JSON.parse(r.results.toString('utf8'));
+    } catch (e) {
+      problem = problem ?? `results are not JSON: ${e.message}`;
+    }
+  } else if (!opts.cmd && !problem) {
+    problem = `no results from the guest (exit ${r.exitCode})`;
+  }
+  if (problem) {
+    log(`problem: ${problem}; last console lines:`);
+    for (const l of r.tail.slice(-25)) console.log(`[${k.id}]   ${l}`);
+  }
+  return summarize({
+    kernel: k,
+    boot: r,
+    results,
+    problem,
+    fetchMs,
+    totalMs: Date.now() - t0,
+    cmdMode: Boolean(opts.cmd),
+  });
+}
+
+function gitHead() {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: repo, encoding: 'utf8' }).trim();
+  } catch {
+    return undefined;
+  }
+}
+
+async function main() {
+  // A closed pipe (`pnpm test:kernels | head`) must not kill the runner before it stops its VMs.
+  process.stdout.on('error', () => {});
+  const opts = parse();
+  const all = JSON.parse(readFileSync(join(here, 'kernels.json'), 'utf8')).kernels;
+  const unknown = (opts.kernels ?? []).filter((id) => !all.some((k) => k.id === id));
+  if (unknown.length) {
+    console.error(
+      `test:kernels: unknown kernel ${unknown.join(', ')}; known: ${all.map((k) => k.id).join(', ')}`,
+    );
+    process.exit(2);
+  }
+  const selected = opts.kernels ? all.filter((k) => opts.kernels.includes(k.id)) : all;
+  preflight();
+  mkdirSync(outDir, { recursive: true });
+  console.log(
+    `test:kernels: ${selected.map((k) => k.id).join(', ')}; cache ${cacheRoot()}; budget ${opts.budgetSec}s`,
+  );
+  const deadline = Date.now() + opts.budgetSec * 1000;
+  const summaries = [];
+  for (const k of selected) {
+    const left = Math.floor((deadline - Date.now()) / 1000);
+    if (left < 90) {
+      summaries.push({ id: k.id, release: k.release, status: 'not-run', problem: 'time budget exhausted' });
+      console.log(`[${k.id}] not run: the matrix's time budget (${opts.budgetSec}s) is used up`);
+      continue;
+    }
+    try {
+      summaries.push(await runKernel(k, opts, Math.min(opts.timeoutSec, left)));
+    } catch (e) {
+      console.log(`[${k.id}] error: ${e.message}`);
+      summaries.push({ id: k.id, release: k.release, status: 'error', problem: e.message });
+    }
+  }
+  console.log(`\n${formatSummary(summaries)}`);
+  if (opts.save && !opts.cmd && !opts.vitestArgs.length && !opts.fast) {
+    const path = join(outDir, 'results.json');
+    let previous = { kernels: {} };
+    try {
+      previous = JSON.parse(readFileSync(path, 'utf8'));
+    } catch {}
+    const date = new Date().toISOString();
+    const commit = gitHead();
+    for (const s of summaries) {
+      if (s.status === 'not-run') continue;
+      previous.kernels[s.id] = { ...s, date, commit };
+    }
+    writeFileSync(path, `${JSON.stringify(previous, null, 2)}\n`);
+    console.log(`results: ${path} (README table: node kernels/readme.mjs)`);
+  }
+  const failed = summaries.some((s) => s.status === 'failed' || s.status === 'error');
+  process.exitCode = failed ? 1 : 0;
+}
+
+main().catch((e) => {
+  console.error(`test:kernels: ${e.message}`);
+  process.exitCode = 1;
+});
