@@ -92,7 +92,7 @@ export function linkType(fd: number): number {
 /** BPF_OBJ_GET_INFO_BY_FD for any link into a reused buffer (valid until the next call). */
 export function linkInfo(fd: number): DataView {
   if (linkInfoBuf === undefined) {
-    linkInfoBuf = new Uint8Array(linkInfoSize());
+    linkInfoBuf = new Uint8Array(new ArrayBuffer(linkInfoSize())); // off the V8 heap: a stable address
     linkInfoView = new DataView(linkInfoBuf.buffer);
   }
   linkInfoBuf.fill(0);
@@ -106,7 +106,7 @@ let progInfoView: DataView | undefined;
 /** BPF_OBJ_GET_INFO_BY_FD for a program into a reused buffer (valid until the next call). */
 export function progInfo(fd: number): DataView {
   if (progInfoBuf === undefined) {
-    progInfoBuf = new Uint8Array(progInfoSize());
+    progInfoBuf = new Uint8Array(new ArrayBuffer(progInfoSize())); // off the V8 heap: a stable address
     progInfoView = new DataView(progInfoBuf.buffer);
   }
   progInfoBuf.fill(0);

@@ -121,6 +121,9 @@ describe.skipIf(!isRoot)('pinning (needs root)', () => {
       expect(e1.code).toBe('ERR_BPFJS_NOT_BPFFS');
       const e2 = catchError(() => prog.pin(join(plain, 'missing-dir', 'p')));
       expect(e2.code).toBe('ERR_BPFJS_NOT_BPFFS');
+      // unpin never deletes files outside bpffs; a missing directory is simply nothing to remove.
+      expect(catchError(() => prog.unpin(join(plain, 'p'))).code).toBe('ERR_BPFJS_NOT_BPFFS');
+      expect(prog.unpin(join(plain, 'missing-dir', 'p'))).toBe(false);
       const dotted = catchError(() => prog.pin(join(fs.dir, 'a.b')));
       expect(dotted.code).toBe('EPERM');
       expect(dotted.hint).toMatch(/reserves names with a dot/);
