@@ -34,6 +34,16 @@ export default defineConfig({
         },
       })),
       {
+        // tests/reliability: teardown races, leaks, hostile input, least privilege, process lifetime.
+        extends: true as const,
+        test: {
+          name: 'reliability',
+          include: ['tests/reliability/**/*.test.ts'],
+          exclude: ['**/*.serial.test.ts', '**/*.soak.test.ts', '**/node_modules/**'],
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
         // Smoke run of bench/ (a few iterations; asserts the report's shape, never a duration).
         extends: true as const,
         test: { name: 'bench', include: ['bench/**/*.test.ts'], sequence: { groupOrder: 0 } },
@@ -42,7 +52,7 @@ export default defineConfig({
         extends: true as const,
         test: {
           name: 'serial',
-          include: ['packages/*/src/**/*.serial.test.ts'],
+          include: ['packages/*/src/**/*.serial.test.ts', 'tests/reliability/**/*.serial.test.ts'],
           fileParallelism: false,
           maxWorkers: 1,
           minWorkers: 1,
@@ -53,7 +63,7 @@ export default defineConfig({
         extends: true as const,
         test: {
           name: 'soak',
-          include: ['packages/*/src/**/*.soak.test.ts'],
+          include: ['packages/*/src/**/*.soak.test.ts', 'tests/reliability/**/*.soak.test.ts'],
           fileParallelism: false,
           sequence: { groupOrder: 2 },
         },
