@@ -4,7 +4,7 @@
  * privilege hints, `netns attach --pin/--hold`, and the demo. In-process code (the fixtures) uses
  * @bpfjs/link and @bpfjs/netns from source.
  */
-import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,12 +20,14 @@ import {
   queryPrograms,
 } from '@bpfjs/link';
 import { NetNs } from '@bpfjs/netns';
+import { requireExecutable, requireKernel } from '@bpfjs/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
-const isRoot = process.getuid?.() === 0;
-const hasBpftool = spawnSync('bpftool', ['version'], { stdio: 'ignore' }).status === 0;
-const hasSetpriv = spawnSync('setpriv', ['--version'], { stdio: 'ignore' }).status === 0;
+const kernel = requireKernel();
+const bpftool = requireExecutable('bpftool', 'apt-get install bpftool (scripts/setup does)');
+const setpriv = requireExecutable('setpriv', 'apt-get install util-linux');
+const hasBpftool = bpftool.ok;
 
 interface Result {
   readonly code: number | null;
@@ -159,7 +161,7 @@ describe('bpfjs without the kernel', () => {
   });
 });
 
-describe.skipIf(!isRoot)('bpfjs against the kernel (needs root)', () => {
+kernel.describe('bpfjs against the kernel', () => {
   const name = `bpfjs-cli-${process.pid}`;
   const directName = `bpfjs-cli-d-${process.pid}`;
   const cleanups: Array<() => void> = [];
@@ -254,7 +256,7 @@ describe.skipIf(!isRoot)('bpfjs against the kernel (needs root)', () => {
     expect(pretty.stdout).toMatch(/^\[\n {2}\{\n {4}"id": /);
   });
 
-  it.skipIf(!hasBpftool)('link list --json matches `bpftool -j link show` on the same links', async () => {
+  bpftool.it('link list --json matches `bpftool -j link show` on the same links', async () => {
     const ours = JSON.parse((await bpfjs(['link', 'list', '--json'])).stdout) as Array<
       Record<string, unknown>
     >;
@@ -325,7 +327,7 @@ describe.skipIf(!isRoot)('bpfjs against the kernel (needs root)', () => {
     expect(notBpffs.stderr).toMatch(/^bpfjs: ERR_BPFJS_NOT_BPFFS: /);
   });
 
-  it.skipIf(!hasSetpriv)('names the missing capability and how to get it', async () => {
+  setpriv.it('names the missing capability and how to get it', async () => {
     const r = await bpfjs(['link', 'list'], {
       prefix: ['setpriv', '--inh-caps=-all', '--ambient-caps=-all', '--bounding-set=-all', '--'],
     });
@@ -543,7 +545,7 @@ describe.skipIf(!isRoot)('bpfjs against the kernel (needs root)', () => {
   });
 });
 
-describe.skipIf(!isRoot)('bpfjs demo (needs root)', () => {
+kernel.describe('bpfjs demo', () => {
   it('walks through every step and exits 0', async () => {
     const r = await bpfjs(['demo'], { timeoutMs: 60_000 });
     expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
