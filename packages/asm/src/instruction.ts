@@ -233,6 +233,11 @@ export class Instruction {
   toString(): string {
     return formatInstruction(this);
   }
+
+  /** Node's `util.inspect` hook: `Instruction<r0 = 0>`. */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return `Instruction<${this.toString()}>`;
+  }
 }
 
 /** @internal */
