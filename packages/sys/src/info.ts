@@ -43,13 +43,26 @@ export function objGetInfoByFd(fd: Fd | number, info: Uint8Array): number {
   const av = sc.view;
   av.setUint32(sc.bpfFd, n, true);
   av.setUint32(sc.infoLen, buf.byteLength, true);
-  av.setBigUint64(sc.info, addressOf(buf), true);
+  if (buf !== sc.last || buf.byteLength !== sc.lastLen) {
+    av.setBigUint64(sc.info, addressOf(buf), true);
+    sc.last = buf;
+    sc.lastLen = buf.byteLength;
+  }
   bpfUnchecked(BPF_OBJ_GET_INFO_BY_FD, sc.bytes, sc.size);
   return av.getUint32(sc.infoLen, true);
 }
 
 let infoAttrScratch:
-  | { bytes: Uint8Array; view: DataView; bpfFd: number; infoLen: number; info: number; size: number }
+  | {
+      bytes: Uint8Array;
+      view: DataView;
+      bpfFd: number;
+      infoLen: number;
+      info: number;
+      size: number;
+      last: Uint8Array | undefined;
+      lastLen: number;
+    }
   | undefined;
 function infoScratch() {
   if (infoAttrScratch !== undefined) return infoAttrScratch;
@@ -62,6 +75,8 @@ function infoScratch() {
     infoLen: fieldOf(InfoAttr, 'info_len').offset,
     info: f.offset,
     size: f.offset + f.size,
+    last: undefined,
+    lastLen: 0,
   };
   return infoAttrScratch;
 }
@@ -255,7 +270,6 @@ interface LinkInfoScratch {
   attrView: DataView;
   attrSize: number;
   info: Struct<typeof BpfLinkInfo>;
-  infoAddr: bigint;
   o: Record<'bpfFd' | 'infoLen' | 'info' | 'type' | 'id' | 'progId' | 'nsIno' | 'nsType', number>;
 }
 let linkScratch: LinkInfoScratch | undefined;
@@ -265,12 +279,13 @@ function linkInfoScratch(): LinkInfoScratch {
   const a = new Struct(InfoAttr);
   const infoField = fieldOf(InfoAttr, 'info');
   const info = new Struct(BpfLinkInfo);
+  // The info pointer never changes (the kernel does not write it): set once, not per call.
+  a.setPointer('info', info.bytes);
   linkScratch = {
     attr: a.bytes,
     attrView: a.view,
     attrSize: infoField.offset + infoField.size,
     info,
-    infoAddr: addressOf(info.bytes),
     o: {
       bpfFd: fieldOf(InfoAttr, 'bpf_fd').offset,
       infoLen: fieldOf(InfoAttr, 'info_len').offset,
@@ -302,7 +317,6 @@ export function linkGetInfo(fd: Fd | number): LinkInfo {
   // of an earlier answer must never reach it.
   av.setUint32(o.bpfFd, n, true);
   av.setUint32(o.infoLen, s.bytes.byteLength, true);
-  av.setBigUint64(o.info, sc.infoAddr, true);
   try {
     bpfUnchecked(BPF_OBJ_GET_INFO_BY_FD, sc.attr, sc.attrSize);
   } catch (e) {

@@ -318,6 +318,10 @@ function growQueryIds(count: number): void {
   queryIds = allocBytes(count * 4);
   queryIdsAddr = addressOf(queryIds);
   queryIdsView = new DataView(queryIds.buffer);
+  // The ids pointer only changes here (the kernel does not write it).
+  if (queryAttr !== undefined && queryOffsets !== undefined) {
+    queryAttr.view.setBigUint64(queryOffsets.ids, queryIdsAddr, true);
+  }
 }
 
 /**
@@ -333,7 +337,6 @@ export function progQuery(opts: ProgQueryOptions): ProgQueryResult {
   const queryFlags = opts.queryFlags === undefined ? 0 : validateU32(opts.queryFlags, 'options.queryFlags');
   if (queryAttr === undefined || queryOffsets === undefined) {
     queryAttr = new Struct(ProgQueryAttr);
-    growQueryIds(64);
     const cnt = fieldOf(ProgQueryAttr, 'prog_cnt');
     queryOffsets = {
       target: fieldOf(ProgQueryAttr, 'target_fd').offset,
@@ -357,6 +360,7 @@ export function progQuery(opts: ProgQueryOptions): ProgQueryResult {
     ] as const;
     const bytes = covered.reduce((n, f) => n + fieldOf(ProgQueryAttr, f).size, 0);
     queryOffsets.clear = bytes !== queryOffsets.size;
+    growQueryIds(64);
   }
   const a = queryAttr;
   const o = queryOffsets;
@@ -366,12 +370,14 @@ export function progQuery(opts: ProgQueryOptions): ProgQueryResult {
     // Every field up to prog_cnt is written on each call (attach_flags too: tcx reads it as input
     // and wants 0), so the reused attr needs no clearing.
     const v = a.view;
-    if (o.clear) a.bytes.fill(0, 0, size);
+    if (o.clear) {
+      a.bytes.fill(0, 0, size);
+      v.setBigUint64(o.ids, queryIdsAddr, true);
+    }
     v.setUint32(o.target, target, true);
     v.setUint32(o.type, type, true);
     v.setUint32(o.qflags, queryFlags, true);
     v.setUint32(o.aflags, 0, true);
-    v.setBigUint64(o.ids, queryIdsAddr, true);
     v.setUint32(o.cnt, capacity, true);
     try {
       bpfUnchecked(BPF_PROG_QUERY, a.bytes, size);
