@@ -8,6 +8,7 @@
  */
 import diagnostics_channel from 'node:diagnostics_channel';
 import { readdirSync, readlinkSync } from 'node:fs';
+import { isMainThread } from 'node:worker_threads';
 
 /** The message sys publishes (see `FdChannelMessage` in `@bpfjs/sys`). */
 interface FdMessage {
@@ -139,7 +140,10 @@ export interface LeakedFd {
 export interface FdLeakReport {
   /** `Fd`s created since tracking started and still open. */
   readonly fds: LeakedFd[];
-  /** Watched descriptors open now that were not at the start and that no tracked `Fd` owns. */
+  /**
+   * Watched descriptors open now that were not at the start and that no tracked `Fd` owns (main
+   * thread only: vitest's `forks` pool, the default; empty on a worker thread).
+   */
   readonly unowned: Array<{ number: number; target: string }>;
   /** `Fd`s the garbage collector found unclosed (the sys safety net closed them). Not failures. */
   readonly collected: number;
@@ -171,7 +175,9 @@ export function fdLeakReport(): FdLeakReport {
     fds.push({ number: t.number, target: target(t.number), stack: t.stack });
   }
   const unowned: Array<{ number: number; target: string }> = [];
-  for (const [n, tgt] of watchedDescriptors()) {
+  // /proc/self/fd is process-wide: on a worker thread (vitest's `threads` pool) other test files
+  // run beside us in the same process, so only the per-thread Fd records can be trusted.
+  for (const [n, tgt] of isMainThread ? watchedDescriptors() : new Map<number, string>()) {
     if (owned.has(n)) continue;
     if (s.baseline.get(n) === tgt) continue;
     unowned.push({ number: n, target: tgt });
