@@ -238,8 +238,9 @@ export function mapGetInfo(fd: Fd | number): MapInfo {
 }
 
 /**
- * What the kernel reports about a link (`struct bpf_link_info`), with the parts bpfjs decodes: the
- * member of the link's type is set, the others are `undefined`.
+ * What the kernel reports about a link (`struct bpf_link_info`), with the parts bpfjs decodes:
+ * `netns` is always present (`undefined` unless a netns link), the member of another link type
+ * only for that type.
  */
 export interface LinkInfo {
   /** `enum bpf_link_type`. */
@@ -251,17 +252,17 @@ export interface LinkInfo {
   /** Netns links (5.8+): the netns inode (0 once the netns is gone) and attach type. */
   netns: { netnsIno: number; attachType: number } | undefined;
   /** Cgroup links: cgroup id and attach type. */
-  cgroup: { cgroupId: bigint; attachType: number } | undefined;
+  cgroup?: { cgroupId: bigint; attachType: number } | undefined;
   /** XDP links: the interface. */
-  xdp: { ifindex: number } | undefined;
+  xdp?: { ifindex: number } | undefined;
   /** tcx links (6.6+): the interface and attach type. */
-  tcx: { ifindex: number; attachType: number } | undefined;
+  tcx?: { ifindex: number; attachType: number } | undefined;
   /** netkit links (6.7+): the interface and attach type. */
-  netkit: { ifindex: number; attachType: number } | undefined;
+  netkit?: { ifindex: number; attachType: number } | undefined;
   /** struct_ops links: the map id. */
-  structOps: { mapId: number } | undefined;
+  structOps?: { mapId: number } | undefined;
   /** sockmap links (6.10+): the map id and attach type. */
-  sockmap: { mapId: number; attachType: number } | undefined;
+  sockmap?: { mapId: number; attachType: number } | undefined;
 }
 
 // linkGetInfo is a hot path: one info buffer and one attr, addresses and offsets resolved once.
@@ -325,18 +326,12 @@ export function linkGetInfo(fd: Fd | number): LinkInfo {
   }
   const v = s.view;
   const type = v.getUint32(o.type, true);
-  // Every key present in one fixed order: one object shape for all link types (a hot path).
+  // Netns links (the hot path) always get the same four-key shape; other link types add their key.
   const info: LinkInfo = {
     type,
     id: v.getUint32(o.id, true),
     progId: v.getUint32(o.progId, true),
     netns: undefined,
-    cgroup: undefined,
-    xdp: undefined,
-    tcx: undefined,
-    netkit: undefined,
-    structOps: undefined,
-    sockmap: undefined,
   };
   switch (type) {
     case BPF_LINK_TYPE_NETNS:
