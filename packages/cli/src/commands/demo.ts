@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
 import { release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { asm, assemble, R0 } from '@bpfjs/asm';
@@ -64,9 +64,14 @@ class Demo {
   private readonly out: (line?: string) => void;
   private readonly cleanups: Array<[string, () => void]> = [];
   private stepNo = 0;
-  private failed = 0;
+  /** Where something did not behave as documented: step numbers, `'setup'`, `'cleanup'`. */
+  private readonly failedAt = new Set<string>();
+  /** Why the demo could not run at all, if so. */
+  private blocked: string | undefined;
   private interruptedBy: string | undefined;
   private wake: (() => void) | undefined;
+  /** What the demo created, to verify it is gone after cleanup. */
+  private readonly made: { linkId?: number; progIds: number[]; bpffs?: string } = { progIds: [] };
 
   constructor(
     private readonly ctx: Context,
@@ -96,12 +101,12 @@ class Demo {
       await this.story();
     } catch (error) {
       if (!(error instanceof Stop)) {
-        this.failed++;
+        this.failedAt.add(this.stepNo === 0 ? 'setup' : String(this.stepNo));
         this.out(`    FAIL unexpected error: ${errorCode(error)}: ${errorMessage(error)}`);
       }
     } finally {
       interrupt.cancel();
-      this.cleanup();
+      await this.cleanup();
     }
     this.out();
     if (this.interruptedBy !== undefined) {
@@ -110,12 +115,24 @@ class Demo {
       );
       return 130;
     }
-    if (this.failed === 0) {
+    if (this.blocked !== undefined) {
+      this.out(`result: not run: ${this.blocked}`);
+      throw new CliError(
+        'ERR_BPFJS_DEMO_BLOCKED',
+        `the demo could not run: ${this.blocked}`,
+        'detach the init netns flow dissector (see `bpfjs link list`, `bpftool net show`), or wait for the test holding it to finish',
+      );
+    }
+    if (this.failedAt.size === 0) {
       this.out(`result: all ${this.stepNo} steps behaved as the kernel documents`);
       return 0;
     }
-    this.out(`result: ${this.failed} of ${this.stepNo} steps did NOT behave as documented (see FAIL above)`);
-    return 1;
+    const where = [...this.failedAt].join(', ');
+    this.out(`result: NOT as documented at: ${where} (see the FAIL lines above)`);
+    throw new CliError(
+      'ERR_BPFJS_DEMO_FAILED',
+      `the kernel did not behave as documented at: ${where} (${this.stepNo} steps run)`,
+    );
   }
 
   /** Registers an undo action, run in reverse order at the end (also after failures). */
@@ -123,22 +140,67 @@ class Demo {
     this.cleanups.push([what, fn]);
   }
 
-  private cleanup(): void {
+  private async cleanup(): Promise<void> {
+    // A second Ctrl-C during cleanup is absorbed once, so the undo actions can finish.
+    const absorb = this.ctx.io.onInterrupt(() => {});
     const problems: string[] = [];
-    for (const [what, fn] of this.cleanups.splice(0).reverse()) {
-      try {
-        fn();
-      } catch (error) {
-        problems.push(`${what}: ${errorCode(error)}: ${errorMessage(error)}`);
+    try {
+      for (const [what, fn] of this.cleanups.splice(0).reverse()) {
+        try {
+          fn();
+        } catch (error) {
+          problems.push(`${what}: ${errorCode(error)}: ${errorMessage(error)}`);
+        }
       }
-    }
-    this.out();
-    if (problems.length === 0)
-      this.out('cleanup: closed every fd, unpinned, unmounted the bpffs, namespaces released');
-    else {
-      this.failed++;
+      this.out();
+      if (problems.length === 0)
+        this.out('cleanup: closed every fd, unpinned, unmounted the bpffs, released the namespaces');
       for (const p of problems) this.out(`cleanup: FAIL ${p}`);
+      if (problems.length === 0) problems.push(...(await this.verifyGone()));
+    } finally {
+      absorb();
     }
+    if (problems.length > 0) this.failedAt.add('cleanup');
+  }
+
+  /**
+   * Checks that nothing the demo made is left in the kernel: its link and programs are freed (the
+   * kernel frees them asynchronously, so this polls with a deadline) and its bpffs is unmounted.
+   */
+  private async verifyGone(): Promise<string[]> {
+    const { linkId, progIds, bpffs } = this.made;
+    const gone = (open: () => { close(): void }): boolean => {
+      try {
+        open().close();
+        return false;
+      } catch (error) {
+        if (errorCode(error) === 'ENOENT') return true;
+        throw error;
+      }
+    };
+    const left: string[] = [];
+    const deadline = Date.now() + 10_000;
+    const pending = [
+      ...(linkId === undefined ? [] : [{ what: `link ${linkId}`, open: () => Link.fromId(linkId) }]),
+      ...progIds.map((id) => ({ what: `prog ${id}`, open: () => Program.fromId(id) })),
+    ];
+    while (pending.length > 0 && Date.now() < deadline) {
+      for (let i = pending.length - 1; i >= 0; i--) if (gone(pending[i]!.open)) pending.splice(i, 1);
+      if (pending.length > 0) await new Promise<void>((resolve) => setTimeout(resolve, 10));
+    }
+    for (const p of pending) left.push(`${p.what} is still in the kernel after 10 s`);
+    if (bpffs !== undefined && isMounted(bpffs)) left.push(`${bpffs} is still mounted`);
+    for (const l of left) this.out(`cleanup: FAIL ${l}`);
+    if (left.length === 0) {
+      const objects = [
+        ...(linkId === undefined ? [] : [`link ${linkId}`]),
+        ...progIds.map((id) => `prog ${id}`),
+      ];
+      this.out(
+        `cleanup: verified: ${objects.length > 0 ? `${objects.join(', ')} freed by the kernel; ` : ''}nothing mounted, nothing pinned`,
+      );
+    }
+    return left;
   }
 
   /** Waits `ms` (0: one turn of the event loop), ending early on an interrupt. */
@@ -167,7 +229,7 @@ class Demo {
 
   private report(checks: readonly Check[]): void {
     for (const c of checks) {
-      if (!c.ok) this.failed++;
+      if (!c.ok) this.failedAt.add(this.stepNo === 0 ? 'setup' : String(this.stepNo));
       this.out(`    ${c.ok ? 'ok  ' : 'FAIL'} ${c.text}`);
     }
   }
@@ -237,11 +299,10 @@ class Demo {
       root.close();
     }
     if (rootIds.length > 0) {
-      this.out(
-        `  the init netns has a flow dissector attached (prog ${rootIds.join(', ')}): the kernel then refuses`,
-      );
-      this.out('  flow dissectors in every other netns (EEXIST), so the demo cannot run; detach it first');
-      this.failed++;
+      this.blocked =
+        `the init netns has a flow dissector attached (prog ${rootIds.join(', ')}), and while it does the kernel ` +
+        'refuses flow dissectors in every other netns (EEXIST)';
+      this.out(`  ${this.blocked}`);
       throw new Stop();
     }
     const nsA = NetNs.create();
@@ -260,6 +321,7 @@ class Demo {
     this.defer(`unmount ${dir}`, () =>
       execFileSync('umount', [dir], { stdio: ['ignore', 'ignore', 'pipe'] }),
     );
+    this.made.bpffs = dir;
     this.out(`  bpffs     ${dir} (a private mount of the BPF filesystem)`);
 
     const insns = assemble([asm.mov64Imm(R0, BPF_OK), asm.exit()]);
@@ -269,6 +331,7 @@ class Demo {
     this.defer('close prog B', () => progB.close());
     const a = progA.info().id;
     const b = progB.info().id;
+    this.made.progIds.push(a, b);
     this.out(`  programs  ${a} bpfjs_demo_a, ${b} bpfjs_demo_b (flow_dissector: r0 = BPF_OK; exit)`);
 
     // --- attach by link --------------------------------------------------------------------------
@@ -293,6 +356,7 @@ class Demo {
     );
     this.defer('close the link fd', () => link.close());
     const linkId = link.info().id;
+    this.made.linkId = linkId;
 
     await this.expectError(
       `attach prog ${b} directly (BPF_PROG_ATTACH) to netns A while the link holds the hook`,
@@ -388,7 +452,7 @@ class Demo {
     // --- pin and reload ------------------------------------------------------------------------
     const pinPath = join(dir, 'demo_link');
     await this.expectOk(
-      `pin link ${linkId} at ${pinPath} (BPF_OBJ_PIN), close our fd, reload it from the pin (BPF_OBJ_GET)`,
+      `pin link ${linkId} at ${pinPath} (BPF_OBJ_PIN), reload it from the pin (BPF_OBJ_GET), close the creator's fd`,
       () => {
         link.pin(pinPath);
         this.defer(`unpin ${pinPath}`, () => rmSync(pinPath, { force: true }));
@@ -417,14 +481,11 @@ class Demo {
     ]);
 
     // --- netns destroyed → defunct → ENOLINK -------------------------------------------------
-    await this.expectOk(
-      'destroy netns A: close the only reference to it (a link does not keep its netns alive)',
-      () => {
-        nsA.close();
-        nsAOpen = false;
-      },
-      () => [],
-    );
+    await this.checkpoint();
+    this.title('destroy netns A: close the only fd holding it (a link does not keep its netns alive)');
+    nsA.close();
+    nsAOpen = false;
+    this.out('    closed; the kernel tears a netns down asynchronously (a workqueue), so poll the link');
     this.out(
       `    waiting (up to ${this.teardownTimeoutMs / 1000} s) for the kernel to tear the netns down...`,
     );
@@ -449,6 +510,16 @@ class Demo {
       'a defunct link cannot be updated',
       () => pinned.update(progB),
     );
+  }
+}
+
+function isMounted(dir: string): boolean {
+  try {
+    return readFileSync('/proc/self/mounts', 'utf8')
+      .split('\n')
+      .some((line) => line.split(' ')[1] === dir);
+  } catch {
+    return false;
   }
 }
 
