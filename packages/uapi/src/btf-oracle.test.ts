@@ -68,33 +68,65 @@ interface Diff {
   common: number;
 }
 
-function compareLayout(layout: TypeLayout, kernel: Map<string, Flat>, kernelSize: number): Diff {
+/**
+ * UAPI changes where an older kernel's member really differs from the pinned headers (ABI
+ * compatible, so not a generator error): reported, not failed, on kernels older than `before`.
+ */
+const KNOWN_CHANGES: Record<string, { before: string; why: string }> = {
+  'struct bpf_sk_lookup.remote_port': { before: '5.19', why: '__u32 became __be16 + 16 bits padding' },
+};
+
+function compareLayout(
+  layout: TypeLayout,
+  kernel: Map<string, Flat>,
+  kernelSize: number,
+  report: Set<string>,
+): Diff {
   const d: Diff = { mismatches: [], onlyGenerated: [], onlyKernel: [], common: 0 };
   const fields = layout.fields as Record<string, FieldLayout>;
+  for (const path of kernel.keys()) if (!(path in fields)) d.onlyKernel.push(path);
+  for (const path of Object.keys(fields)) if (!kernel.has(path)) d.onlyGenerated.push(path);
+  // an aggregate member grows when a kernel adds members to it: its size is comparable only when
+  // both sides know the same members inside it
+  const sameInside = (path: string) =>
+    !d.onlyGenerated.some((p) => p.startsWith(`${path}.`)) &&
+    !d.onlyKernel.some((p) => p.startsWith(`${path}.`));
   for (const [path, f] of Object.entries(fields)) {
     const k = kernel.get(path);
-    if (!k) {
-      d.onlyGenerated.push(path);
-      continue;
-    }
+    if (!k) continue;
     d.common++;
     const mine: Flat =
       f.bitWidth !== undefined
         ? { size: f.size, bitOffset: f.bitOffset as number, bitWidth: f.bitWidth }
         : { offset: f.offset, size: f.size };
-    if (JSON.stringify(mine) !== JSON.stringify(k)) {
-      d.mismatches.push(
-        `${layout.name}.${path}: generated ${JSON.stringify(mine)}, kernel ${JSON.stringify(k)}`,
-      );
+    const aggregate = f.kind === 'struct' || f.kind === 'union';
+    if (aggregate && f.count === undefined && !sameInside(path)) {
+      mine.size = k.size;
     }
+    if (JSON.stringify(mine) === JSON.stringify(k)) continue;
+    const msg = `${layout.name}.${path}: generated ${JSON.stringify(mine)}, kernel ${JSON.stringify(k)}`;
+    const known = KNOWN_CHANGES[`${layout.name}.${path}`];
+    if (known && versionLess(release(), known.before)) report.add(`${msg} (known UAPI change: ${known.why})`);
+    else d.mismatches.push(msg);
   }
-  for (const path of kernel.keys()) if (!(path in fields)) d.onlyKernel.push(path);
   // sizes are comparable only when both sides know the same members
   if (d.onlyGenerated.length === 0 && d.onlyKernel.length === 0 && layout.size !== kernelSize) {
     d.mismatches.push(`${layout.name}: size ${layout.size}, kernel ${kernelSize}`);
   }
   return d;
 }
+
+/** `a < b` comparing major.minor of two version strings. */
+function versionLess(a: string, b: string): boolean {
+  const v = (s: string) =>
+    (/^(\d+)\.(\d+)/.exec(s) ?? ['', '0', '0']).slice(1).map(Number) as [number, number];
+  const [am, an] = v(a);
+  const [bm, bn] = v(b);
+  return am < bm || (am === bm && an < bn);
+}
+
+/** Enum sentinels (`__MAX_BPF_CMD`, `NLMSGERR_ATTR_MAX`, `MAX_BPF_LINK_TYPE`) move with every release. */
+const isSentinel = (name: string) => /(^|_)MAX(_|$)/.test(name);
 
 function isLayout(v: unknown): v is TypeLayout {
   return typeof v === 'object' && v !== null && 'fields' in v && 'kind' in v && 'size' in v;
@@ -124,7 +156,7 @@ describe.skipIf(!haveBtf && !process.env.BPFJS_REQUIRE_KERNEL)('kernel BTF oracl
   const check = (layout: TypeLayout, id: number, baseBits = 0) => {
     const k = new Map<string, Flat>();
     flatten(b, id, baseBits, '', k);
-    const d = compareLayout(layout, k, b.sizeOf(id));
+    const d = compareLayout(layout, k, b.sizeOf(id), report);
     if (d.onlyGenerated.length) report.add(`${layout.name}: kernel lacks ${d.onlyGenerated.join(', ')}`);
     if (d.onlyKernel.length) report.add(`${layout.name}: headers lack ${d.onlyKernel.join(', ')}`);
     return d;
@@ -142,7 +174,7 @@ describe.skipIf(!haveBtf && !process.env.BPFJS_REQUIRE_KERNEL)('kernel BTF oracl
     expect(id, `${cname} in kernel BTF`).toBeDefined();
     const d = check(layout, id as number);
     expect(d.mismatches).toEqual([]);
-    expect(d.common).toBeGreaterThanOrEqual(Math.min(5, Object.keys(layout.fields).length));
+    expect(d.common).toBeGreaterThanOrEqual(Math.min(3, Object.keys(layout.fields).length));
     // a kernel no newer than the headers has nothing the headers lack
     if (kernelNotNewer()) expect(d.onlyKernel).toEqual([]);
   });
@@ -210,7 +242,7 @@ describe.skipIf(!haveBtf && !process.env.BPFJS_REQUIRE_KERNEL)('kernel BTF oracl
         const kernel = new Map((b.type(ids[0] as number).values ?? []).map((e) => [e.name, BigInt(e.value)]));
         const mine = v as Record<string, number | bigint>;
         const lacks = Object.keys(mine).filter((k) => !kernel.has(k));
-        const extra = [...kernel.keys()].filter((k) => !(k in mine));
+        const extra = [...kernel.keys()].filter((k) => !(k in mine) && !isSentinel(k));
         if (lacks.length) report.add(`enum ${name}: kernel lacks ${lacks.join(', ')}`);
         if (extra.length) report.add(`enum ${name}: headers lack ${extra.join(', ')}`);
         if (extra.length && kernelNotNewer())
@@ -218,7 +250,7 @@ describe.skipIf(!haveBtf && !process.env.BPFJS_REQUIRE_KERNEL)('kernel BTF oracl
         for (const [k, val] of Object.entries(mine)) {
           const kv = kernel.get(k);
           // `__MAX_*` sentinels move with every new enumerator: version skew, not a mismatch
-          if (kv !== undefined && kv !== BigInt(val) && /^__MAX_|^__.*_MAX/.test(k)) {
+          if (kv !== undefined && kv !== BigInt(val) && isSentinel(k)) {
             report.add(`enum ${name}: ${k} is ${val} in the headers, ${kv} in the kernel`);
           } else if (kv !== undefined && kv !== BigInt(val))
             mismatches.push(`${name}.${k}: generated ${val}, kernel ${kv}`);
