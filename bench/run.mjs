@@ -5,7 +5,7 @@
 // same line protocol (C baseline, koffi floor, bpfjs), runs every operation on every side in
 // alternating order for several rounds, and reports the median ns/op per side and the ratios.
 import { execFileSync, spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -204,16 +204,25 @@ async function buildC() {
   const { CC } = process.env;
   const cc = CC || 'cc';
   const headers = await findUapiHeaders();
-  const args = ['-O2', '-Wall', '-Wextra', '-Werror', '-o', `${buildDir}bench-c`, `${benchDir}c/bench.c`];
+  // Compile to a private name and rename: another run (a concurrent smoke test) may be executing
+  // bench-c right now, and writing over a running binary fails with ETXTBSY.
+  const tmp = `${buildDir}bench-c.${process.pid}.tmp`;
+  const args = ['-O2', '-Wall', '-Wextra', '-Werror', '-o', tmp, `${benchDir}c/bench.c`];
   if (headers.dir) {
     // Only linux/bpf.h and linux/bpf_common.h come from the synced set; everything else (types,
     // asm) from the system, so a partial header sync still compiles.
-    const inc = `${buildDir}uapi-include/`;
+    const inc = `${buildDir}uapi-include-${process.pid}/`;
     mkdirSync(`${inc}linux`, { recursive: true });
     for (const h of ['bpf.h', 'bpf_common.h']) copyFileSync(`${headers.dir}/linux/${h}`, `${inc}linux/${h}`);
     args.unshift(`-I${inc}`);
   }
-  execFileSync(cc, args, { stdio: ['ignore', 'inherit', 'inherit'] });
+  try {
+    execFileSync(cc, args, { stdio: ['ignore', 'inherit', 'inherit'] });
+    renameSync(tmp, `${buildDir}bench-c`);
+  } finally {
+    rmSync(tmp, { force: true });
+    if (headers.dir) rmSync(`${buildDir}uapi-include-${process.pid}`, { recursive: true, force: true });
+  }
   const version = execFileSync(cc, ['--version'], { encoding: 'utf8' }).split('\n')[0];
   return { cc, version, flags: '-O2', headers: headers.source };
 }
