@@ -8,7 +8,9 @@ import { bpfUnchecked } from './bpf.js';
 import { BpfError, errInvalidArgValue } from './errors.js';
 import { adoptFd, type Fd } from './fd.js';
 import { allocBytes, cString, hasField, Struct } from './struct.js';
-import { validateBytes, validateInteger, validateObject } from './validate.js';
+import { optionKeys, validateBytes, validateInteger, validateObject } from './validate.js';
+
+const BTF_LOAD_KEYS = optionKeys('data', 'logLevel', 'logSize', 'onLog');
 
 const ENOSPC = 28;
 const EPERM = 1;
@@ -33,7 +35,7 @@ export interface BtfLoadOptions {
  * @throws BpfError (`command: 'BPF_BTF_LOAD'`): EINVAL for malformed BTF, EPERM.
  */
 export function btfLoad(opts: BtfLoadOptions): Fd {
-  validateObject(opts, 'options');
+  validateObject(opts, 'options', BTF_LOAD_KEYS);
   const data = validateBytes(opts.data, 'options.data');
   if (data.byteLength === 0) throw errInvalidArgValue('options.data', data, 'must not be empty');
   const logLevel =

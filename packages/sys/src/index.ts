@@ -123,11 +123,13 @@ export {
 export {
   type FdLike,
   isFd,
+  optionKeys,
   validateBoolean,
   validateBytes,
   validateCString,
   validateFd,
   validateInteger,
+  validateKnownKeys,
   validateObject,
   validateOneOf,
   validateOptionalFd,

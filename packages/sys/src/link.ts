@@ -16,7 +16,25 @@ import { bpfUnchecked } from './bpf.js';
 import { errInvalidArgValue } from './errors.js';
 import { adoptFd, type Fd } from './fd.js';
 import { allocBytes, fieldOf, Struct } from './struct.js';
-import { validateBytes, validateFd, validateObject, validateOptionalFd, validateU32 } from './validate.js';
+import {
+  optionKeys,
+  validateBytes,
+  validateFd,
+  validateObject,
+  validateOptionalFd,
+  validateU32,
+} from './validate.js';
+
+const LINK_CREATE_KEYS = optionKeys(
+  'progFd',
+  'targetFd',
+  'targetIfindex',
+  'attachType',
+  'flags',
+  'targetBtfId',
+  'iterInfo',
+);
+const LINK_UPDATE_KEYS = optionKeys('linkFd', 'newProgFd', 'oldProgFd', 'flags');
 
 /** Options of {@link linkCreate}. */
 export interface LinkCreateOptions {
@@ -43,7 +61,7 @@ export interface LinkCreateOptions {
  *   E2BIG if the hook is full, EINVAL for a program/attach type mismatch, ...
  */
 export function linkCreate(opts: LinkCreateOptions): Fd {
-  validateObject(opts, 'options');
+  validateObject(opts, 'options', LINK_CREATE_KEYS);
   const prog = validateFd(opts.progFd, 'options.progFd');
   const target = validateOptionalFd(opts.targetFd, 'options.targetFd');
   const ifindex =
@@ -98,7 +116,7 @@ let updateOffsets: { link: number; prog: number; flags: number; old: number; siz
  *   EPERM if `oldProgFd` is not the current program, EINVAL for a wrong program type, ...
  */
 export function linkUpdate(opts: LinkUpdateOptions): void {
-  validateObject(opts, 'options');
+  validateObject(opts, 'options', LINK_UPDATE_KEYS);
   const link = validateFd(opts.linkFd, 'options.linkFd');
   const prog = validateFd(opts.newProgFd, 'options.newProgFd');
   const old = validateOptionalFd(opts.oldProgFd, 'options.oldProgFd');

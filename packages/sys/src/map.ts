@@ -26,6 +26,7 @@ import { mapGetInfo } from './info.js';
 import { validateObjName } from './prog.js';
 import { Struct } from './struct.js';
 import {
+  optionKeys,
   validateBytes,
   validateFd,
   validateObject,
@@ -33,6 +34,23 @@ import {
   validateU32,
   validateU64,
 } from './validate.js';
+
+// Option names of mapCreate: any other key is refused (ERR_INVALID_ARG_VALUE).
+const MAP_CREATE_KEYS = optionKeys(
+  'type',
+  'keySize',
+  'valueSize',
+  'maxEntries',
+  'flags',
+  'name',
+  'innerMapFd',
+  'numaNode',
+  'ifindex',
+  'btfFd',
+  'btfKeyTypeId',
+  'btfValueTypeId',
+  'mapExtra',
+);
 
 const ENOENT = 2;
 
@@ -115,7 +133,7 @@ function sizesOf(fd: Fd | number, n: number): Sizes {
  * @throws BpfError (`command: 'BPF_MAP_CREATE'`): EINVAL for bad sizes/flags, ENOMEM, EPERM.
  */
 export function mapCreate(opts: MapCreateOptions): Fd {
-  validateObject(opts, 'options');
+  validateObject(opts, 'options', MAP_CREATE_KEYS);
   const type = validateU32(opts.type, 'options.type');
   const keySize = validateU32(opts.keySize, 'options.keySize');
   const valueSize = validateU32(opts.valueSize, 'options.valueSize');

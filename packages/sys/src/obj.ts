@@ -25,7 +25,9 @@ import { bpfUnchecked } from './bpf.js';
 import { BpfError } from './errors.js';
 import { adoptFd, type Fd } from './fd.js';
 import { allocBytes, Struct } from './struct.js';
-import { validateFd, validatePath, validateU32 } from './validate.js';
+import { optionKeys, validateFd, validateObject, validatePath, validateU32 } from './validate.js';
+
+const FLAGS_ONLY = optionKeys('flags');
 
 const ENOENT = 2;
 const encoder = new TextEncoder();
@@ -62,6 +64,7 @@ export interface ObjGetOptions {
  */
 export function objGet(path: string, options: ObjGetOptions = {}): Fd {
   const p = validatePath(path, 'path');
+  validateObject(options, 'options', FLAGS_ONLY);
   const flags = options.flags === undefined ? 0 : validateU32(options.flags, 'options.flags');
   const attr = new Struct(ObjPinAttr);
   attr.setPointer('pathname', pathBytes(p));
@@ -141,6 +144,7 @@ export function progGetFdById(id: number): Fd {
  * @throws BpfError (`command: 'BPF_MAP_GET_FD_BY_ID'`): ENOENT if no such map.
  */
 export function mapGetFdById(id: number, options: { flags?: number } = {}): Fd {
+  validateObject(options, 'options', FLAGS_ONLY);
   const flags = options.flags === undefined ? 0 : validateU32(options.flags, 'options.flags');
   return getFdById(BPF_MAP_GET_FD_BY_ID, 'map_id', id, flags);
 }

@@ -20,6 +20,7 @@ import { BpfError, errInvalidArgValue, errOutOfRange } from './errors.js';
 import { adoptFd, type Fd } from './fd.js';
 import { addressOf, allocBytes, cString, fieldOf, hasField, Struct } from './struct.js';
 import {
+  optionKeys,
   validateBytes,
   validateCString,
   validateFd,
@@ -28,6 +29,29 @@ import {
   validateOptionalFd,
   validateU32,
 } from './validate.js';
+
+// Option names of the wrappers below: any other key is refused (ERR_INVALID_ARG_VALUE), see
+// validateObject in validate.ts.
+const PROG_LOAD_KEYS = optionKeys(
+  'type',
+  'insns',
+  'license',
+  'name',
+  'expectedAttachType',
+  'flags',
+  'kernVersion',
+  'ifindex',
+  'btfFd',
+  'attachBtfId',
+  'attachBtfObjFd',
+  'attachProgFd',
+  'logLevel',
+  'logSize',
+  'onLog',
+);
+const PROG_ATTACH_KEYS = optionKeys('targetFd', 'progFd', 'attachType', 'flags', 'replaceProgFd');
+const PROG_DETACH_KEYS = optionKeys('targetFd', 'progFd', 'attachType');
+const PROG_QUERY_KEYS = optionKeys('targetFd', 'attachType', 'queryFlags');
 
 const ENOSPC = 28;
 const EPERM = 1;
@@ -94,7 +118,7 @@ function fillProgLoad(opts: ProgLoadOptions): {
   logLevel: number;
   logSize: number;
 } {
-  validateObject(opts, 'options');
+  validateObject(opts, 'options', PROG_LOAD_KEYS);
   const type = validateU32(opts.type, 'options.type');
   const insns = validateBytes(opts.insns, 'options.insns');
   if (insns.byteLength === 0 || insns.byteLength % 8 !== 0) {
@@ -232,7 +256,7 @@ export interface ProgAttachOptions {
  * @throws BpfError (`command: 'BPF_PROG_ATTACH'`): EEXIST if a link holds the hook, EINVAL, ...
  */
 export function progAttach(opts: ProgAttachOptions): void {
-  validateObject(opts, 'options');
+  validateObject(opts, 'options', PROG_ATTACH_KEYS);
   const target = validateFd(opts.targetFd, 'options.targetFd');
   const prog = validateFd(opts.progFd, 'options.progFd');
   const type = validateU32(opts.attachType, 'options.attachType');
@@ -264,7 +288,7 @@ export interface ProgDetachOptions {
  *   link holds the hook, ...
  */
 export function progDetach(opts: ProgDetachOptions): void {
-  validateObject(opts, 'options');
+  validateObject(opts, 'options', PROG_DETACH_KEYS);
   const target = validateFd(opts.targetFd, 'options.targetFd');
   const prog = validateOptionalFd(opts.progFd, 'options.progFd');
   const type = validateU32(opts.attachType, 'options.attachType');
@@ -331,7 +355,7 @@ function growQueryIds(count: number): void {
  * @throws BpfError (`command: 'BPF_PROG_QUERY'`): EINVAL for an attach type that cannot be queried.
  */
 export function progQuery(opts: ProgQueryOptions): ProgQueryResult {
-  validateObject(opts, 'options');
+  validateObject(opts, 'options', PROG_QUERY_KEYS);
   const target = validateFd(opts.targetFd, 'options.targetFd');
   const type = validateU32(opts.attachType, 'options.attachType');
   const queryFlags = opts.queryFlags === undefined ? 0 : validateU32(opts.queryFlags, 'options.queryFlags');

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Fd } from './fd.js';
 import { openPath } from './syscalls.js';
 import {
+  optionKeys,
   validateBytes,
   validateCString,
   validateFd,
@@ -71,6 +72,14 @@ describe('validators', () => {
   it('check objects and buffers', () => {
     expect(code(() => validateObject(null, 'o'))).toBe('TypeError:ERR_INVALID_ARG_TYPE');
     expect(code(() => validateObject([], 'o'))).toBe('TypeError:ERR_INVALID_ARG_TYPE');
+    // Unknown option keys are refused (a typo would silently fall back to a default).
+    const keys = optionKeys('a', 'b');
+    expect(code(() => validateObject({ a: 1, b: undefined }, 'o', keys))).toBe('no error');
+    expect(code(() => validateObject({ a: 1, c: 2 }, 'o', keys))).toBe('TypeError:ERR_INVALID_ARG_VALUE');
+    expect(code(() => validateObject({ c: undefined }, 'o', keys))).toBe('TypeError:ERR_INVALID_ARG_VALUE');
+    expect(() => validateObject({ tragetFd: 1 }, 'options', keys)).toThrow(/options\.tragetFd/);
+    // Inherited keys are not options of this call.
+    expect(code(() => validateObject(Object.create({ z: 1 }), 'o', keys))).toBe('no error');
     const u16 = new Uint16Array([1, 2]);
     const b = validateBytes(u16, 'b');
     expect(b.byteLength).toBe(4);
