@@ -20,7 +20,11 @@ describe('probe input checks', () => {
     expect(() => haveAttachType({} as unknown as string)).toThrow(
       expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }),
     );
+    // A string that is not a kind is a bad value; a non-string a bad type.
     expect(() => requireFeature('nope' as 'command', 1)).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }),
+    );
+    expect(() => requireFeature(7 as unknown as 'command', 1)).toThrow(
       expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }),
     );
   });

@@ -61,6 +61,7 @@ import {
   BpfjsRangeError,
   effectiveCapabilities,
   errInvalidArgType,
+  errInvalidArgValue,
   UnsupportedFeatureError,
 } from './errors.js';
 import { getLibc } from './libc.js';
@@ -579,7 +580,15 @@ export function requireFeature(kind: FeatureKind, feature: string | number): voi
       since = LINK_TYPE_SINCE;
       break;
     default:
-      throw errInvalidArgType('kind', "one of 'command', 'progType', 'attachType', 'linkType'", kind);
+      // A string of the right type but not one of the kinds: a value error, like validateOneOf.
+      if (typeof kind !== 'string') {
+        throw errInvalidArgType('kind', "one of 'command', 'progType', 'attachType', 'linkType'", kind);
+      }
+      throw errInvalidArgValue(
+        'kind',
+        kind,
+        "must be one of 'command', 'progType', 'attachType', 'linkType'",
+      );
   }
   if (!have) throw new UnsupportedFeatureError(`${label} ${name}`, since[name]);
 }
