@@ -29,7 +29,9 @@ export function commandName(cmd: number): string {
  * Calls `bpf(cmd, attr, size)` through libc's `syscall` (libc is loaded on the first call) and
  * returns the kernel's non-negative result (a new fd for commands that create objects: wrap it
  * in an `Fd`). `attr` stays alive and is read/written in place for the whole call; the kernel
- * reads only its first `size` bytes.
+ * reads only its first `size` bytes. Pointers stored inside `attr` are the caller's to keep valid
+ * (this raw call cannot check them): prefer the typed wrappers, which own every buffer they point
+ * the kernel at.
  * @throws BpfError (`syscall: 'bpf'`, `command: 'BPF_*'`) when the kernel returns -1.
  * @throws TypeError/RangeError for a bad `cmd`, `attr` or a `size` larger than `attr`.
  */

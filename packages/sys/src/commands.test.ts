@@ -268,6 +268,19 @@ describe.skipIf(!root)('bpf commands against the kernel (root)', () => {
       using devnull = openPath('/dev/null');
       expectBpfError(() => objGetInfoByFd(devnull, buf), 'EINVAL', 'BPF_OBJ_GET_INFO_BY_FD');
       expectBpfError(() => linkGetInfo(devnull), 'EINVAL', 'BPF_OBJ_GET_INFO_BY_FD');
+      expectBpfError(() => progGetInfo(devnull), 'EINVAL', 'BPF_OBJ_GET_INFO_BY_FD');
+      expectBpfError(() => mapGetInfo(devnull), 'EINVAL', 'BPF_OBJ_GET_INFO_BY_FD');
+      expectBpfError(() => btfGetInfo(devnull), 'EINVAL', 'BPF_OBJ_GET_INFO_BY_FD');
+      // Typed readers and map element calls refuse another kind of bpf object before decoding.
+      expectInputError(
+        () => mapLookupElem(prog, new Uint8Array(4), new Uint8Array(4)),
+        'ERR_INVALID_ARG_VALUE',
+      );
+      expectInputError(() => mapGetInfo(prog.fd), 'ERR_INVALID_ARG_VALUE');
+      using map = mapCreate({ type: BPF_MAP_TYPE_ARRAY, keySize: 4, valueSize: 4, maxEntries: 1 });
+      expectInputError(() => progGetInfo(map), 'ERR_INVALID_ARG_VALUE');
+      expectInputError(() => btfGetInfo(map), 'ERR_INVALID_ARG_VALUE');
+      expectInputError(() => objGetInfoByFd(prog, 'x' as unknown as Uint8Array), 'ERR_INVALID_ARG_TYPE');
     });
   });
 

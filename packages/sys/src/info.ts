@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { readlinkSync } from 'node:fs';
 import type { TypeLayout } from '@bpfjs/uapi';
 import {
   BPF_LINK_TYPE_CGROUP,
@@ -21,6 +22,7 @@ import {
   InfoAttr,
 } from '@bpfjs/uapi/linux/bpf';
 import { bpfUnchecked } from './bpf.js';
+import { errInvalidArgValue } from './errors.js';
 import type { Fd } from './fd.js';
 import { addressOf, allocBytes, cString, type FieldsOf, fieldOf, hasField, Struct } from './struct.js';
 import { validateBytes, validateFd } from './validate.js';
@@ -79,6 +81,26 @@ function infoScratch() {
     lastLen: 0,
   };
   return infoAttrScratch;
+}
+
+/**
+ * Checks that `n` is the kind of bpf object a typed reader decodes (`'bpf-prog'`, `'bpf-map'`,
+ * `'btf'`, `'bpf_link'`): the kernel fills whatever info the fd's object has, so a program fd
+ * given to `mapGetInfo` would otherwise decode as nonsense. Uses `/proc/self/fd` (skipped if
+ * /proc is not mounted). Not a bpf object at all is left to the kernel (EINVAL/EBADF).
+ * @internal
+ */
+export function checkFdKind(n: number, kind: string, name: string): void {
+  let target: string;
+  try {
+    target = readlinkSync(`/proc/self/fd/${n}`);
+  } catch {
+    return;
+  }
+  const m = /^anon_inode:(bpf-prog|bpf-map|btf|bpf_link|bpf-stats|bpf-token|\[?bpf.*)$/.exec(target);
+  if (m !== null && m[1] !== kind) {
+    throw errInvalidArgValue(name, n, `must be a ${kind} fd (this one is ${m[1]})`);
+  }
 }
 
 /** Reads info into a `Struct` of `layout`; returns the length the kernel filled. */
@@ -143,10 +165,12 @@ export interface ProgInfo {
 
 /**
  * Info of a program fd, with its map ids (second pass when it uses maps).
+ * @throws TypeError `ERR_INVALID_ARG_VALUE` for another kind of bpf object.
  * @throws BpfError (`command: 'BPF_OBJ_GET_INFO_BY_FD'`); EINVAL if `fd` is not a program.
  */
 export function progGetInfo(fd: Fd | number): ProgInfo {
   const n = validateFd(fd, 'fd');
+  checkFdKind(n, 'bpf-prog', 'fd');
   const s = new Struct(BpfProgInfo);
   let len = getInfo(n, s);
   const nrMaps = s.getNumber('nr_map_ids');
@@ -215,10 +239,12 @@ export interface MapInfo {
 
 /**
  * Info of a map fd.
+ * @throws TypeError `ERR_INVALID_ARG_VALUE` for another kind of bpf object.
  * @throws BpfError (`command: 'BPF_OBJ_GET_INFO_BY_FD'`); EINVAL if `fd` is not a map.
  */
 export function mapGetInfo(fd: Fd | number): MapInfo {
   const n = validateFd(fd, 'fd');
+  checkFdKind(n, 'bpf-map', 'fd');
   const s = new Struct(BpfMapInfo);
   const r = reader(s, getInfo(n, s));
   return {
@@ -382,10 +408,12 @@ export interface BtfInfo {
 
 /**
  * Info of a BTF fd; the name comes in a second pass, the raw data too with `{ data: true }`.
+ * @throws TypeError `ERR_INVALID_ARG_VALUE` for another kind of bpf object.
  * @throws BpfError (`command: 'BPF_OBJ_GET_INFO_BY_FD'`); EINVAL if `fd` is not BTF.
  */
 export function btfGetInfo(fd: Fd | number, options: { data?: boolean } = {}): BtfInfo {
   const n = validateFd(fd, 'fd');
+  checkFdKind(n, 'btf', 'fd');
   const s = new Struct(BpfBtfInfo);
   let len = getInfo(n, s);
   const nameLen = hasField(BpfBtfInfo, 'name_len') ? s.getNumber('name_len') : 0;
