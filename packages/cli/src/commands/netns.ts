@@ -2,7 +2,7 @@ import { attachNetNs } from '@bpfjs/link';
 import { type Command, Option } from 'commander';
 import { allLinkInfos, attachedPrograms, netnsNames, openNetNs, openProgram } from '../api.js';
 import { type Context, parseSelector, printJson, withContext } from '../context.js';
-import { UsageError } from '../errors.js';
+import { errorCode, errorMessage, UsageError } from '../errors.js';
 import { table } from '../format.js';
 import { nextInterrupt } from '../io.js';
 import { type Attachment, attachmentsOf, type JsonRecord, linkRecord, type NetNsRecord } from '../records.js';
@@ -67,9 +67,17 @@ export function addNetNsCommands(program: Command, act: Action): void {
             try {
               return [describeNetNs(name, links)];
             } catch (error) {
-              // A netns deleted between listing and opening is not an error.
-              if ((error as { code?: unknown }).code === 'ENOENT') return [];
-              throw error;
+              // A netns deleted between listing and opening is not an error; any other problem with
+              // one entry (a stale file under /run/netns, ...) is shown on its row, not fatal.
+              if (errorCode(error) === 'ENOENT') return [];
+              const broken: NetNsRecord = {
+                name,
+                netns_ino: 0,
+                flow_dissector: [],
+                sk_lookup: [],
+                error: `${errorCode(error)}: ${errorMessage(error)}`,
+              };
+              return [broken];
             }
           });
         if (ctx.json) printJson(ctx, records as never);
@@ -78,12 +86,11 @@ export function addNetNsCommands(program: Command, act: Action): void {
           ctx.io.out(
             table(
               ['NAME', 'NETNS_INO', 'FLOW_DISSECTOR', 'SK_LOOKUP'],
-              records.map((r) => [
-                r.name,
-                r.netns_ino,
-                attachmentText(r.flow_dissector),
-                attachmentText(r.sk_lookup),
-              ]),
+              records.map((r) =>
+                typeof r.error === 'string'
+                  ? [r.name, '-', `(${r.error})`, '-']
+                  : [r.name, r.netns_ino, attachmentText(r.flow_dissector), attachmentText(r.sk_lookup)],
+              ),
             ),
           );
       }),
