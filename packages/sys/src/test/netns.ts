@@ -40,3 +40,23 @@ export function inNetns<T>(ns: Fd, fn: () => T): T {
 export function inodeOf(ns: Fd): number {
   return statSync(`/proc/self/fd/${ns.fd}`).ino;
 }
+
+/**
+ * Waits (polling, with a deadline) until the init netns has no flow dissector: while it has one,
+ * every other netns's flow dissector attach fails with EEXIST (serial tests of other packages use
+ * it). Throws with the attached program ids if the deadline passes.
+ */
+export async function waitForInitFlowDissectorFree(timeoutMs = 30_000): Promise<void> {
+  const { progQuery } = await import('../prog.js');
+  const { BPF_FLOW_DISSECTOR } = await import('@bpfjs/uapi/linux/bpf');
+  using init = openPath('/proc/self/ns/net');
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const ids = progQuery({ targetFd: init, attachType: BPF_FLOW_DISSECTOR }).progIds;
+    if (ids.length === 0) return;
+    if (Date.now() > deadline) {
+      throw new Error(`the init netns still has flow dissector program(s) ${ids.join(', ')} attached`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
