@@ -15,14 +15,7 @@ import {
 import { NetNs } from '@bpfjs/netns';
 import type { Command } from 'commander';
 import type { Context } from '../context.js';
-import {
-  CliError,
-  errorCode,
-  errorMessage,
-  missingCapabilities,
-  privilegeHint,
-  UsageError,
-} from '../errors.js';
+import { CliError, errorCode, errorMessage, missingCapabilities, UsageError } from '../errors.js';
 import { nextInterrupt } from '../io.js';
 import { linkRecord } from '../records.js';
 import type { Action } from './action.js';
@@ -84,10 +77,10 @@ class Demo {
   async run(): Promise<number> {
     const missing = missingCapabilities(['CAP_SYS_ADMIN', 'CAP_BPF', 'CAP_NET_ADMIN']);
     if (missing.length > 0) {
+      // formatFailure() adds which capabilities are missing and how to get them (ctx.needs).
       throw new CliError(
         'EPERM',
         'the demo creates network namespaces, mounts bpffs, loads and attaches programs',
-        privilegeHint(missing, this.ctx.commandLine),
       );
     }
     const interrupt = nextInterrupt(this.ctx.io);
