@@ -3,7 +3,15 @@
  *
  * @module
  */
-import { BpfError, errInvalidArgType, errInvalidArgValue, Fd, validateU32 } from '@bpfjs/sys';
+import {
+  BpfError,
+  errInvalidArgType,
+  errInvalidArgValue,
+  Fd,
+  optionKeys,
+  validateKnownKeys,
+  validateU32,
+} from '@bpfjs/sys';
 import { errClosed, errWrongObject, explain } from './errors.js';
 import type {
   CgroupLinkInfo,
@@ -26,6 +34,10 @@ import * as kernel from './kernel.js';
 import { linkTypeName } from './names.js';
 import { type PinOptions, pinFd, unpinPath, validatePinPath } from './pin.js';
 import { objectKind, type Program, programFd } from './program.js';
+
+// Unknown keys of link.update options are refused (ERR_INVALID_ARG_VALUE): a misspelt `replace`
+// would turn a guarded update into an unconditional one.
+const UPDATE_KEYS = optionKeys('replace');
 
 /** Options of {@link Link.update}. */
 export interface LinkUpdateOptions {
@@ -147,6 +159,7 @@ export class Link implements Disposable {
     if (options !== undefined) {
       if (typeof options !== 'object' || options === null)
         throw errInvalidArgType('options', 'of type object', options);
+      validateKnownKeys(options, 'options', UPDATE_KEYS);
       if (options.replace !== undefined) oldFd = programFd(options.replace, 'options.replace');
     }
     try {

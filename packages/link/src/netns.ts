@@ -21,6 +21,7 @@ import {
   type Fd,
   isFd,
   openPath,
+  optionKeys,
   setns,
   validateInteger,
   validateObject,
@@ -268,13 +269,17 @@ function currentNetNsFd<T>(netns: NetNsTarget | undefined, fn: (fd: number) => T
   }
 }
 
+// attachProgram/detachProgram options: other keys are refused (ERR_INVALID_ARG_VALUE) — a misspelt
+// `netns` would act on the calling thread's namespace instead.
+const LEGACY_KEYS = optionKeys('attachType', 'netns');
+
 function validateLegacy(
   program: unknown,
   options: unknown,
   op: string,
 ): { progFd: number; type: string; typeId: number; netns?: NetNsTarget } {
   const progFd = programFd(program, 'program');
-  validateObject(options, 'options');
+  validateObject(options, 'options', LEGACY_KEYS);
   const type = netnsAttachType((options as { attachType?: unknown }).attachType, 'options.attachType');
   if (op === 'attach' && type === SK_LOOKUP) {
     throw errInvalidArgValue(

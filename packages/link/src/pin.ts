@@ -7,7 +7,18 @@
  */
 import { renameSync, unlinkSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
-import { BpfError, errInvalidArgType, errInvalidArgValue, isBpffs } from '@bpfjs/sys';
+import {
+  BpfError,
+  errInvalidArgType,
+  errInvalidArgValue,
+  isBpffs,
+  optionKeys,
+  validateKnownKeys,
+} from '@bpfjs/sys';
+
+// pin() options: anything but `replace` is refused (ERR_INVALID_ARG_VALUE).
+const PIN_KEYS = optionKeys('replace');
+
 import { errNotBpffs, explain } from './errors.js';
 import * as kernel from './kernel.js';
 
@@ -53,6 +64,7 @@ export function pinFd(fd: number, pathArg: unknown, options: PinOptions | undefi
   if (options !== undefined && (typeof options !== 'object' || options === null)) {
     throw errInvalidArgType('options', 'of type object', options);
   }
+  if (options !== undefined) validateKnownKeys(options, 'options', PIN_KEYS);
   const replace = options?.replace ?? false;
   if (typeof replace !== 'boolean') throw errInvalidArgType('options.replace', 'of type boolean', replace);
   checkBpffs(path);

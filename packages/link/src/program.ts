@@ -4,7 +4,15 @@
  * @module
  */
 import { readlinkSync } from 'node:fs';
-import { BpfError, errInvalidArgType, errInvalidArgValue, Fd, validateObject, validateU32 } from '@bpfjs/sys';
+import {
+  BpfError,
+  errInvalidArgType,
+  errInvalidArgValue,
+  Fd,
+  optionKeys,
+  validateObject,
+  validateU32,
+} from '@bpfjs/sys';
 import { errClosed, errWrongObject, explain } from './errors.js';
 import { decodeProgInfo, type ProgramInfo } from './info.js';
 import * as kernel from './kernel.js';
@@ -32,6 +40,10 @@ export interface ProgramLoadOptions {
   /** Program name shown by bpftool: up to 15 characters of `[A-Za-z0-9_.]`. */
   readonly name?: string;
 }
+
+// Unknown keys in Program.load options are refused (ERR_INVALID_ARG_VALUE), not ignored: a typo
+// such as `attachType` for `expectedAttachType` would load a different program.
+const LOAD_KEYS = optionKeys('type', 'instructions', 'license', 'expectedAttachType', 'name');
 
 /** Types whose load needs `expected_attach_type` set (kernel `bpf_prog_load_check_attach`). */
 const DEFAULT_EXPECTED_ATTACH: Readonly<Record<string, string>> = {
@@ -118,7 +130,7 @@ export class Program implements Disposable {
    *   (and its last lines in the message).
    */
   static load(options: ProgramLoadOptions): Program {
-    validateObject(options, 'options');
+    validateObject(options, 'options', LOAD_KEYS);
     const typeId = progTypeValue(options.type, 'options.type');
     const insns = encodeInstructions(options.instructions);
     const license = options.license ?? 'GPL';
