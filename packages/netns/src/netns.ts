@@ -33,6 +33,7 @@ import {
   MS_SHARED,
   mount,
   openPath,
+  optionKeys,
   setns,
   umount2,
   unshare,
@@ -43,6 +44,8 @@ import { NetNsError, NetNsTypeError } from './errors.js';
 import { nsfsDev, nsTypeOfFd, nsTypeOfMountedInode, THREAD_NETNS } from './proc.js';
 import { checkName, checkPath, checkPid, NETNS_RUN_DIR, namedPath, nameOfPath } from './validate.js';
 import { moduleUrlOf, runInWorkerThread } from './worker.js';
+
+const CREATE_KEYS = optionKeys('name');
 
 const NETNS_BRAND = Symbol.for('bpfjs.NetNs');
 
@@ -333,7 +336,9 @@ export class NetNs implements Disposable {
    * @throws BpfError EEXIST if the name is taken, EPERM without CAP_SYS_ADMIN, …
    */
   static create(options: CreateNetNsOptions = {}): NetNs {
-    validateObject(options, 'options');
+    // Unknown keys are refused (ERR_INVALID_ARG_VALUE): a misspelt `name` would silently create an
+    // anonymous netns.
+    validateObject(options, 'options', CREATE_KEYS);
     const name = options.name === undefined ? undefined : checkName(options.name, 'options.name');
     if (name === undefined) return NetNs.#fromOwned(createAnonymous());
     return NetNs.#fromOwned(createNamed(name), namedPath(name), name);

@@ -5,6 +5,7 @@
  * @module
  */
 import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { validateInteger } from '@bpfjs/sys';
 
 /** `/proc/thread-self/ns/net`: the calling thread's netns (Linux >= 3.17 for `thread-self`). */
 export const THREAD_NETNS = '/proc/thread-self/ns/net';
@@ -135,6 +136,8 @@ function readlinkOrUndefined(path: string): string | undefined {
  * process may not read. An empty result therefore means "no visible reference", not "destroyed".
  */
 export function findNetNsHolders(inode: number): NetNsHolder[] {
+  // A non-number would match nothing and report "no holders": refuse it before scanning.
+  validateInteger(inode, 'inode', 1, Number.MAX_SAFE_INTEGER);
   const holders: NetNsHolder[] = [];
   const dev = nsfsDev();
   const seenMountNs = new Set<string>();
