@@ -13,7 +13,17 @@ import { join } from 'node:path';
 import { assemble } from '@bpfjs/asm';
 import { Program } from '@bpfjs/link';
 import { NetNs, waitForTeardown } from '@bpfjs/netns';
-import { BpfError, type Fd, isBpffs, MNT_DETACH, mapCreate, mount, umount2 } from '@bpfjs/sys';
+import {
+  BpfError,
+  type Fd,
+  isBpffs,
+  MNT_DETACH,
+  mapCreate,
+  mount,
+  optionKeys,
+  umount2,
+  validateKnownKeys,
+} from '@bpfjs/sys';
 import { BPF_MAP_TYPE_SOCKMAP } from '@bpfjs/uapi/linux/bpf';
 import { TestkitTypeError } from './errors.js';
 import {
@@ -24,6 +34,8 @@ import {
   socketFilterInstructions,
 } from './programs.js';
 import { type FixtureOptions, register } from './scope.js';
+
+const TEMP_NETNS_KEYS = optionKeys('named', 'awaitTeardownMs', 'cleanup');
 
 /** Options of {@link tempNetNs}. */
 export interface TempNetNsOptions extends FixtureOptions {
@@ -46,6 +58,11 @@ export interface TempNetNsOptions extends FixtureOptions {
  * @throws BpfError from `unshare`/`setns`/`mount` (EPERM without privileges).
  */
 export function tempNetNs(options: TempNetNsOptions = {}): NetNs {
+  // A misspelt option (`nmaed`) would silently give an anonymous netns: refuse unknown keys.
+  if (typeof options !== 'object' || options === null) {
+    throw new TestkitTypeError('ERR_INVALID_ARG_TYPE', 'options must be an object');
+  }
+  validateKnownKeys(options, 'options', TEMP_NETNS_KEYS);
   const named = options.named;
   let name: string | undefined;
   if (named === true) name = `bpfjs-test-${process.pid}-${randomBytes(4).toString('hex')}`;
