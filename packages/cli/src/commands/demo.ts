@@ -478,9 +478,8 @@ class Demo {
     this.title('destroy netns A: close the only fd holding it (a link does not keep its netns alive)');
     nsA.close();
     nsAOpen = false;
-    this.out('    closed; the kernel tears a netns down asynchronously (a workqueue), so poll the link');
     this.out(
-      `    waiting (up to ${this.teardownTimeoutMs / 1000} s) for the kernel to tear the netns down...`,
+      `    closed; the kernel tears a netns down asynchronously (a workqueue): polling the link's info (deadline ${this.teardownTimeoutMs / 1000} s)`,
     );
     const t0 = Date.now();
     const deadline = t0 + this.teardownTimeoutMs;
