@@ -189,10 +189,15 @@ export interface Attachment {
 
 /** What is attached to one netns, per attach type. */
 export interface NetNsRecord {
+  /** The name under `/run/netns` (absent when the netns was given as a path). */
   readonly name?: string;
+  /** The netns inode (`netns_ino` in link info); 0 when it could not be opened. */
   readonly netns_ino: number;
+  /** Programs on the flow dissector hook. */
   readonly flow_dissector: Attachment[];
+  /** Programs on the sk_lookup hook, in run order. */
   readonly sk_lookup: Attachment[];
+  /** `path` when given as a path; `error` (`'<code>: <message>'`) when it could not be read. */
   readonly [key: string]: unknown;
 }
 
