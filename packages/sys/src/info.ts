@@ -297,6 +297,7 @@ interface LinkInfoScratch {
   attrView: DataView;
   attrSize: number;
   info: Struct<typeof BpfLinkInfo>;
+  infoSize: number;
   o: Record<'bpfFd' | 'infoLen' | 'info' | 'type' | 'id' | 'progId' | 'nsIno' | 'nsType', number>;
 }
 let linkScratch: LinkInfoScratch | undefined;
@@ -313,6 +314,7 @@ function linkInfoScratch(): LinkInfoScratch {
     attrView: a.view,
     attrSize: infoField.offset + infoField.size,
     info,
+    infoSize: info.bytes.byteLength,
     o: {
       bpfFd: fieldOf(InfoAttr, 'bpf_fd').offset,
       infoLen: fieldOf(InfoAttr, 'info_len').offset,
@@ -334,16 +336,20 @@ function linkInfoScratch(): LinkInfoScratch {
  * @throws BpfError (`command: 'BPF_OBJ_GET_INFO_BY_FD'`); EINVAL if `fd` is not a link.
  */
 export function linkGetInfo(fd: Fd | number): LinkInfo {
-  const n = validateFd(fd, 'fd');
-  const sc = linkInfoScratch();
-  const { o } = sc;
+  // Fast path for a plain fd number; everything else goes through the full check.
+  const n =
+    typeof fd === 'number' && fd >= 0 && fd <= 0x7fffffff && fd === Math.floor(fd)
+      ? fd
+      : validateFd(fd, 'fd');
+  const sc = linkScratch ?? linkInfoScratch();
+  const o = sc.o;
   const av = sc.attrView;
   const s = sc.info;
   // The info buffer is all zero here (zeroed at allocation, and after every call below): the
   // kernel reads pointers from some link types' info (raw_tp, iter, perf_event), so stale bytes
   // of an earlier answer must never reach it.
   av.setUint32(o.bpfFd, n, true);
-  av.setUint32(o.infoLen, s.bytes.byteLength, true);
+  av.setUint32(o.infoLen, sc.infoSize, true);
   try {
     bpfUnchecked(BPF_OBJ_GET_INFO_BY_FD, sc.attr, sc.attrSize);
   } catch (e) {
