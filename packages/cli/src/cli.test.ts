@@ -379,6 +379,18 @@ kernel.describe('bpfjs against the kernel', () => {
       expect(right.code, right.stderr).toBe(0);
       expect(JSON.parse(right.stdout)).toMatchObject({ id: skLink.id, prog_id: skProg1.id });
       expect(skLink.info().programId).toBe(skProg1.id);
+
+      // A pinned program is shown by `prog show`, and refused by `link show` with a typed error.
+      const prog = await bpfjs(['prog', 'show', progPath, '--json']);
+      expect(prog.code, prog.stderr).toBe(0);
+      expect(JSON.parse(prog.stdout)).toMatchObject({
+        id: skProg2.id,
+        name: 'cli_test_sk2',
+        pinned: [progPath],
+      });
+      const notLink = await bpfjs(['link', 'show', progPath]);
+      expect(notLink.code).toBe(1);
+      expect(notLink.stderr).toMatch(/^bpfjs: ERR_BPFJS_WRONG_OBJECT: link pinned at /);
     } finally {
       rmSync(progPath, { force: true });
     }
