@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmdirSync } from 'node:fs';
 import { release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { asm, assemble, R0 } from '@bpfjs/asm';
@@ -448,7 +448,7 @@ class Demo {
       `pin link ${linkId} at ${pinPath} (BPF_OBJ_PIN), reload it from the pin (BPF_OBJ_GET), close the creator's fd`,
       () => {
         link.pin(pinPath);
-        this.defer(`unpin ${pinPath}`, () => rmSync(pinPath, { force: true }));
+        this.defer(`unpin ${pinPath}`, () => link.unpin());
         return Link.fromPin(pinPath);
       },
       (reloaded) => {
