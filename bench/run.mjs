@@ -561,6 +561,17 @@ function markdown(r) {
   return out.join('\n');
 }
 
+/** heapUsed at each checkpoint relative to the start, e.g. " heapUsed by quarter: +0 +3 -1 +2 KiB". */
+function checkpointText(h) {
+  if (!Array.isArray(h.checkpoints) || h.checkpoints.length < 3) return '';
+  const base = h.checkpoints[0].heapUsed;
+  const parts = h.checkpoints.slice(1).map((c) => {
+    const k = Math.round((c.heapUsed - base) / 1024);
+    return `${k >= 0 ? '+' : ''}${k}`;
+  });
+  return `\n  ${''.padEnd(20)} heapUsed after each quarter (GC'd): ${parts.join(' ')} KiB`;
+}
+
 function printReport(r) {
   const m = r.machine;
   console.log(`bpfjs benchmarks  ${m.date}${m.gitCommit ? `  commit ${m.gitCommit}` : ''}`);
@@ -634,7 +645,7 @@ function printReport(r) {
         );
       else
         console.log(
-          `  ${what.padEnd(20)} heapUsed ${fmtBytes(h.heapUsedGrowth).padStart(9)}${Math.abs(h.heapUsedGrowth) > r.heapLimitBytes ? '!' : ' '}  RSS ${fmtBytes(h.rssGrowth).padStart(9)}  external ${fmtBytes(h.externalGrowth)}  (${h.nsPerOp.toFixed(0)} ns/call)`,
+          `  ${what.padEnd(20)} heapUsed ${fmtBytes(h.heapUsedGrowth).padStart(9)}${Math.abs(h.heapUsedGrowth) > r.heapLimitBytes ? '!' : ' '}  RSS ${fmtBytes(h.rssGrowth).padStart(9)}  external ${fmtBytes(h.externalGrowth)}  (${h.nsPerOp.toFixed(0)} ns/call)${checkpointText(h)}`,
         );
     }
   }

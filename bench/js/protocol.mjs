@@ -51,8 +51,9 @@ export function timeLoop(iters, fn) {
 }
 
 /**
- * Heap and RSS growth over `iters` calls of `fn` (after a warm-up), with forced GC before and after.
- * Needs `--expose-gc`.
+ * Heap and RSS growth over `iters` calls of `fn` (after a warm-up), with forced GC before, after,
+ * and at three checkpoints in between (so a slow leak shows as a slope, not just an end value).
+ * The time covers the calls only, not the collections. Needs `--expose-gc`.
  */
 export function heapGrowth(iters, fn) {
   if (typeof globalThis.gc !== 'function') throw new Error('heap measurement needs node --expose-gc');
@@ -64,12 +65,25 @@ export function heapGrowth(iters, fn) {
     return process.memoryUsage();
   };
   const before = settle();
-  const t0 = process.hrtime.bigint();
-  for (let i = 0; i < iters; i++) fn(i);
-  const t1 = process.hrtime.bigint();
+  const checkpoints = [{ calls: 0, heapUsed: before.heapUsed, rss: before.rss }];
+  const chunks = 4;
+  let ns = 0;
+  let done = 0;
+  for (let c = 1; c <= chunks; c++) {
+    const end = Math.floor((iters * c) / chunks);
+    const t0 = process.hrtime.bigint();
+    for (let i = done; i < end; i++) fn(i);
+    ns += Number(process.hrtime.bigint() - t0);
+    done = end;
+    if (c < chunks) {
+      const m = settle();
+      checkpoints.push({ calls: done, heapUsed: m.heapUsed, rss: m.rss });
+    }
+  }
   const after = settle();
+  checkpoints.push({ calls: done, heapUsed: after.heapUsed, rss: after.rss });
   return {
-    ns: Number(t1 - t0),
+    ns,
     count: iters,
     heap: {
       heapUsedBefore: before.heapUsed,
@@ -80,6 +94,7 @@ export function heapGrowth(iters, fn) {
       rssGrowth: after.rss - before.rss,
       externalGrowth: after.external - before.external,
       arrayBuffersGrowth: after.arrayBuffers - before.arrayBuffers,
+      checkpoints,
     },
   };
 }
