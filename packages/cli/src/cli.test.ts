@@ -573,6 +573,29 @@ kernel.describe('bpfjs demo', () => {
     expect(existsSync(dir as string)).toBe(false);
   });
 
+  it('finishes and cleans up when its reader goes away (bpfjs demo | head -1)', async () => {
+    const demoMounts = () =>
+      readFileSync('/proc/self/mounts', 'utf8')
+        .split('\n')
+        .filter((l) => l.includes('/bpfjs-demo-')).length;
+    const before = demoMounts();
+    const child = spawn(process.execPath, [BIN, 'demo'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    try {
+      await waitForOutput(child, /bpfjs demo:/);
+      child.stdout.destroy();
+      expect(await exited, stderr).toBe(0);
+      expect(stderr).toBe('');
+      expect(demoMounts()).toBe(before);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  });
+
   it('cleans up and exits 130 on Ctrl-C', async () => {
     const child = spawn(process.execPath, [BIN, 'demo', '--pace', '2000'], {
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -16,18 +16,37 @@ export interface Io {
   onInterrupt(handler: (signal: string) => void): () => void;
 }
 
+const closedReaders = new WeakSet<NodeJS.WriteStream>();
+let watching = false;
+
+/**
+ * `bpfjs link list | head -1`: when the reader goes away, further output is dropped instead of
+ * crashing with EPIPE — the command still finishes (and the demo still cleans up).
+ */
+function watchForClosedReaders(): void {
+  if (watching) return;
+  watching = true;
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') throw error;
+      closedReaders.add(stream);
+    });
+  }
+}
+
 /**
  * The `Io` of a real process: `process.stdout` / `process.stderr`, and SIGINT / SIGTERM for
  * `onInterrupt` (handlers are installed only while registered, so Ctrl-C keeps its default meaning
- * at every other moment).
+ * at every other moment). Output to a reader that has gone away (EPIPE) is dropped.
  */
 export function processIo(): Io {
+  watchForClosedReaders();
   return {
     out: (text) => {
-      process.stdout.write(text);
+      if (!closedReaders.has(process.stdout)) process.stdout.write(text);
     },
     err: (text) => {
-      process.stderr.write(text);
+      if (!closedReaders.has(process.stderr)) process.stderr.write(text);
     },
     onInterrupt: (handler) => {
       let done = false;
