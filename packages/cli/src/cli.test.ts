@@ -104,7 +104,7 @@ describe('bpfjs without the kernel', () => {
   });
 
   it('prints help for every command and exits 0', async () => {
-    for (const cmd of [
+    const commands: string[][] = [
       [],
       ['link'],
       ['link', 'list'],
@@ -120,12 +120,15 @@ describe('bpfjs without the kernel', () => {
       ['netns', 'show'],
       ['netns', 'attach'],
       ['demo'],
-    ]) {
-      const r = await bpfjs([...cmd, '--help']);
+    ];
+    // Separate processes, started together (each is a cold node start).
+    const results = await Promise.all(commands.map((cmd) => bpfjs([...cmd, '--help'])));
+    commands.forEach((cmd, i) => {
+      const r = results[i] as Result;
       expect(r.code, `bpfjs ${cmd.join(' ')} --help`).toBe(0);
       expect(r.stdout).toContain(`Usage: bpfjs${cmd.length > 0 ? ` ${cmd.join(' ')}` : ''}`);
       expect(r.stderr).toBe('');
-    }
+    });
     const v = await bpfjs(['--version']);
     expect(v.code).toBe(0);
     expect(v.stdout.trim()).toBe(
@@ -151,8 +154,9 @@ describe('bpfjs without the kernel', () => {
       ],
       [['demo', '--pace', 'fast'], /--pace: expected an integer/],
     ];
-    for (const [args, re] of cases) {
-      const r = await bpfjs(args);
+    const results = await Promise.all(cases.map(([args]) => bpfjs(args)));
+    for (const [i, [args, re]] of cases.entries()) {
+      const r = results[i] as Result;
       expect(r.code, `bpfjs ${args.join(' ')}: ${r.stderr}`).toBe(2);
       expect(r.stderr, args.join(' ')).toMatch(re);
       if (args[0] !== 'link' || args.length > 1) expect(r.stderr).toMatch(/^bpfjs: usage: |Usage: bpfjs/);
