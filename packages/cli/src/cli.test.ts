@@ -450,6 +450,41 @@ kernel.describe('bpfjs against the kernel', () => {
     }
   });
 
+  bpftool.it('prog list --json matches `bpftool -j prog show` on every program both see', async () => {
+    const ours = JSON.parse((await bpfjs(['prog', 'list', '--json'])).stdout) as Array<
+      Record<string, unknown>
+    >;
+    const theirs = JSON.parse(execFileSync('bpftool', ['-j', 'prog', 'show'], { encoding: 'utf8' })) as Array<
+      Record<string, unknown>
+    >;
+    const byId = new Map(ours.map((p) => [p.id, p]));
+    let compared = 0;
+    for (const b of theirs) {
+      const a = byId.get(b.id);
+      // Programs come and go (other tests); a type this bpftool does not know prints as a number.
+      if (a === undefined || typeof b.type !== 'string') continue;
+      compared++;
+      for (const k of [
+        'type',
+        'name',
+        'tag',
+        'gpl_compatible',
+        'uid',
+        'bytes_xlated',
+        'jited',
+        'bytes_jited',
+        'btf_id',
+      ]) {
+        expect(a[k], `prog ${b.id} field ${k}`).toEqual(b[k]);
+      }
+      expect(
+        Math.abs(Number(a.loaded_at) - Number(b.loaded_at)),
+        `prog ${b.id} loaded_at`,
+      ).toBeLessThanOrEqual(1);
+    }
+    expect(compared).toBeGreaterThanOrEqual(3); // at least this file's own three programs
+  });
+
   it('netns list and show: inode and what is attached, by link or direct', async () => {
     const table = await bpfjs(['netns', 'list']);
     expect(table.code, table.stderr).toBe(0);
