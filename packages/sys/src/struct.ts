@@ -5,7 +5,7 @@
  * @module
  */
 import type { FieldLayout, TypeLayout } from '@bpfjs/uapi';
-import { errOutOfRange } from './errors.js';
+import { BpfjsRangeError, BpfjsTypeError, errInvalidArgType, errOutOfRange } from './errors.js';
 import { getLibc } from './libc.js';
 
 /** The field names of a layout. */
@@ -13,10 +13,23 @@ export type FieldsOf<L extends TypeLayout> = Extract<keyof L['fields'], string>;
 
 const U64_MAX = (1n << 64n) - 1n;
 
-/** The layout of one field; throws a RangeError if this uapi version lacks it. */
+/**
+ * The layout of one field.
+ * @throws TypeError `ERR_INVALID_ARG_TYPE` if `name` is not a string; RangeError
+ *   `ERR_INVALID_ARG_VALUE` if this uapi version's layout lacks the field (`Struct` is public, so
+ *   a bad field name is bad input and carries a code like every other).
+ */
 export function fieldOf(layout: TypeLayout, name: string): FieldLayout {
-  const f = (layout.fields as Record<string, FieldLayout | undefined>)[name];
-  if (f === undefined) throw new RangeError(`${layout.name} has no field ${name} in this uapi version`);
+  if (typeof name !== 'string') throw errInvalidArgType('field', 'of type string', name);
+  const f = Object.hasOwn(layout.fields, name)
+    ? (layout.fields as Record<string, FieldLayout | undefined>)[name]
+    : undefined;
+  if (f === undefined) {
+    throw new BpfjsRangeError(
+      'ERR_INVALID_ARG_VALUE',
+      `${layout.name} has no field ${JSON.stringify(name)} in this uapi version`,
+    );
+  }
   return f;
 }
 
@@ -135,7 +148,16 @@ export class Struct<L extends TypeLayout> {
    */
   setPointer(field: FieldsOf<L>, buf: Uint8Array | null): this {
     const f = fieldOf(this.layout, field);
-    if (f.size !== 8) throw new RangeError(`${this.layout.name}.${field} is not a 64-bit pointer field`);
+    if (f.size !== 8) {
+      throw new BpfjsRangeError(
+        'ERR_INVALID_ARG_VALUE',
+        `${this.layout.name}.${field} is not a 64-bit pointer field`,
+      );
+    }
+    // Anything but bytes would reach koffi's address() and fail there without a code.
+    if (buf !== null && !(buf instanceof Uint8Array)) {
+      throw errInvalidArgType('buf', 'an instance of Uint8Array or null', buf);
+    }
     this.#mark(f);
     if (buf === null || buf.byteLength === 0) {
       this.view.setBigUint64(f.offset, 0n, true);
@@ -149,6 +171,7 @@ export class Struct<L extends TypeLayout> {
   /** Copies bytes into a char/byte array field; the rest of the field is zeroed. */
   setBytes(field: FieldsOf<L>, src: Uint8Array): this {
     const f = fieldOf(this.layout, field);
+    if (!(src instanceof Uint8Array)) throw errInvalidArgType('src', 'an instance of Uint8Array', src);
     if (src.byteLength > f.size) throw errOutOfRange(field, `at most ${f.size} bytes`, src.byteLength);
     this.bytes.fill(0, f.offset, f.offset + f.size);
     this.bytes.set(src, f.offset);
@@ -262,7 +285,12 @@ export function writeField(view: DataView, f: FieldLayout, name: string, value: 
     return;
   }
   const range = RANGES[kind];
-  if (range === undefined) throw new TypeError(`cannot write a ${f.kind} field as a scalar`);
+  if (range === undefined) {
+    throw new BpfjsTypeError(
+      'ERR_INVALID_ARG_VALUE',
+      `${name} is a ${f.kind} field; it cannot be written as a scalar`,
+    );
+  }
   if (typeof value !== 'number' || !Number.isInteger(value) || value < range[0] || value > range[1]) {
     throw errOutOfRange(name, `an integer >= ${range[0]} and <= ${range[1]}`, value);
   }
