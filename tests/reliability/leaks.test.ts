@@ -1,0 +1,41 @@
+// Leaks: thousands of create/attach/update/pin/unpin/close cycles leave the fd table and the
+// kernel's link and program id lists as they were; an Fd dropped without close() is closed by the
+// FinalizationRegistry safety net and warned about (child process, node --expose-gc, built dist).
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { requireKernel } from '@bpfjs/testkit';
+import { expect } from 'vitest';
+import { leakCycles } from './lib/leak-cycles.js';
+
+const CYCLES = 5_000;
+const kernel = requireKernel();
+
+kernel.describe('leaks', () => {
+  kernel.it(`${CYCLES} create/attach/update/pin/unpin/close cycles leave nothing behind`, async () => {
+    const r = await leakCycles(CYCLES);
+    console.log(`leak cycles: ${JSON.stringify(r)}`);
+    expect(r.linkIds).toBe(CYCLES);
+    expect(r.programIds).toBe(CYCLES + 1);
+    expect(r.fdsAfter).toBe(r.fdsBefore);
+  });
+
+  kernel.it('an Fd dropped without close() is closed by the safety net, with a BPFJS_FD_LEAK warning', () => {
+    const script = fileURLToPath(new URL('./fixtures/gc-child.mjs', import.meta.url));
+    const res = spawnSync(process.execPath, ['--expose-gc', script], { encoding: 'utf8', timeout: 60_000 });
+    const out = `${res.stdout}\n${res.stderr}`;
+    expect(res.status, out).toBe(0);
+    const r = JSON.parse(res.stdout.trim().split('\n').at(-1) ?? '{}');
+    expect(r.before, out).toEqual([true, true, true]);
+    expect(r.after, out).toEqual([false, false, false]);
+    const leaks = r.warnings.filter((w: { code: string }) => w.code === 'BPFJS_FD_LEAK');
+    expect(leaks, out).toHaveLength(3);
+    for (const n of r.dropped) {
+      expect(
+        leaks.some((w: { message: string }) => w.message.includes(`file descriptor ${n} `)),
+        out,
+      ).toBe(true);
+    }
+    // The dropped link's fd was its only reference: closing it detached the program.
+    expect(r.attached).toEqual([]);
+  });
+});
