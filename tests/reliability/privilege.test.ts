@@ -106,6 +106,9 @@ gate.describe('least privilege (setpriv, uid 65534)', () => {
     'Link.fromId': ['sys_admin'],
     links: ['sys_admin'],
     programs: ['sys_admin'],
+    'Program.fromId': ['sys_admin'],
+    // Legacy attach enters the netns (setns): CAP_SYS_ADMIN, which also covers the kernel's check.
+    attachProgram: ['sys_admin'],
   };
   const CAP_NAME: Record<Cap, string> = {
     bpf: 'CAP_BPF',
@@ -127,6 +130,7 @@ gate.describe('least privilege (setpriv, uid 65534)', () => {
       expect(res['linkUpdate (sys)']?.ok, r.out).toBe(true);
       expect(res['linkGetInfo (sys)']?.ok, r.out).toBe(true);
       expect(res['Program.fromFd']?.ok, r.out).toBe(true);
+      expect(res['linkDetach (sys)']?.ok, r.out).toBe(true);
       // The netns already has a flow dissector link: the kernel got as far as the E2BIG rule.
       expect(res.attachNetNs, r.out).toMatchObject({ ok: false, code: 'E2BIG' });
     }
