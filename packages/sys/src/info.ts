@@ -7,6 +7,7 @@
 import { readlinkSync } from 'node:fs';
 import type { TypeLayout } from '@bpfjs/uapi';
 import {
+  BPF_FLOW_DISSECTOR,
   BPF_LINK_TYPE_CGROUP,
   BPF_LINK_TYPE_NETKIT,
   BPF_LINK_TYPE_NETNS,
@@ -15,6 +16,7 @@ import {
   BPF_LINK_TYPE_TCX,
   BPF_LINK_TYPE_XDP,
   BPF_OBJ_GET_INFO_BY_FD,
+  BPF_SK_LOOKUP,
   BpfBtfInfo,
   BpfLinkInfo,
   BpfMapInfo,
@@ -98,7 +100,9 @@ export function checkFdKind(n: number, kind: string, name: string): void {
     return;
   }
   const m = /^anon_inode:(bpf-prog|bpf-map|btf|bpf_link|bpf-stats|bpf-token|\[?bpf.*)$/.exec(target);
-  if (m !== null && m[1] !== kind) {
+  // The kernel names link inodes both `bpf_link` and `bpf-link` (by link type and version).
+  const norm = (k: string) => k.replace('_', '-');
+  if (m !== null && norm(m[1] as string) !== norm(kind)) {
     throw errInvalidArgValue(name, n, `must be a ${kind} fd (this one is ${m[1]})`);
   }
 }
@@ -330,9 +334,11 @@ function linkInfoScratch(): LinkInfoScratch {
 }
 
 /**
- * Info of a link fd (5.8+). Reuses one preallocated info buffer: a hot path. Like libbpf's
- * `bpf_link_get_info_by_fd`, it trusts that `fd` is a link: another bpf object's info would be
- * decoded as link info (never out of bounds: the kernel writes at most the buffer's size).
+ * Info of a link fd (5.8+). Reuses one preallocated info buffer: a hot path. Another kind of bpf
+ * object (the kernel answers for any) is refused with `ERR_INVALID_ARG_VALUE`: checked with a
+ * readlink for non-netns link types, and for netns links only when the answer is implausible (an
+ * attach type other than flow_dissector/sk_lookup), so the netns hot path stays one syscall.
+ * @throws TypeError `ERR_INVALID_ARG_VALUE` if `fd` is a map, program or BTF object.
  * @throws BpfError (`command: 'BPF_OBJ_GET_INFO_BY_FD'`); EINVAL if `fd` is not a link.
  */
 export function linkGetInfo(fd: Fd | number): LinkInfo {
@@ -365,13 +371,31 @@ export function linkGetInfo(fd: Fd | number): LinkInfo {
     progId: v.getUint32(o.progId, true),
     netns: undefined,
   };
+  // Off the netns hot path: make sure `fd` is a link before decoding another type's fields (the
+  // kernel answers for any bpf object, and a map's or program's info would decode as nonsense).
+  // One readlink of /proc/self/fd; netns links (the hot path) are checked more cheaply below.
+  if (type !== BPF_LINK_TYPE_NETNS) {
+    try {
+      checkFdKind(n, 'bpf_link', 'fd');
+    } catch (e) {
+      s.bytes.fill(0);
+      throw e;
+    }
+  }
   switch (type) {
-    case BPF_LINK_TYPE_NETNS:
-      info.netns = { netnsIno: v.getUint32(o.nsIno, true), attachType: v.getUint32(o.nsType, true) };
-      // The only two fields the kernel fills for netns links: zeroing them restores all-zero.
-      v.setUint32(o.nsIno, 0, true);
-      v.setUint32(o.nsType, 0, true);
+    case BPF_LINK_TYPE_NETNS: {
+      const attachType = v.getUint32(o.nsType, true);
+      info.netns = { netnsIno: v.getUint32(o.nsIno, true), attachType };
+      // A netns link fills only netns_ino/attach_type past prog_id. Zero from there to the end, not
+      // just those two fields: another bpf object given by mistake (a map of type 5, a program)
+      // writes its own info over the whole buffer, and stale bytes would reach the kernel as
+      // pointers on a later call for a raw_tp/iter/perf_event link.
+      s.bytes.fill(0, o.nsIno);
+      // Not one of the netns attach types: probably not a link at all (a map or program whose
+      // info reads as type 5). A typed error for those, before anyone trusts the answer.
+      if (attachType !== BPF_FLOW_DISSECTOR && attachType !== BPF_SK_LOOKUP) checkFdKind(n, 'bpf_link', 'fd');
       return info;
+    }
     case BPF_LINK_TYPE_CGROUP:
       info.cgroup = {
         cgroupId: s.getBigInt('cgroup.cgroup_id'),
