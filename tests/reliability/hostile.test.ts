@@ -8,11 +8,12 @@ import * as link from '@bpfjs/link';
 import * as netns from '@bpfjs/netns';
 import * as sys from '@bpfjs/sys';
 import * as testkit from '@bpfjs/testkit';
+import * as uapi from '@bpfjs/uapi';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 // @ts-expect-error plain ESM shared with the child process
 import { hostileCases, makeContext, runCase } from './fixtures/hostile-cases.mjs';
 
-const mods = { sys, link, netns, asm, testkit, cli };
+const mods = { sys, link, netns, asm, testkit, cli, uapi };
 const rows: Array<{ api: string; id: string }> = hostileCases(mods);
 const kernel = testkit.requireKernel();
 
