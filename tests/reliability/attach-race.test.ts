@@ -1,59 +1,15 @@
 // Two processes race to attach a flow dissector link to the same named netns (both open it by
 // name through @bpfjs/netns): exactly one wins; the other gets E2BIG (or EEXIST) with link's
 // explanatory sentence. Repeated for several rounds; nothing stays attached afterwards.
-import { queryPrograms } from '@bpfjs/link';
-import { NetNs } from '@bpfjs/netns';
 import { requireKernel } from '@bpfjs/testkit';
-import { expect } from 'vitest';
-import { startChild } from './lib/child.js';
+import { attachRace } from './lib/attach-race.js';
 
 const ROUNDS = 8;
 const kernel = requireKernel();
 
-interface Outcome {
-  ok: boolean;
-  code?: string;
-  message?: string;
-  hint?: string;
-  linkId?: number;
-  progId?: number;
-}
-
 kernel.describe('two processes attach a flow dissector link to one named netns', () => {
   kernel.it(`${ROUNDS} rounds: exactly one wins, the other gets E2BIG/EEXIST explained`, async () => {
-    const tally = { E2BIG: 0, EEXIST: 0 };
-    for (let round = 0; round < ROUNDS; round++) {
-      const name = `bpfjs-attach-race-${process.pid}-${round}`;
-      const ns = NetNs.create({ name });
-      const children = [startChild(['attach-race', name]), startChild(['attach-race', name])];
-      try {
-        for (const c of children) expect(await c.next()).toMatchObject({ ready: true });
-        for (const c of children) c.send('go');
-        const outcomes = await Promise.all(children.map((c) => c.next<Outcome>()));
-        const winners = outcomes.filter((o) => o.ok);
-        const losers = outcomes.filter((o) => !o.ok);
-        expect(winners, JSON.stringify(outcomes)).toHaveLength(1);
-        const loser = losers[0] as Outcome;
-        expect(['E2BIG', 'EEXIST'], JSON.stringify(loser)).toContain(loser.code);
-        tally[loser.code as 'E2BIG' | 'EEXIST']++;
-        // link's sentence, in the message and as the hint.
-        expect(loser.hint, JSON.stringify(loser)).toMatch(
-          /flow_dissector link|attached directly|flow dissector/,
-        );
-        expect(loser.message).toContain(loser.hint as string);
-        // The winner's program is the one attached.
-        const winner = winners[0] as Outcome;
-        expect(queryPrograms(ns, 'flow_dissector').programIds).toEqual([winner.progId]);
-        for (const c of children) c.send('exit');
-        for (const c of children) expect(await c.exited).toEqual({ code: 0, signal: null });
-        // The winner's unpinned link went with its process.
-        expect(queryPrograms(ns, 'flow_dissector').programIds).toEqual([]);
-      } finally {
-        await Promise.all(children.map((c) => c.stop()));
-        ns.delete();
-        ns.close();
-      }
-    }
+    const tally = await attachRace(ROUNDS);
     console.log(`attach race: ${ROUNDS} rounds, loser codes ${JSON.stringify(tally)}`);
   });
 });
