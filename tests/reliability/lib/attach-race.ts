@@ -14,7 +14,7 @@ interface Outcome {
   progId?: number;
 }
 
-/** `ROUNDS` races; asserts each one; returns how often the loser saw E2BIG and EEXIST. */
+/** `rounds` races; asserts each one; returns how often the loser saw E2BIG and EEXIST. */
 export async function attachRace(rounds: number): Promise<{ E2BIG: number; EEXIST: number }> {
   const tally = { E2BIG: 0, EEXIST: 0 };
   for (let round = 0; round < rounds; round++) {
