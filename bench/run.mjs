@@ -15,6 +15,9 @@ const benchDir = `${root}bench/`;
 const buildDir = `${benchDir}build/`;
 
 // --- options -------------------------------------------------------------------------------
+// Read once here (not a turbo task input: the bench runs outside turbo).
+const { BENCH_PACKAGES_ROOT } = process.env;
+
 const HELP = `usage: node bench/run.mjs [options]   (pnpm bench -- [options])
   --quick            few iterations and 2 rounds (CI smoke; numbers are not meaningful)
   --rounds N         rounds per operation (default 15; quick: 2)
@@ -366,7 +369,6 @@ async function main() {
   }
   sides.bpfjs = new Side('bpfjs', ...pin(process.execPath, [...nodeFlags, `${benchDir}js/bpfjs.mjs`]));
   const ready = { c: cReady };
-  const { BENCH_PACKAGES_ROOT } = process.env;
   if (BENCH_PACKAGES_ROOT) console.error(`note: the bpfjs side loads packages from ${BENCH_PACKAGES_ROOT}`);
   for (const [name, side] of Object.entries(sides)) if (name !== 'c') ready[name] = await side.ready();
   if (ready.bpfjs.unavailable) console.error(`warning: ${ready.bpfjs.unavailable}`);
@@ -505,7 +507,7 @@ async function main() {
       cpuProf: opt.cpuProf ? profDir : false,
       cpu: opt.cpu ?? null,
       sched: opt.sched,
-      packagesRoot: process.env.BENCH_PACKAGES_ROOT ?? null,
+      packagesRoot: BENCH_PACKAGES_ROOT ?? null,
     },
     sides: {
       c: { attrSizes: cReady.attrSizes, linkInfoSize: cReady.linkInfoSize },

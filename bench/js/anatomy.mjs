@@ -21,6 +21,8 @@ const syscallU8 = libc.func('long syscall(long nr, int cmd, void *attr, unsigned
 const syscallPtr = libc.func('long syscall(long nr, int cmd, intptr_t attr, unsigned int size)');
 const getppid = libc.func('int getppid()');
 
+// Results go here so the optimizer cannot drop the work.
+globalThis.anatomySink = undefined;
 let sink;
 const rows = [];
 function time(name, fn, n = 300_000) {
@@ -116,3 +118,4 @@ time('64 x getUint32 into a new number[] (PROG_QUERY ids)', () => {
 const w = Math.max(...rows.map((r) => r[0].length));
 console.log(`anatomy of a bpfjs call (best of 5 loops, ns per piece) — node ${process.version}\n`);
 for (const [name, ns] of rows) console.log(`${name.padEnd(w)}  ${ns.toFixed(1).padStart(8)} ns`);
+globalThis.anatomySink = sink;
