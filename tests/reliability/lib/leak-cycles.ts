@@ -2,6 +2,7 @@
 // as before, and none of the programs or links the cycles made left in the kernel's id lists
 // (other suites run on this machine at the same time, so the lists are compared for our objects).
 import { readdirSync } from 'node:fs';
+import { assemble } from '@bpfjs/asm';
 import { attachNetNs, Link, links, Program, programs, queryPrograms } from '@bpfjs/link';
 import { NetNs } from '@bpfjs/netns';
 import { linkGetNextId, progGetNextId } from '@bpfjs/sys';
@@ -32,7 +33,11 @@ export async function leakCycles(cycles: number): Promise<CycleReport> {
   const fdsBefore = fdList();
   const progIds = new Set<number>();
   const linkIds = new Set<number>();
-  const spare = Program.load({ type: 'sk_lookup', instructions: skLookupInstructions('drop'), name });
+  const spare = Program.load({
+    type: 'sk_lookup',
+    instructions: assemble(skLookupInstructions('drop')),
+    name,
+  });
   progIds.add(spare.id);
   deferCleanup('spare program', () => spare.close());
   let ns: NetNs | undefined;
@@ -44,7 +49,11 @@ export async function leakCycles(cycles: number): Promise<CycleReport> {
         ns = NetNs.create();
         netnsCount++;
       }
-      const prog = Program.load({ type: 'sk_lookup', instructions: skLookupInstructions('pass'), name });
+      const prog = Program.load({
+        type: 'sk_lookup',
+        instructions: assemble(skLookupInstructions('pass')),
+        name,
+      });
       progIds.add(prog.id);
       try {
         const link = attachNetNs(prog, ns as NetNs);
