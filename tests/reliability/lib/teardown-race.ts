@@ -46,7 +46,8 @@ export async function raceRound(n: number, round: number): Promise<RoundResult> 
         netnsFds: all.map((ns) => ns.fd.fd),
         survivor: survivor.fd.fd,
         deadlineMs: 15_000,
-        closeChance: round % 3 === 0 ? 0.002 : 0,
+        // Every third round closes links at random while the netns go away (close racing teardown).
+        closeChance: round % 3 === 0 ? 0.2 : 0,
       },
     });
     const result = await new Promise<RoundResult>((resolve, reject) => {
