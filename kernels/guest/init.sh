@@ -41,13 +41,18 @@ mkdir -p $R/dev/pts $R/dev/shm
 mount -t devpts devpts $R/dev/pts
 mount -t tmpfs -o mode=1777 tmpfs $R/dev/shm
 mount -t bpf bpf $R/sys/fs/bpf || { say 'cannot mount bpffs'; finish 202; }
-mount -t cgroup2 cgroup2 $R/sys/fs/cgroup 2>/dev/null || say 'no cgroup2'
+# cgroup2 where the host has it (a hybrid host keeps it at /sys/fs/cgroup/unified on a tmpfs).
+cg=${BPFJS_GUEST_CGROUP2:-/sys/fs/cgroup}
+[ "$cg" != /sys/fs/cgroup ] && mount -t tmpfs -o mode=0755 tmpfs $R/sys/fs/cgroup && mkdir -p "$R$cg"
+mount -t cgroup2 cgroup2 "$R$cg" 2>/dev/null || say 'no cgroup2'
 mount -t debugfs debugfs $R/sys/kernel/debug 2>/dev/null
 mount -t tracefs tracefs $R/sys/kernel/tracing 2>/dev/null
 mount -t tmpfs -o mode=0755 tmpfs $R/run
 mount -t tmpfs -o mode=1777 tmpfs $R/tmp
 ip link set lo up
 cp /guest.env $R/run/bpfjs-guest.env
+# The reporter's watchdog ends the run (with the results so far) 30 s before the hard limit below.
+echo "export BPFJS_MATRIX_DEADLINE=$(($(date +%s) + BPFJS_GUEST_TIMEOUT - 30))" >>$R/run/bpfjs-guest.env
 
 echo "BPFJS-GUEST-BOOTED $(uname -r)"
 timeout -s KILL "$BPFJS_GUEST_TIMEOUT" chroot $R /usr/bin/env -i /bin/sh -c \

@@ -3,7 +3,7 @@
 // - writes one compact JSON file (path in BPFJS_MATRIX_RESULTS) with every test's state, skip note
 //   (testkit gates skip with a reason; vitest's own JSON reporter drops notes), errors, and the
 //   files or suites that failed to load,
-// - and, when BPFJS_MATRIX_WATCHDOG_SEC passes before the run ends, writes what it has (tests still
+// - and, when the guest's deadline (BPFJS_MATRIX_DEADLINE, epoch seconds) comes before the run ends, writes what it has (tests still
 //   running are reported as such, with their files), says which files hang, and ends the process,
 //   so that a hanging test costs one kernel's time limit and not the whole answer.
 import { writeFileSync } from 'node:fs';
@@ -29,9 +29,10 @@ export default class MatrixReporter {
     this.ctx = ctx;
     this.start = Date.now();
     this.done = false;
-    const watchdog = Number(process.env.BPFJS_MATRIX_WATCHDOG_SEC);
-    if (watchdog > 0) {
-      this.timer = setTimeout(() => this.onWatchdog(watchdog), watchdog * 1000);
+    const deadline = Number(process.env.BPFJS_MATRIX_DEADLINE);
+    if (deadline > 0) {
+      const ms = Math.max(1000, deadline * 1000 - Date.now());
+      this.timer = setTimeout(() => this.onWatchdog(Math.round((Date.now() - this.start) / 1000)), ms);
       this.timer.unref();
     }
   }
@@ -82,6 +83,13 @@ export default class MatrixReporter {
         let note = r?.note;
         // A suite skipped with a note (suite-level ctx.skip) passes the note down.
         for (let s = child.suite; !note && s; s = s.suite) note = s.result?.note;
+        // testkit's gate.it()/gate.describe() put the reason in the name: `name [skipped: reason]`.
+        if (!note && entry.state === 'skip') {
+          for (const n of [child.name, ...path].reverse()) {
+            const m = /\[skipped: (.*)\]\s*$/.exec(n);
+            if (m) note = m[1];
+          }
+        }
         if (note) entry.note = note;
         if (r?.errors?.length) entry.errors = r.errors.map(errorText);
         tests.push(entry);

@@ -3,13 +3,14 @@
 // (BPFJS_KERNEL_MATRIX is set by kernels/run.mjs); anywhere else the checks skip with that reason.
 import { closeSync, existsSync, readFileSync, statfsSync } from 'node:fs';
 import { release } from 'node:os';
-import { bpf } from '@bpfjs/sys';
+import { bpf, progLoad } from '@bpfjs/sys';
 import { describe, expect, it } from 'vitest';
 
 const kernel = process.env.BPFJS_KERNEL_MATRIX;
 const BPF_FS_MAGIC = 0xcafe4a11;
 const BPF_MAP_CREATE = 0;
 const BPF_MAP_TYPE_ARRAY = 2;
+const BPF_PROG_TYPE_SOCKET_FILTER = 1;
 
 describe.skipIf(!kernel)('kernel-matrix guest (only inside `pnpm test:kernels`)', () => {
   it('runs on the kernel the host booted', () => {
@@ -45,6 +46,19 @@ describe.skipIf(!kernel)('kernel-matrix guest (only inside `pnpm test:kernels`)'
       expect(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8')).toMatch(/^map_type:\s+2$/m);
     } finally {
       closeSync(fd);
+    }
+  });
+
+  it('loads a BPF program through @bpfjs/sys', () => {
+    // r0 = 0; exit — BPF_ALU64|BPF_MOV|BPF_K (0xb7), then BPF_JMP|BPF_EXIT (0x95).
+    const insns = new Uint8Array(16);
+    insns[0] = 0xb7;
+    insns[8] = 0x95;
+    const fd = progLoad({ type: BPF_PROG_TYPE_SOCKET_FILTER, insns, license: 'GPL', name: 'matrix_sanity' });
+    try {
+      expect(readFileSync(`/proc/self/fdinfo/${fd.fd}`, 'utf8')).toMatch(/^prog_type:\s+1$/m);
+    } finally {
+      fd.close();
     }
   });
 });

@@ -5,7 +5,7 @@
  * with every capability, so only a missing kernel feature may skip a test.
  */
 export const PRIVILEGE_SKIP =
-  /\b(root|privilege[sd]?|unprivileged|CAP_[A-Z_]+|capabilit(y|ies)|EPERM|permission)\b/i;
+  /(missing CAP_[A-Z_]+|\b(run|needs?|requires?) (as )?root\b|without privileges|\bunprivileged\b|\bEPERM\b|permission denied)/i;
 
 const secs = (ms) => (ms === undefined ? '-' : `${(ms / 1000).toFixed(1)}s`);
 const firstLine = (s) =>

@@ -1,0 +1,103 @@
+// The feature rows of the README's "Supported kernels" table. Each feature is proven by the tests
+// whose `<file> > <full name>` matches `tests`; on a kernel the cell is
+//   ✓  at least one matching test passed and none failed,
+//   ✗  a matching test failed,
+//   —  every matching test was skipped (the cell gives the gate's "needs Linux X" version),
+//   ?  no matching test ran (the test was renamed or removed: fix the pattern here).
+// `since` is the upstream kernel version that introduced the feature, so the table can be checked
+// against the kernel history (a ✓ below `since`, or a — above it, is a finding).
+
+/** @type {{ name: string, since: string, tests: RegExp }[]} */
+export const FEATURES = [
+  {
+    name: 'program load + info (BPF_PROG_LOAD, BPF_OBJ_GET_INFO_BY_FD)',
+    since: '4.13',
+    tests: /link\/src\/program\.test\.ts > .*loads with kernel type names/,
+  },
+  {
+    name: 'flow dissector link in a netns (BPF_LINK_CREATE)',
+    since: '5.8',
+    tests: /link\/src\/flow-dissector\.test\.ts > .*link create → query shows the program/,
+  },
+  {
+    name: 'netns link info (netns inode, attach type)',
+    since: '5.8',
+    tests: /link\/src\/flow-dissector\.test\.ts > .*info: id, type netns/,
+  },
+  {
+    name: 'link vs. prog attach exclusivity (EEXIST / EINVAL)',
+    since: '5.8',
+    tests: /link\/src\/flow-dissector\.test\.ts > .*(then link create → EEXIST|then prog detach → EINVAL)/,
+  },
+  {
+    name: 'link update (BPF_LINK_UPDATE)',
+    since: '5.8',
+    tests: /link\/src\/flow-dissector\.test\.ts > .*update without replace/,
+  },
+  {
+    name: 'link detach (BPF_LINK_DETACH)',
+    since: '5.9',
+    tests: /link\/src\/flow-dissector\.test\.ts > .*detach: the hook is free/,
+  },
+  {
+    name: 'netns death auto-detaches its links (inode 0, ENOLINK)',
+    since: '5.8',
+    tests:
+      /(link\/src\/flow-dissector|netns\/src\/teardown-link)\.test\.ts > .*(does not keep its netns alive|its link goes defunct)/,
+  },
+  {
+    name: 'sk_lookup links: several per netns, run in order',
+    since: '5.9',
+    tests: /link\/src\/sk-lookup\.test\.ts > .*three links/,
+  },
+  {
+    name: 'sk_lookup: 64 links, then E2BIG',
+    since: '5.9',
+    tests: /link\/src\/sk-lookup\.test\.ts > .*64 links fit/,
+  },
+  {
+    name: 'sk_lookup steers connections (sockmap redirect)',
+    since: '5.9',
+    tests:
+      /(testkit\/src\/sk-lookup|link\/src\/sk-lookup-traffic)\.test\.ts > .*(redirect: sockmap|connects)/,
+  },
+  {
+    name: 'link pinning on bpffs',
+    since: '5.7',
+    tests: /link\/src\/pin\.test\.ts > .*pin, fromPin/,
+  },
+  {
+    name: 'link ids and iteration (BPF_LINK_GET_NEXT_ID / _FD_BY_ID)',
+    since: '5.8',
+    tests: /link\/src\/iterate\.test\.ts > .*lists our links/,
+  },
+  {
+    name: 'XDP link info (ifindex)',
+    since: '5.9',
+    tests: /link\/src\/other-links\.test\.ts > .*XDP link/,
+  },
+  {
+    name: 'cgroup link info (cgroup id, attach type)',
+    since: '5.8',
+    tests: /link\/src\/other-links\.test\.ts > .*cgroup link/,
+  },
+  {
+    name: 'tcx links',
+    since: '6.6',
+    tests: /link\/src\/other-links\.test\.ts > .*tcx link/,
+  },
+];
+
+/** The cell of one feature on one kernel (`tests` as stored in results.json). */
+export function featureCell(feature, tests) {
+  const matching = (tests ?? []).filter((t) => feature.tests.test(`${t.file} > ${t.name}`));
+  if (!matching.length) return { mark: '?', detail: 'no test' };
+  if (matching.some((t) => t.state !== 'pass' && t.state !== 'skip' && t.state !== 'todo')) {
+    return { mark: '✗', detail: 'fails' };
+  }
+  if (matching.some((t) => t.state === 'pass')) return { mark: '✓' };
+  const note = matching.map((t) => t.note).find(Boolean) ?? '';
+  const version = /(\d+\.\d+)(?:\.\d+)? or newer|≥\s*(\d+\.\d+)|Linux (\d+\.\d+)/.exec(note);
+  const v = version?.[1] ?? version?.[2] ?? version?.[3];
+  return { mark: '—', detail: v ? `needs ≥ ${v}` : 'skipped' };
+}
