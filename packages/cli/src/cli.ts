@@ -77,9 +77,24 @@ export function createProgram(io: Io = processIo(), state?: RunState): Command {
  * Runs the `bpfjs` command line `argv` (without `node` and the script: `['link', 'list']`) and
  * resolves to its exit status: 0 on success, 1 when the command failed (`bpfjs: <code>: <message>`
  * on stderr, plus which capability is missing and how to get it for EPERM/EACCES), 2 for bad usage.
- * Never throws and never calls `process.exit`.
+ * Never throws for a bad command line and never calls `process.exit`; rejects with a `TypeError`
+ * (`ERR_INVALID_ARG_TYPE`) only when `argv` is not an array of strings or `io` is not an `Io`.
  */
 export async function run(argv: readonly string[], io: Io = processIo()): Promise<number> {
+  // Misuse of the API itself (not a bad command line) rejects with a coded TypeError, before
+  // anything runs: `io.err` would otherwise fail with a bare "cannot read properties of null".
+  if (!Array.isArray(argv) || !argv.every((a) => typeof a === 'string')) {
+    throw apiTypeError('argv', 'an array of strings', argv);
+  }
+  if (
+    typeof io !== 'object' ||
+    io === null ||
+    typeof io.out !== 'function' ||
+    typeof io.err !== 'function' ||
+    typeof io.onInterrupt !== 'function'
+  ) {
+    throw apiTypeError('io', 'an Io ({ out, err, onInterrupt }), e.g. bufferedIo()', io);
+  }
   const state: RunState = {
     needs: [],
     exitCode: 0,
@@ -103,4 +118,12 @@ export async function run(argv: readonly string[], io: Io = processIo()): Promis
     io.err(formatFailure(error, state.needs, state.commandLine));
     return EXIT_FAILURE;
   }
+}
+
+/** `ERR_INVALID_ARG_TYPE` for a misused `run()` argument. */
+function apiTypeError(name: string, expected: string, actual: unknown): TypeError & { code: string } {
+  const got = actual === null ? 'null' : Array.isArray(actual) ? 'an array with a non-string' : typeof actual;
+  return Object.assign(new TypeError(`The "${name}" argument must be ${expected}. Received ${got}`), {
+    code: 'ERR_INVALID_ARG_TYPE',
+  });
 }
