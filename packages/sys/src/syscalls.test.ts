@@ -1,4 +1,4 @@
-import { mkdtempSync, rmdirSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isMainThread } from 'node:worker_threads';
@@ -47,6 +47,15 @@ describe('input checks of the syscalls (no privileges needed)', () => {
     expect(() => umount2('', 0)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
     expect(() => statfs('x'.repeat(5000))).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
     expect(() => openPath('/dev/null', -1)).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+    // No mode argument is passed, so file creation is refused before the syscall (nothing is created).
+    const created = `/tmp/bpfjs-openpath-${process.pid}`;
+    expect(() => openPath(created, 0o100 | 0o1)).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }),
+    );
+    expect(() => openPath('/tmp', 0o20200000)).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }),
+    );
+    expect(existsSync(created)).toBe(false);
   });
 });
 

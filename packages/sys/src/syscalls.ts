@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { BpfError } from './errors.js';
+import { BpfError, errInvalidArgValue } from './errors.js';
 import { adoptFd, type Fd } from './fd.js';
 import { getLibc } from './libc.js';
 import { validateFd, validateInteger, validatePath, validateU32 } from './validate.js';
@@ -56,6 +56,10 @@ export const NSFS_MAGIC = 0x6e736673;
 const ARM = process.arch === 'arm64';
 /** `open` flag: read only. */
 export const O_RDONLY = 0;
+/** `O_CREAT` (refused by {@link openPath}). */
+export const O_CREAT = 0o100;
+// The bit that makes O_TMPFILE (O_TMPFILE = __O_TMPFILE | O_DIRECTORY on x86-64 and aarch64).
+const O_TMPFILE_BIT = 0o20000000;
 /** `open` flag: write only. */
 export const O_WRONLY = 1;
 /** `open` flag: read and write. */
@@ -201,6 +205,16 @@ export function gettid(): number {
 export function openPath(path: string, flags = O_RDONLY): Fd {
   const p = validatePath(path, 'path');
   const f = validateInteger(flags, 'flags', 0, 0x7fffffff);
+  // open(2) reads a third `mode` argument only for O_CREAT / O_TMPFILE; we pass none, so the
+  // kernel would take whatever is in that register as the new file's mode. Opening existing
+  // objects is all this is for: refuse file creation outright.
+  if ((f & O_CREAT) !== 0 || (f & O_TMPFILE_BIT) !== 0) {
+    throw errInvalidArgValue(
+      'flags',
+      flags,
+      'must not contain O_CREAT or O_TMPFILE (openPath opens existing paths)',
+    );
+  }
   const libc = getLibc();
   const n = libc.open(p, f | O_CLOEXEC);
   if (n === -1) throw new BpfError(libc.errno(), 'open', { path: p });
