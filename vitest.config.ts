@@ -18,6 +18,10 @@ const alias = [
 export default defineConfig({
   resolve: { alias },
   test: {
+    // `.ci/run` reads the pass/fail counts from a JSON report written beside the normal output.
+    ...(process.env.BPFJS_VITEST_JSON
+      ? { reporters: ['default', 'json'], outputFile: { json: process.env.BPFJS_VITEST_JSON } }
+      : {}),
     // Per test file: fails the file that leaves an Fd (or a BPF object / netns descriptor) open, and
     // cleans up testkit fixtures created outside a test. See packages/testkit/src/setup.ts.
     setupFiles: [`${root}packages/testkit/src/setup.ts`],
