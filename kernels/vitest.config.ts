@@ -2,6 +2,8 @@
 // package's projects, the serial group) plus the matrix's guest checks in kernels/guest/, minus the
 // test files whose result cannot depend on the kernel (they run in the host suite; under TCG they
 // would cost minutes per kernel), with timeouts scaled for an emulated CPU.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 import base from '../vitest.config.ts';
@@ -29,14 +31,63 @@ export const HOST_ONLY: readonly string[] = process.env.BPFJS_MATRIX_ALL
       'packages/testkit/src/conformance-api.test.ts',
       // benchmark smoke test: timings, not semantics
       'bench/**',
+      // thousands of JS-side cycles, seeded fuzzing of the attr encoders, hostile-input validation:
+      // bpfjs's own bookkeeping and input checks (the kernel-semantics races and lifetimes stay)
+      'tests/reliability/{leaks,fuzz,hostile}.test.ts',
     ];
 
-type Project = { test?: { exclude?: string[] } & Record<string, unknown> } & Record<string, unknown>;
+type Project = { test?: { exclude?: string[]; include?: string[] } & Record<string, unknown> } & Record<
+  string,
+  unknown
+>;
+
+// Under TCG, starting a fresh worker per test file (vitest's isolation) costs seconds per file, more
+// than most files take to run. The guest therefore reuses workers across files (`isolate: false`),
+// except for files that replace modules (`vi.mock` & co.), which get an isolated project of their own.
+// BPFJS_MATRIX_ISOLATE=1 isolates every file, as the host suite does.
+const NEEDS_ISOLATION = /\bvi\.(mock|doMock|unmock|resetModules|stubGlobal|stubEnv)\(/;
+function testFiles(dir: string, out: string[] = []): string[] {
+  for (const ent of readdirSync(join(root, dir), { withFileTypes: true })) {
+    const rel = `${dir}/${ent.name}`;
+    if (ent.isDirectory()) {
+      if (ent.name !== 'node_modules' && ent.name !== 'dist') testFiles(rel, out);
+    } else if (ent.name.endsWith('.test.ts')) out.push(rel);
+  }
+  return out;
+}
+const isolateAll = Boolean(process.env.BPFJS_MATRIX_ISOLATE);
+const isolated = isolateAll
+  ? []
+  : ['packages', 'tests']
+      .filter((d) => existsSync(join(root, d)))
+      .flatMap((d) => testFiles(d))
+      .filter((f) => !f.endsWith('.serial.test.ts') && !f.endsWith('.soak.test.ts'))
+      .filter((f) => NEEDS_ISOLATION.test(readFileSync(join(root, f), 'utf8')));
+
 const projects = ((base.test?.projects ?? []) as Project[]).map((p) =>
   typeof p === 'object' && p.test
-    ? { ...p, test: { ...p.test, exclude: [...(p.test.exclude ?? []), ...HOST_ONLY] } }
+    ? {
+        ...p,
+        test: {
+          ...p.test,
+          exclude: [...(p.test.exclude ?? []), ...HOST_ONLY, ...isolated],
+          ...(isolateAll ? {} : { isolate: false }),
+        },
+      }
     : p,
 );
+if (isolated.length) {
+  projects.push({
+    extends: true,
+    test: {
+      name: 'isolated',
+      include: isolated,
+      exclude: [...HOST_ONLY],
+      isolate: true,
+      sequence: { groupOrder: 0 },
+    },
+  });
+}
 
 export default defineConfig({
   ...base,

@@ -29,6 +29,13 @@ export default class MatrixReporter {
     this.ctx = ctx;
     this.start = Date.now();
     this.done = false;
+    // vitest ending without onFinished (a crashed pool, process.exit in a test): keep what ran.
+    process.on('exit', (code) => {
+      if (this.done) return;
+      this.done = true;
+      const files = this.ctx?.state?.getFiles?.() ?? [];
+      this.write(this.collect(files, [], { aborted: `vitest exited (${code}) before the run ended` }));
+    });
     const deadline = Number(process.env.BPFJS_MATRIX_DEADLINE);
     if (deadline > 0) {
       const ms = Math.max(1000, deadline * 1000 - Date.now());
