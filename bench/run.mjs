@@ -5,7 +5,16 @@
 // same line protocol (C baseline, koffi floor, bpfjs), runs every operation on every side in
 // alternating order for several rounds, and reports the median ns/op per side and the ratios.
 import { execFileSync, spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -310,6 +319,20 @@ function table(rows, headers) {
   return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
+function cpuMitigations() {
+  const dir = '/sys/devices/system/cpu/vulnerabilities';
+  const out = {};
+  try {
+    for (const name of readdirSync(dir).sort()) {
+      const text = readFileSync(`${dir}/${name}`, 'utf8').trim();
+      if (text !== 'Not affected') out[name] = text;
+    }
+  } catch {
+    return undefined;
+  }
+  return out;
+}
+
 function machineInfo(build, sides) {
   const cpus = os.cpus();
   const gitCommit = (() => {
@@ -322,7 +345,8 @@ function machineInfo(build, sides) {
   return {
     date: new Date().toISOString(),
     host: { cpu: cpus[0]?.model, cpus: cpus.length, memoryBytes: os.totalmem(), arch: process.arch },
-    kernel: { release: os.release(), version: os.version() },
+    // CPU vulnerability mitigations set the price of every syscall (entry/exit work), so record them.
+    kernel: { release: os.release(), version: os.version(), mitigations: cpuMitigations() },
     node: {
       version: process.version,
       v8: process.versions.v8,
