@@ -25,7 +25,6 @@ const USAGE = `usage: pnpm test:kernels [--kernel 5.10,6.1,6.12,7.x] [options] [
   --workers N       vitest workers in the guest (default 3)
   --parallel N      kernels booted at the same time (default 2)
   --cmd CMD         run CMD in the guest (from the repository root) instead of the suites
-  --fast            vitest --pool=threads --no-isolate in the guest (faster, less isolation)
   --quiet           do not stream the guest console
   --no-save         do not record the run in kernels/.cache/results.json
   -- ARGS           extra arguments for vitest (e.g. a file filter or --project sys)`;
@@ -42,7 +41,6 @@ function parse() {
       workers: { type: 'string' },
       parallel: { type: 'string' },
       cmd: { type: 'string' },
-      fast: { type: 'boolean' },
       quiet: { type: 'boolean' },
       'no-save': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -73,7 +71,6 @@ function parse() {
     workers: num(values.workers, 3, 'workers'),
     parallel: num(values.parallel, 2, 'parallel'),
     cmd: values.cmd,
-    fast: values.fast ?? false,
     quiet: values.quiet ?? false,
     save: !values['no-save'],
     vitestArgs: positionals,
@@ -118,7 +115,6 @@ function guestCommand(opts) {
     // More workers than vCPUs: kernel tests mostly wait (netns teardown, polls), not compute.
     `--maxWorkers=${opts.workers}`,
     '--minWorkers=1',
-    ...(opts.fast ? ['--pool=threads', '--no-isolate'] : []),
     ...opts.vitestArgs.map(shQuote),
   ];
   return `exec ${args.join(' ')}`;
@@ -268,7 +264,7 @@ async function main() {
   await Promise.all(Array.from({ length: opts.parallel }, lane));
   const summaries = selected.map((k) => byId.get(k.id));
   console.log(`\n${formatSummary(summaries)}`);
-  if (opts.save && !opts.cmd && !opts.vitestArgs.length && !opts.fast) {
+  if (opts.save && !opts.cmd && !opts.vitestArgs.length) {
     const path = join(outDir, 'results.json');
     let previous = { kernels: {} };
     try {
