@@ -9,7 +9,10 @@ const packages = readdirSync(`${root}packages`);
 const alias = [
   { find: /^@bpfjs\/uapi\/linux\/(.+)$/, replacement: `${root}packages/uapi/src/generated/linux/$1.ts` },
   { find: /^@bpfjs\/testkit\/setup$/, replacement: `${root}packages/testkit/src/setup.ts` },
-  ...packages.map((dir) => ({ find: new RegExp(`^@bpfjs/${dir}$`), replacement: `${root}packages/${dir}/src/index.ts` })),
+  ...packages.map((dir) => ({
+    find: new RegExp(`^@bpfjs/${dir}$`),
+    replacement: `${root}packages/${dir}/src/index.ts`,
+  })),
 ];
 
 // Files named `*.serial.test.ts` touch machine-global state (the init netns's flow dissector, which
@@ -63,15 +66,19 @@ export default defineConfig({
           sequence: { groupOrder: 1 },
         },
       },
-      ...(process.env.BPFJS_SOAK ? [{
-        extends: true as const,
-        test: {
-          name: 'soak',
-          include: ['packages/*/src/**/*.soak.test.ts', 'tests/reliability/**/*.soak.test.ts'],
-          fileParallelism: false,
-          sequence: { groupOrder: 2 },
-        },
-      }] : []),
+      ...(process.env.BPFJS_SOAK
+        ? [
+            {
+              extends: true as const,
+              test: {
+                name: 'soak',
+                include: ['packages/*/src/**/*.soak.test.ts', 'tests/reliability/**/*.soak.test.ts'],
+                fileParallelism: false,
+                sequence: { groupOrder: 2 },
+              },
+            },
+          ]
+        : []),
     ],
   },
 });
