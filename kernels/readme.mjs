@@ -3,7 +3,9 @@
 // (kernels/.cache/results.json), between the markers
 //   <!-- kernels:begin --> … <!-- kernels:end -->
 // `--check` exits 1 when the README is not what the results say (and changes nothing).
+import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { FEATURES, featureCell } from './features.mjs';
 
 const BEGIN = '<!-- kernels:begin -->';
@@ -69,6 +71,15 @@ if (start >= 0 && end > start) {
 } else {
   next = `${readme.trimEnd()}\n\n## Supported kernels\n\n${table}\n`;
 }
+// The repository formats Markdown with Biome (`pnpm lint` checks it): format the result the same way.
+const repo = fileURLToPath(new URL('..', import.meta.url));
+const biome = spawnSync('npx', ['biome', 'format', '--stdin-file-path=README.md'], {
+  cwd: repo,
+  input: next,
+  encoding: 'utf8',
+});
+if (biome.status === 0 && biome.stdout) next = biome.stdout;
+else console.error(`kernels/readme: biome format failed; writing the table unformatted\n${biome.stderr}`);
 if (process.argv.includes('--check')) {
   if (next !== readme) {
     console.error('README.md is out of date: run `node kernels/readme.mjs`');

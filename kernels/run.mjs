@@ -2,7 +2,7 @@
 // `pnpm test:kernels`: runs every package's test suites on the pinned Debian kernels (kernels.json)
 // under QEMU, one vitest process per kernel, and prints a per-kernel table. See kernels/README.md.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -91,6 +91,22 @@ function preflight() {
   if (process.getuid?.() !== 0) throw new Error('must run as root (virtiofsd shares the host root)');
 }
 
+/**
+ * A copy of the working tree (without node_modules, .git and kernels/.cache) that the guest mounts
+ * over the repository, with the real node_modules bound into it: the guests see the tree as it was
+ * when the matrix started, even if files (a rebuilt dist/) change on the host meanwhile.
+ */
+function snapshotTree() {
+  const dir = join(cacheRoot(), 'tree');
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const entries = readdirSync(repo).filter((n) => n !== 'node_modules' && n !== '.git');
+  execFileSync('cp', ['-a', '--reflink=auto', ...entries.map((n) => join(repo, n)), dir]);
+  rmSync(join(dir, 'kernels', '.cache'), { recursive: true, force: true });
+  mkdirSync(join(dir, 'node_modules'));
+  return dir;
+}
+
 /** Where the host mounts cgroup2, so the guest mirrors it (tests may use the host's layout). */
 function hostCgroup2() {
   try {
@@ -135,6 +151,8 @@ async function runKernel(k, fetched, opts, timeoutSec) {
       BPFJS_GUEST_TIMEOUT: guestTimeout,
       BPFJS_GUEST_RESULTS: opts.cmd ? '' : GUEST_RESULTS,
       BPFJS_GUEST_CGROUP2: hostCgroup2(),
+      BPFJS_GUEST_REPO: repo,
+      BPFJS_GUEST_TREE: opts.tree ?? '',
     },
     guestEnv: {
       PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
@@ -245,6 +263,7 @@ async function main() {
   // runs short.
   const ordered = selected.length > 2 ? [selected[0], selected.at(-1), ...selected.slice(1, -1)] : selected;
   const queue = ordered.filter((k) => fetched.has(k.id));
+  if (queue.length && !process.env.BPFJS_MATRIX_LIVE_TREE) opts.tree = snapshotTree();
   const lane = async () => {
     for (let k = queue.shift(); k; k = queue.shift()) {
       const left = Math.floor((deadline - Date.now()) / 1000);

@@ -50,6 +50,12 @@ mount -t tracefs tracefs $R/sys/kernel/tracing 2>/dev/null
 mount -t tmpfs -o mode=0755 tmpfs $R/run
 mount -t tmpfs -o mode=1777 tmpfs $R/tmp
 ip link set lo up
+# The host's snapshot of the working tree over the repository, with the real node_modules inside.
+if [ -n "$BPFJS_GUEST_TREE" ]; then
+  { mount --bind "$R$BPFJS_GUEST_REPO/node_modules" "$R$BPFJS_GUEST_TREE/node_modules" &&
+    mount --bind "$R$BPFJS_GUEST_TREE" "$R$BPFJS_GUEST_REPO"; } ||
+    say 'cannot mount the tree snapshot; the guest sees the live tree'
+fi
 cp /guest.env $R/run/bpfjs-guest.env
 # The reporter's watchdog ends the run (with the results so far) 30 s before the hard limit below.
 echo "export BPFJS_MATRIX_DEADLINE=$(($(date +%s) + BPFJS_GUEST_TIMEOUT - 30))" >>$R/run/bpfjs-guest.env

@@ -44,6 +44,11 @@ export default class MatrixReporter {
     }
   }
 
+  onTestRunStart(specifications) {
+    // Every file of the run, so a time-limited run can name the files that never started.
+    this.specs = [...new Set(specifications.map((spec) => spec.moduleId))];
+  }
+
   root() {
     return this.ctx?.config?.root ?? process.cwd();
   }
@@ -136,7 +141,10 @@ export default class MatrixReporter {
     const files = this.ctx?.state?.getFiles?.() ?? [];
     const out = this.collect(files, [], { watchdog: sec });
     const hanging = [...new Set(out.tests.filter((t) => t.state === 'running').map((t) => t.file))];
-    const unstarted = files.filter((f) => !f.result).map((f) => relative(this.root(), f.filepath));
+    const started = new Set(files.filter((f) => f.result).map((f) => f.filepath));
+    const unstarted = (this.specs ?? files.map((f) => f.filepath))
+      .filter((f) => !started.has(f))
+      .map((f) => relative(this.root(), f));
     out.hanging = hanging;
     out.unstarted = unstarted;
     console.log(`bpfjs-matrix: watchdog: the run did not end within ${sec}s`);
