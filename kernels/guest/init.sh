@@ -53,7 +53,7 @@ ip link set lo up
 # The host's snapshot of the working tree over the repository, with the real node_modules inside.
 if [ -n "$BPFJS_GUEST_TREE" ]; then
   { mount --bind "$R$BPFJS_GUEST_REPO/node_modules" "$R$BPFJS_GUEST_TREE/node_modules" &&
-    mount --bind "$R$BPFJS_GUEST_TREE" "$R$BPFJS_GUEST_REPO"; } ||
+    mount -o rbind "$R$BPFJS_GUEST_TREE" "$R$BPFJS_GUEST_REPO"; } ||
     say 'cannot mount the tree snapshot; the guest sees the live tree'
 fi
 cp /guest.env $R/run/bpfjs-guest.env
