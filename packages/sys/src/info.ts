@@ -43,7 +43,12 @@ export function objGetInfoByFd(fd: Fd | number, info: Uint8Array): number {
   const buf = validateBytes(info, 'info');
   // A hot path (link info): one reused attr, offsets resolved once, buffer addresses cached.
   buf.fill(0);
-  const sc = infoScratch();
+  return infoCall(n, buf);
+}
+
+/** OBJ_GET_INFO_BY_FD into `buf` through the scratch attr; returns the filled info_len. */
+function infoCall(n: number, buf: Uint8Array): number {
+  const sc = infoAttrScratch ?? infoScratch();
   const av = sc.view;
   av.setUint32(sc.bpfFd, n, true);
   av.setUint32(sc.infoLen, buf.byteLength, true);
@@ -109,11 +114,17 @@ export function checkFdKind(n: number, kind: string, name: string): void {
 
 /** Reads info into a `Struct` of `layout`; returns the length the kernel filled. */
 function getInfo<L extends TypeLayout>(fd: number, s: Struct<L>): number {
-  const attr = new Struct(InfoAttr);
-  attr.set('bpf_fd', fd).set('info_len', s.bytes.byteLength).setPointer('info', s.bytes);
-  bpfUnchecked(BPF_OBJ_GET_INFO_BY_FD, attr.bytes, attr.end);
-  return attr.getNumber('info_len');
+  // The scratch attr of objGetInfoByFd; `s` is one of the per-kind info structs below, so its
+  // address is looked up once.
+  return infoCall(fd, s.bytes);
 }
+
+// One info struct per kind, reused: the readers decode it into a new plain object (strings and
+// arrays copied out) and clear it before and after, so no caller ever holds these bytes and no
+// stale pointer reaches the kernel. Nothing in between calls user code.
+let progInfoStruct: Struct<typeof BpfProgInfo> | undefined;
+let mapInfoStruct: Struct<typeof BpfMapInfo> | undefined;
+let btfInfoStruct: Struct<typeof BpfBtfInfo> | undefined;
 
 /** A reader that returns 0 for fields beyond what this kernel filled in. */
 function reader<L extends TypeLayout>(s: Struct<L>, len: number) {
@@ -175,7 +186,16 @@ export interface ProgInfo {
 export function progGetInfo(fd: Fd | number): ProgInfo {
   const n = validateFd(fd, 'fd');
   checkFdKind(n, 'bpf-prog', 'fd');
-  const s = new Struct(BpfProgInfo);
+  if (progInfoStruct === undefined) progInfoStruct = new Struct(BpfProgInfo);
+  const s = progInfoStruct.clear();
+  try {
+    return decodeProgInfo(n, s);
+  } finally {
+    s.clear();
+  }
+}
+
+function decodeProgInfo(n: number, s: Struct<typeof BpfProgInfo>): ProgInfo {
   let len = getInfo(n, s);
   const nrMaps = s.getNumber('nr_map_ids');
   let mapIds: number[] = [];
@@ -249,8 +269,17 @@ export interface MapInfo {
 export function mapGetInfo(fd: Fd | number): MapInfo {
   const n = validateFd(fd, 'fd');
   checkFdKind(n, 'bpf-map', 'fd');
-  const s = new Struct(BpfMapInfo);
-  const r = reader(s, getInfo(n, s));
+  if (mapInfoStruct === undefined) mapInfoStruct = new Struct(BpfMapInfo);
+  const s = mapInfoStruct.clear();
+  try {
+    return decodeMapInfo(s, getInfo(n, s));
+  } finally {
+    s.clear();
+  }
+}
+
+function decodeMapInfo(s: Struct<typeof BpfMapInfo>, len: number): MapInfo {
+  const r = reader(s, len);
   return {
     type: r.num('type'),
     id: r.num('id'),
@@ -444,7 +473,16 @@ export interface BtfInfo {
 export function btfGetInfo(fd: Fd | number, options: { data?: boolean } = {}): BtfInfo {
   const n = validateFd(fd, 'fd');
   checkFdKind(n, 'btf', 'fd');
-  const s = new Struct(BpfBtfInfo);
+  if (btfInfoStruct === undefined) btfInfoStruct = new Struct(BpfBtfInfo);
+  const s = btfInfoStruct.clear();
+  try {
+    return decodeBtfInfo(n, s, options);
+  } finally {
+    s.clear();
+  }
+}
+
+function decodeBtfInfo(n: number, s: Struct<typeof BpfBtfInfo>, options: { data?: boolean }): BtfInfo {
   let len = getInfo(n, s);
   const nameLen = hasField(BpfBtfInfo, 'name_len') ? s.getNumber('name_len') : 0;
   const btfSize = s.getNumber('btf_size');

@@ -54,6 +54,35 @@ export interface LinkCreateOptions {
   iterInfo?: Uint8Array;
 }
 
+// linkCreate without target BTF id or iterator info (the common case): one scratch attr.
+interface LinkCreateScratch {
+  bytes: Uint8Array;
+  view: DataView;
+  prog: number;
+  target: number;
+  type: number;
+  flags: number;
+  size: number;
+}
+let createScratch: LinkCreateScratch | undefined;
+function linkCreateScratch(): LinkCreateScratch {
+  const a = new Struct(LinkCreateAttr);
+  const target = fieldOf(LinkCreateAttr, 'target_fd');
+  if (fieldOf(LinkCreateAttr, 'target_ifindex').offset !== target.offset) {
+    throw new Error('LinkCreateAttr.target_ifindex moved');
+  }
+  const flags = fieldOf(LinkCreateAttr, 'flags');
+  return {
+    bytes: a.bytes,
+    view: a.view,
+    prog: fieldOf(LinkCreateAttr, 'prog_fd').offset,
+    target: target.offset,
+    type: fieldOf(LinkCreateAttr, 'attach_type').offset,
+    flags: flags.offset,
+    size: flags.offset + flags.size,
+  };
+}
+
 /**
  * `BPF_LINK_CREATE` (5.7+; netns flow dissector 5.8+, sk_lookup 5.9+): attaches a program
  * through a new link and returns the link's `Fd`. The attr size ends at the last field used.
@@ -75,6 +104,18 @@ export function linkCreate(opts: LinkCreateOptions): Fd {
   }
   const type = validateU32(opts.attachType, 'options.attachType');
   const flags = opts.flags === undefined ? 0 : validateU32(opts.flags, 'options.flags');
+  if (opts.targetBtfId === undefined && opts.iterInfo === undefined) {
+    // The common case (netns, cgroup, XDP, tcx links): one scratch attr, four fields, each written
+    // on every call; the size ends at `flags` as below.
+    if (createScratch === undefined) createScratch = linkCreateScratch();
+    const sc = createScratch;
+    const v = sc.view;
+    v.setUint32(sc.prog, prog, true);
+    v.setUint32(sc.target, ifindex ?? target ?? 0, true);
+    v.setUint32(sc.type, type, true);
+    v.setUint32(sc.flags, flags, true);
+    return adoptFd(bpfUnchecked(BPF_LINK_CREATE, sc.bytes, sc.size));
+  }
   const attr = new Struct(LinkCreateAttr);
   attr.set('prog_fd', prog);
   if (ifindex !== undefined) attr.set('target_ifindex', ifindex);
@@ -142,6 +183,9 @@ export function linkUpdate(opts: LinkUpdateOptions): void {
   bpfUnchecked(BPF_LINK_UPDATE, updateAttr.bytes, o.size);
 }
 
+// linkDetach: one scratch attr (a single field, written on every call).
+let detachAttr: Struct<typeof LinkDetachAttr> | undefined;
+
 /**
  * `BPF_LINK_DETACH` (5.9+): detaches a link from its hook; the link `Fd` stays open, defunct.
  * @throws BpfError (`command: 'BPF_LINK_DETACH'`): EOPNOTSUPP for link types that cannot detach,
@@ -149,7 +193,10 @@ export function linkUpdate(opts: LinkUpdateOptions): void {
  */
 export function linkDetach(linkFd: Fd | number): void {
   const link = validateFd(linkFd, 'linkFd');
-  const attr = new Struct(LinkDetachAttr);
-  attr.set('link_fd', link);
-  bpfUnchecked(BPF_LINK_DETACH, attr.bytes, attr.end);
+  if (detachAttr === undefined) {
+    detachAttr = new Struct(LinkDetachAttr);
+    detachAttr.use('link_fd');
+  }
+  detachAttr.set('link_fd', link);
+  bpfUnchecked(BPF_LINK_DETACH, detachAttr.bytes, detachAttr.end);
 }

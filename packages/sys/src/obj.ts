@@ -24,7 +24,7 @@ import {
 import { bpfUnchecked } from './bpf.js';
 import { BpfError } from './errors.js';
 import { adoptFd, type Fd } from './fd.js';
-import { allocBytes, Struct } from './struct.js';
+import { allocBytes, fieldOf, Struct } from './struct.js';
 import { optionKeys, validateFd, validateObject, validatePath, validateU32 } from './validate.js';
 
 const FLAGS_ONLY = optionKeys('flags');
@@ -72,30 +72,70 @@ export function objGet(path: string, options: ObjGetOptions = {}): Fd {
   return adoptFd(bpfUnchecked(BPF_OBJ_GET, attr.bytes, attr.end));
 }
 
+// GET_NEXT_ID and GET_FD_BY_ID run once per object while listing (a hot path): one scratch attr
+// each, offsets resolved once. Every field the command reads is written on each call.
+interface IdScratch {
+  bytes: Uint8Array;
+  view: DataView;
+  /** start_id / prog_id / map_id / link_id / btf_id (one union member at the same offset). */
+  id: number;
+  next: number;
+  flags: number;
+  /** offsetofend(next_id), offsetofend(<id>), offsetofend(open_flags). */
+  nextEnd: number;
+  idEnd: number;
+  flagsEnd: number;
+}
+let nextIdScratch: IdScratch | undefined;
+let fdByIdScratch: IdScratch | undefined;
+
+function idScratch(): IdScratch {
+  const a = new Struct(GetIdAttr);
+  const id = fieldOf(GetIdAttr, 'start_id');
+  const next = fieldOf(GetIdAttr, 'next_id');
+  const flags = fieldOf(GetIdAttr, 'open_flags');
+  for (const f of ['prog_id', 'map_id', 'link_id', 'btf_id'] as const) {
+    // The union members share start_id's slot; one offset serves them all.
+    if (fieldOf(GetIdAttr, f).offset !== id.offset) throw new Error(`GetIdAttr.${f} moved`);
+  }
+  return {
+    bytes: a.bytes,
+    view: a.view,
+    id: id.offset,
+    next: next.offset,
+    flags: flags.offset,
+    nextEnd: next.offset + next.size,
+    idEnd: id.offset + id.size,
+    flagsEnd: flags.offset + flags.size,
+  };
+}
+
 function getNextId(cmd: number, startId: number): number | undefined {
   const start = validateU32(startId, 'startId');
-  const attr = new Struct(GetIdAttr);
-  attr.set('start_id', start).use('next_id');
+  if (nextIdScratch === undefined) nextIdScratch = idScratch();
+  const sc = nextIdScratch;
+  const v = sc.view;
+  v.setUint32(sc.id, start, true);
+  v.setUint32(sc.next, 0, true);
   try {
-    bpfUnchecked(cmd, attr.bytes, attr.end);
+    bpfUnchecked(cmd, sc.bytes, sc.nextEnd);
   } catch (e) {
     if (BpfError.isInstance(e) && e.errno === ENOENT) return undefined;
     throw e;
   }
-  return attr.getNumber('next_id');
+  return v.getUint32(sc.next, true);
 }
 
-function getFdById(
-  cmd: number,
-  field: 'prog_id' | 'map_id' | 'link_id' | 'btf_id',
-  id: number,
-  flags = 0,
-): Fd {
+function getFdById(cmd: number, id: number, flags = 0): Fd {
   const v = validateU32(id, 'id');
-  const attr = new Struct(GetIdAttr);
-  attr.set(field, v);
-  if (flags !== 0) attr.set('open_flags', flags);
-  return adoptFd(bpfUnchecked(cmd, attr.bytes, attr.end));
+  if (fdByIdScratch === undefined) fdByIdScratch = idScratch();
+  const sc = fdByIdScratch;
+  const view = sc.view;
+  view.setUint32(sc.id, v, true);
+  view.setUint32(sc.next, 0, true);
+  view.setUint32(sc.flags, flags, true);
+  // The size ends at the id unless flags are given (kernels before open_flags accept it).
+  return adoptFd(bpfUnchecked(cmd, sc.bytes, flags === 0 ? sc.idEnd : sc.flagsEnd));
 }
 
 /**
@@ -136,7 +176,7 @@ export function btfGetNextId(startId = 0): number | undefined {
  * @throws BpfError (`command: 'BPF_PROG_GET_FD_BY_ID'`): ENOENT if no such program.
  */
 export function progGetFdById(id: number): Fd {
-  return getFdById(BPF_PROG_GET_FD_BY_ID, 'prog_id', id);
+  return getFdById(BPF_PROG_GET_FD_BY_ID, id);
 }
 
 /**
@@ -146,7 +186,7 @@ export function progGetFdById(id: number): Fd {
 export function mapGetFdById(id: number, options: { flags?: number } = {}): Fd {
   validateObject(options, 'options', FLAGS_ONLY);
   const flags = options.flags === undefined ? 0 : validateU32(options.flags, 'options.flags');
-  return getFdById(BPF_MAP_GET_FD_BY_ID, 'map_id', id, flags);
+  return getFdById(BPF_MAP_GET_FD_BY_ID, id, flags);
 }
 
 /**
@@ -154,7 +194,7 @@ export function mapGetFdById(id: number, options: { flags?: number } = {}): Fd {
  * @throws BpfError (`command: 'BPF_LINK_GET_FD_BY_ID'`): ENOENT if no such link.
  */
 export function linkGetFdById(id: number): Fd {
-  return getFdById(BPF_LINK_GET_FD_BY_ID, 'link_id', id);
+  return getFdById(BPF_LINK_GET_FD_BY_ID, id);
 }
 
 /**
@@ -162,7 +202,7 @@ export function linkGetFdById(id: number): Fd {
  * @throws BpfError (`command: 'BPF_BTF_GET_FD_BY_ID'`): ENOENT if no such object.
  */
 export function btfGetFdById(id: number): Fd {
-  return getFdById(BPF_BTF_GET_FD_BY_ID, 'btf_id', id);
+  return getFdById(BPF_BTF_GET_FD_BY_ID, id);
 }
 
 /**

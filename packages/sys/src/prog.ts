@@ -251,6 +251,41 @@ export interface ProgAttachOptions {
   replaceProgFd?: Fd | number;
 }
 
+// PROG_ATTACH / PROG_DETACH: one scratch attr per command, offsets resolved once. Every field
+// inside the size passed is written on each call.
+interface ProgAttachScratch {
+  bytes: Uint8Array;
+  view: DataView;
+  target: number;
+  prog: number;
+  type: number;
+  flags: number;
+  replace: number;
+  typeEnd: number;
+  flagsEnd: number;
+  replaceEnd: number;
+}
+let attachScratch: ProgAttachScratch | undefined;
+let detachScratch: ProgAttachScratch | undefined;
+function progAttachScratch(): ProgAttachScratch {
+  const a = new Struct(ProgAttachAttr);
+  const type = fieldOf(ProgAttachAttr, 'attach_type');
+  const flags = fieldOf(ProgAttachAttr, 'attach_flags');
+  const replace = fieldOf(ProgAttachAttr, 'replace_bpf_fd');
+  return {
+    bytes: a.bytes,
+    view: a.view,
+    target: fieldOf(ProgAttachAttr, 'target_fd').offset,
+    prog: fieldOf(ProgAttachAttr, 'attach_bpf_fd').offset,
+    type: type.offset,
+    flags: flags.offset,
+    replace: replace.offset,
+    typeEnd: type.offset + type.size,
+    flagsEnd: flags.offset + flags.size,
+    replaceEnd: replace.offset + replace.size,
+  };
+}
+
 /**
  * `BPF_PROG_ATTACH` (4.10+; flow dissector 4.20+): attaches a program directly (no link).
  * @throws BpfError (`command: 'BPF_PROG_ATTACH'`): EEXIST if a link holds the hook, EINVAL, ...
@@ -262,14 +297,17 @@ export function progAttach(opts: ProgAttachOptions): void {
   const type = validateU32(opts.attachType, 'options.attachType');
   let flags = opts.flags === undefined ? 0 : validateU32(opts.flags, 'options.flags');
   const replace = validateOptionalFd(opts.replaceProgFd, 'options.replaceProgFd');
-  const attr = new Struct(ProgAttachAttr);
-  attr.set('target_fd', target).set('attach_bpf_fd', prog).set('attach_type', type);
-  if (replace !== undefined) {
-    flags |= BPF_F_REPLACE;
-    attr.set('replace_bpf_fd', replace);
-  }
-  attr.set('attach_flags', flags >>> 0);
-  bpfUnchecked(BPF_PROG_ATTACH, attr.bytes, attr.end);
+  if (replace !== undefined) flags |= BPF_F_REPLACE;
+  if (attachScratch === undefined) attachScratch = progAttachScratch();
+  const sc = attachScratch;
+  const v = sc.view;
+  v.setUint32(sc.target, target, true);
+  v.setUint32(sc.prog, prog, true);
+  v.setUint32(sc.type, type, true);
+  v.setUint32(sc.flags, flags >>> 0, true);
+  v.setUint32(sc.replace, replace ?? 0, true);
+  // The size ends at attach_flags, or at replace_bpf_fd when one is given.
+  bpfUnchecked(BPF_PROG_ATTACH, sc.bytes, replace === undefined ? sc.flagsEnd : sc.replaceEnd);
 }
 
 /** Options of {@link progDetach}. */
@@ -292,12 +330,13 @@ export function progDetach(opts: ProgDetachOptions): void {
   const target = validateFd(opts.targetFd, 'options.targetFd');
   const prog = validateOptionalFd(opts.progFd, 'options.progFd');
   const type = validateU32(opts.attachType, 'options.attachType');
-  const attr = new Struct(ProgAttachAttr);
-  attr
-    .set('target_fd', target)
-    .set('attach_bpf_fd', prog ?? 0)
-    .set('attach_type', type);
-  bpfUnchecked(BPF_PROG_DETACH, attr.bytes, attr.end);
+  if (detachScratch === undefined) detachScratch = progAttachScratch();
+  const sc = detachScratch;
+  const v = sc.view;
+  v.setUint32(sc.target, target, true);
+  v.setUint32(sc.prog, prog ?? 0, true);
+  v.setUint32(sc.type, type, true);
+  bpfUnchecked(BPF_PROG_DETACH, sc.bytes, sc.typeEnd);
 }
 
 /** Options of {@link progQuery}. */
