@@ -217,3 +217,23 @@ describe('requireExecutable', () => {
     expect(() => findExecutable('')).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
   });
 });
+
+describe('gate options pass through', () => {
+  const open = makeGate(undefined);
+  open.describe(
+    'a suite with a timeout',
+    () => {
+      open.it('sees the suite timeout', (ctx) => {
+        expect(ctx.task.timeout).toBe(1234);
+      });
+    },
+    { timeout: 1234 },
+  );
+  open.it(
+    'a test with a timeout',
+    (ctx) => {
+      expect(ctx.task.timeout).toBe(4321);
+    },
+    4321,
+  );
+});

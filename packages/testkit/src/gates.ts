@@ -7,7 +7,7 @@
  */
 import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { release } from 'node:os';
-import { describe, it, type TestContext } from 'vitest';
+import { describe, it, type TestContext, type TestOptions } from 'vitest';
 import { RequirementError, TestkitTypeError } from './errors.js';
 
 /** True when `BPFJS_REQUIRE_KERNEL` is set to anything but `''`/`0`/`false`: gates fail instead of skipping. */
@@ -40,10 +40,10 @@ export interface Gate {
   readonly skip: boolean;
   /** Throws {@link RequirementError} when not `ok` (whatever `BPFJS_REQUIRE_KERNEL` says). */
   check(): void;
-  /** A `describe` gated by this gate (see above). */
-  describe(name: string, body: SuiteBody): void;
-  /** An `it` gated by this gate (see above). */
-  it(name: string, fn: TestBody, timeout?: number): void;
+  /** A `describe` gated by this gate (see above); `options` as vitest's (a timeout or `TestOptions`). */
+  describe(name: string, body: SuiteBody, options?: number | TestOptions): void;
+  /** An `it` gated by this gate (see above); `options` as vitest's (a timeout or `TestOptions`). */
+  it(name: string, fn: TestBody, options?: number | TestOptions): void;
   /** This gate and `others`: open only when all are; the reasons are joined. */
   and(...others: Gate[]): Gate;
 }
@@ -73,19 +73,19 @@ export function makeGate(reason: string | undefined): Gate {
     check(): void {
       if (!ok) fail();
     },
-    describe(name: string, body: SuiteBody): void {
-      if (ok) describe(name, body);
-      else if (!required) describe.skip(`${name} [skipped: ${reason}]`, body);
+    describe(name: string, body: SuiteBody, options?: number | TestOptions): void {
+      if (ok) describe(name, body, options);
+      else if (!required) describe.skip(`${name} [skipped: ${reason}]`, body, options);
       else {
         describe(name, () => {
           it(`requirement: ${reason}`, () => fail());
         });
       }
     },
-    it(name: string, fn: TestBody, timeout?: number): void {
-      if (ok) it(name, fn, timeout);
-      else if (!required) it.skip(`${name} [skipped: ${reason}]`, fn, timeout);
-      else it(name, () => fail(), timeout);
+    it(name: string, fn: TestBody, options?: number | TestOptions): void {
+      if (ok) it(name, fn, options);
+      else if (!required) it.skip(`${name} [skipped: ${reason}]`, fn, options);
+      else it(name, () => fail(), options);
     },
     and(...others: Gate[]): Gate {
       const reasons = [gate, ...others].map((g) => g.reason).filter((r): r is string => r !== undefined);
