@@ -56,6 +56,24 @@ export function bpfUnchecked(cmd: number, attr: Uint8Array, size: number): numbe
   return r;
 }
 
+/**
+ * `bpf()` without argument checks that does not throw: the result, or `-errno` on failure (errno
+ * read right after the call). For wrappers where a failure is an expected answer (ENOENT at the
+ * end of an id list): no `BpfError` is built unless the caller decides to throw one
+ * ({@link bpfError}).
+ * @internal
+ */
+export function bpfTry(cmd: number, attr: Uint8Array, size: number): number {
+  if (call === undefined) bind();
+  const r = call!(nr, cmd, attr, size);
+  return r < 0 ? -getLibc().errno() : r;
+}
+
+/** The `BpfError` for a failed `cmd` with `errno` (as `bpfUnchecked()` throws it). @internal */
+export function bpfError(cmd: number, errno: number): BpfError {
+  return new BpfError(errno, 'bpf', { command: commandName(cmd) });
+}
+
 // The bound syscall and the bpf syscall number, cached at the first call (a hot path).
 let call: ((nr: number, cmd: number, attr: Uint8Array, size: number) => number) | undefined;
 let nr = 0;

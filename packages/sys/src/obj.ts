@@ -21,8 +21,7 @@ import {
   GetIdAttr,
   ObjPinAttr,
 } from '@bpfjs/uapi/linux/bpf';
-import { bpfUnchecked } from './bpf.js';
-import { BpfError } from './errors.js';
+import { bpfError, bpfTry, bpfUnchecked } from './bpf.js';
 import { adoptFd, type Fd } from './fd.js';
 import { allocBytes, fieldOf, Struct } from './struct.js';
 import { optionKeys, validateFd, validateObject, validatePath, validateU32 } from './validate.js';
@@ -117,11 +116,11 @@ function getNextId(cmd: number, startId: number): number | undefined {
   const v = sc.view;
   v.setUint32(sc.id, start, true);
   v.setUint32(sc.next, 0, true);
-  try {
-    bpfUnchecked(cmd, sc.bytes, sc.nextEnd);
-  } catch (e) {
-    if (BpfError.isInstance(e) && e.errno === ENOENT) return undefined;
-    throw e;
+  // ENOENT is the normal end of the list: checked on the return value, no BpfError built for it.
+  const r = bpfTry(cmd, sc.bytes, sc.nextEnd);
+  if (r < 0) {
+    if (r === -ENOENT) return undefined;
+    throw bpfError(cmd, -r);
   }
   return v.getUint32(sc.next, true);
 }
