@@ -3,7 +3,7 @@
  * is replaced by a fake whose "open by id" fails with ENOENT for some ids, exactly as
  * BPF_LINK_GET_FD_BY_ID does when an object dies between GET_NEXT_ID and GET_FD_BY_ID.
  */
-import { BpfError, type Fd } from '@bpfjs/sys';
+import { BpfError } from '@bpfjs/sys';
 import { describe, expect, it, vi } from 'vitest';
 
 const ids = [3, 7, 9, 12];
@@ -13,27 +13,40 @@ const failWith = new Map<number, number>([
   [12, 11],
 ]);
 const closed: number[] = [];
+// An info call that fails (for the link with this id) after the open succeeded.
+let infoError: { id: number; err: BpfError } | undefined;
 
 vi.mock('./kernel.js', () => ({
   linkGetNextId: (start: number) => ids.find((i) => i > start),
   progGetNextId: (start: number) => ids.find((i) => i > start),
-  linkGetFdById: (id: number) => open(id),
-  progGetFdById: (id: number) => open(id),
-  anyLinkInfo: (fd: number) => ({
+  withLinkFdById: <T>(id: number, use: (fd: number) => T) => withFd('BPF_LINK_GET_FD_BY_ID', id, use),
+  withProgFdById: <T>(id: number, use: (fd: number) => T) => withFd('BPF_PROG_GET_FD_BY_ID', id, use),
+  anyLinkInfo: (fd: number) => {
+    if (infoError !== undefined && fd - 1000 === infoError.id) throw infoError.err;
+    return linkInfo(fd);
+  },
+  progInfo: (fd: number) => info(fd),
+}));
+
+function linkInfo(fd: number) {
+  return {
     id: fd - 1000,
     type: 'netns',
     programId: 0,
     netnsInode: 1,
     attachType: 'sk_lookup',
-  }),
-  progInfo: (fd: number) => info(fd),
-}));
+  };
+}
 
-function open(id: number): Fd {
+// A fake "open by id, use, close": a fake fd number (1000 + id), closed after `use` either way.
+function withFd<T>(command: string, id: number, use: (fd: number) => T): T {
   const errno = failWith.get(id);
-  if (errno !== undefined) throw new BpfError(errno, 'bpf', { command: 'BPF_LINK_GET_FD_BY_ID' });
-  // A fake "fd" object: only .fd and close() are used by the iterator.
-  return { fd: 1000 + id, close: () => closed.push(id) } as unknown as Fd;
+  if (errno !== undefined) throw new BpfError(errno, 'bpf', { command });
+  try {
+    return use(1000 + id);
+  } finally {
+    closed.push(id);
+  }
 }
 
 function info(fd: number): DataView {
@@ -74,6 +87,18 @@ describe('iteration tolerates objects that vanish (ENOENT)', () => {
       expect(err?.code).toBe('EPERM');
     } finally {
       failWith.delete(9);
+    }
+  });
+
+  it('an ENOENT from the info call is not taken for a vanished object, and the fd is closed', () => {
+    const err = new BpfError(2, 'bpf', { command: 'BPF_OBJ_GET_INFO_BY_FD' });
+    infoError = { id: 9, err };
+    closed.length = 0;
+    try {
+      expect(() => [...links()]).toThrow(err);
+      expect(closed).toEqual([3, 9]);
+    } finally {
+      infoError = undefined;
     }
   });
 });

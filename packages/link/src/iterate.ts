@@ -4,16 +4,26 @@
  *
  * @module
  */
-import { BpfError, type Fd } from '@bpfjs/sys';
+import { BpfError } from '@bpfjs/sys';
 import { decodeProgInfo, type LinkInfo, type ProgramInfo } from './info.js';
 import * as kernel from './kernel.js';
 
-function openOrSkip(open: () => Fd): Fd | undefined {
+/**
+ * Opens the object by id and reads its info (`read`, with the fd closed afterwards); `undefined`
+ * if the object is not there to open. Only failures of the open itself (command `openCommand`) are
+ * skipped; an error of the info call propagates.
+ */
+function readOrSkip<T>(
+  withFd: (id: number, use: (fd: number) => T) => T,
+  openCommand: string,
+  id: number,
+  read: (fd: number) => T,
+): T | undefined {
   for (let attempt = 0; ; attempt++) {
     try {
-      return open();
+      return withFd(id, read);
     } catch (err) {
-      if (!BpfError.isInstance(err)) throw err;
+      if (!BpfError.isInstance(err) || err.command !== openCommand) throw err;
       // ENOENT: gone between GET_NEXT_ID and GET_FD_BY_ID.
       if (err.code === 'ENOENT') return undefined;
       // EAGAIN: a link whose id is allocated but not settled yet (bpf_link_by_id(), a link being
@@ -39,16 +49,20 @@ export function* links(): Generator<LinkInfo, void, undefined> {
     const next = kernel.linkGetNextId(id);
     if (next === undefined) return;
     id = next;
-    const fd = openOrSkip(() => kernel.linkGetFdById(next));
-    if (fd === undefined) continue;
-    let info: LinkInfo;
-    try {
-      info = kernel.anyLinkInfo(fd.fd);
-    } finally {
-      fd.close();
-    }
+    // The fd lives for this one info call only: a raw number, closed before the yield.
+    const info = readOrSkip(
+      kernel.withLinkFdById<LinkInfo>,
+      'BPF_LINK_GET_FD_BY_ID',
+      next,
+      kernel.anyLinkInfo,
+    );
+    if (info === undefined) continue;
     yield info;
   }
+}
+
+function readProgram(fd: number): ProgramInfo {
+  return decodeProgInfo(kernel.progInfo(fd));
 }
 
 /**
@@ -62,14 +76,8 @@ export function* programs(): Generator<ProgramInfo, void, undefined> {
     const next = kernel.progGetNextId(id);
     if (next === undefined) return;
     id = next;
-    const fd = openOrSkip(() => kernel.progGetFdById(next));
-    if (fd === undefined) continue;
-    let info: ProgramInfo;
-    try {
-      info = decodeProgInfo(kernel.progInfo(fd.fd));
-    } finally {
-      fd.close();
-    }
+    const info = readOrSkip(kernel.withProgFdById<ProgramInfo>, 'BPF_PROG_GET_FD_BY_ID', next, readProgram);
+    if (info === undefined) continue;
     yield info;
   }
 }

@@ -133,3 +133,17 @@ export function progGetNextId(startId: number): number | undefined {
 export function progGetFdById(id: number): Fd {
   return sys.progGetFdById(id);
 }
+
+/**
+ * Opens a link by id, calls `use` with the raw fd number and closes it afterwards (no `Fd`: for
+ * the one info call per link while listing). Open failures throw with command
+ * `BPF_LINK_GET_FD_BY_ID`.
+ */
+export function withLinkFdById<T>(id: number, use: (fd: number) => T): T {
+  return sys.withFdById('link', id, use);
+}
+
+/** As {@link withLinkFdById}, for a program (`BPF_PROG_GET_FD_BY_ID`). */
+export function withProgFdById<T>(id: number, use: (fd: number) => T): T {
+  return sys.withFdById('prog', id, use);
+}

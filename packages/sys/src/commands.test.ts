@@ -43,6 +43,7 @@ import {
   objPin,
   progGetFdById,
   progGetNextId,
+  withFdById,
 } from './obj.js';
 import { progAttach, progDetach, progLoad, progQuery } from './prog.js';
 import { MNT_DETACH, mount, openPath, umount2 } from './syscalls.js';
@@ -486,6 +487,35 @@ describe.skipIf(!root)('bpf commands against the kernel (root)', () => {
       using byId = linkGetFdById(id);
       expect(linkGetInfo(byId).id).toBe(id);
       expectBpfError(() => linkGetFdById(0xfffffffe), 'ENOENT', 'BPF_LINK_GET_FD_BY_ID');
+    });
+
+    it('withFdById: raw fd for the duration of use(), closed after return and after a throw', () => {
+      using prog = progLoad({ type: BPF_PROG_TYPE_SOCKET_FILTER, insns: returnImm(0), license: 'GPL' });
+      const id = progGetInfo(prog).id;
+      let seen = -1;
+      const got = withFdById('prog', id, (fd) => {
+        seen = fd;
+        expect(fd).toBeGreaterThanOrEqual(3);
+        return progGetInfo(fd).id;
+      });
+      expect(got).toBe(id);
+      // Closed again: the number no longer names this program (it may be reused by nothing else
+      // here, so it is simply not open as a bpf-prog of ours).
+      expect(openFds().get(seen)).not.toBe('anon_inode:bpf-prog');
+      const boom = new Error('boom');
+      expect(() =>
+        withFdById('prog', id, (fd) => {
+          seen = fd;
+          throw boom;
+        }),
+      ).toThrow(boom);
+      expect(openFds().get(seen)).not.toBe('anon_inode:bpf-prog');
+      expectBpfError(() => withFdById('prog', 0xfffffffe, () => 0), 'ENOENT', 'BPF_PROG_GET_FD_BY_ID');
+      expectBpfError(() => withFdById('link', 0xfffffffe, () => 0), 'ENOENT', 'BPF_LINK_GET_FD_BY_ID');
+      expectInputError(() => withFdById('nope' as 'prog', id, () => 0), 'ERR_INVALID_ARG_VALUE');
+      expectInputError(() => withFdById('toString' as 'prog', id, () => 0), 'ERR_INVALID_ARG_VALUE');
+      expectInputError(() => withFdById('prog', -1, () => 0), 'ERR_OUT_OF_RANGE');
+      expectInputError(() => withFdById('prog', id, 5 as unknown as () => 0), 'ERR_INVALID_ARG_TYPE');
     });
 
     it('btfLoad, btfGetInfo (name and data passes), btfGetNextId / btfGetFdById; EINVAL with a log', () => {

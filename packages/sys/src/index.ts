@@ -62,6 +62,7 @@ export {
   objPin,
   progGetFdById,
   progGetNextId,
+  withFdById,
 } from './obj.js';
 export {
   type FeatureKind,

@@ -22,7 +22,9 @@ import {
   ObjPinAttr,
 } from '@bpfjs/uapi/linux/bpf';
 import { bpfError, bpfTry, bpfUnchecked } from './bpf.js';
-import { adoptFd, type Fd } from './fd.js';
+import { BpfError, errInvalidArgType, errInvalidArgValue } from './errors.js';
+import { adoptFd, dupCloexec, type Fd } from './fd.js';
+import { getLibc } from './libc.js';
 import { allocBytes, fieldOf, Struct } from './struct.js';
 import { optionKeys, validateFd, validateObject, validatePath, validateU32 } from './validate.js';
 
@@ -202,6 +204,68 @@ export function linkGetFdById(id: number): Fd {
  */
 export function btfGetFdById(id: number): Fd {
   return getFdById(BPF_BTF_GET_FD_BY_ID, id);
+}
+
+const BY_ID_COMMANDS: Readonly<Record<string, number>> = {
+  prog: BPF_PROG_GET_FD_BY_ID,
+  map: BPF_MAP_GET_FD_BY_ID,
+  link: BPF_LINK_GET_FD_BY_ID,
+  btf: BPF_BTF_GET_FD_BY_ID,
+};
+
+/**
+ * Opens a program, map, link or BTF object by id (`BPF_*_GET_FD_BY_ID`), calls `use` with the raw
+ * descriptor number, and closes it with close(2) when `use` returns or throws; returns what `use`
+ * returns. For short-lived descriptors (one info call while listing objects): no `Fd` is created,
+ * so there is no `FinalizationRegistry` entry and nothing on the `bpfjs:fd:*` channels. The
+ * number is valid only inside `use`: do not keep it (open an `Fd` with `*GetFdById` for that).
+ * Maps are opened read-write as by {@link mapGetFdById} without flags.
+ * @throws BpfError (`command: 'BPF_<KIND>_GET_FD_BY_ID'`): ENOENT if no such object, EAGAIN for
+ *   a link id that is allocated but not settled yet (a link being created).
+ * @throws BpfError (`syscall: 'close'`) if close(2) fails after `use` returned (not EINTR).
+ * @throws TypeError/RangeError for a bad `kind`, `id` or `use`; whatever `use` throws.
+ */
+export function withFdById<T>(kind: 'prog' | 'map' | 'link' | 'btf', id: number, use: (fd: number) => T): T {
+  const cmd =
+    typeof kind === 'string' && Object.hasOwn(BY_ID_COMMANDS, kind) ? BY_ID_COMMANDS[kind] : undefined;
+  if (cmd === undefined) throw errInvalidArgValue('kind', kind, "must be 'prog', 'map', 'link' or 'btf'");
+  const v = validateU32(id, 'id');
+  if (typeof use !== 'function') throw errInvalidArgType('use', 'of type function', use);
+  if (fdByIdScratch === undefined) fdByIdScratch = idScratch();
+  const sc = fdByIdScratch;
+  const view = sc.view;
+  view.setUint32(sc.id, v, true);
+  view.setUint32(sc.next, 0, true);
+  view.setUint32(sc.flags, 0, true);
+  let n = bpfUnchecked(cmd, sc.bytes, sc.idEnd);
+  // 0-2 belong to stdio (and some attrs read fd 0 as "absent"): move it up, as adoptFd does.
+  if (n < 3) n = moveAboveStdio(n);
+  let result: T;
+  try {
+    result = use(n);
+  } catch (e) {
+    getLibc().close(n);
+    throw e;
+  }
+  closeRaw(n);
+  return result;
+}
+
+function moveAboveStdio(n: number): number {
+  try {
+    return dupCloexec(n);
+  } finally {
+    getLibc().close(n);
+  }
+}
+
+function closeRaw(n: number): void {
+  const libc = getLibc();
+  if (libc.close(n) === -1) {
+    const errno = libc.errno();
+    // Linux releases the descriptor even when close() reports EINTR.
+    if (errno !== 4) throw new BpfError(errno, 'close');
+  }
 }
 
 /**
