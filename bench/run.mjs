@@ -155,7 +155,7 @@ const OPS = [
   {
     id: 'links',
     title: '4. all links with info, per link',
-    sys: 'next id+fd by id+info+close',
+    sys: 'linkGetNextId + withFdById(linkGetInfo)',
     obj: 'links()',
     iters: 20,
     quick: 2,
