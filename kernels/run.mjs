@@ -244,6 +244,21 @@ async function main() {
     `test:kernels: ${selected.map((k) => k.id).join(', ')}; cache ${cacheRoot()}; budget ${opts.budgetSec}s`,
   );
   const deadline = Date.now() + opts.budgetSec * 1000;
+  // Each kernel's summary goes into results.json as soon as it is known (an interrupted matrix keeps
+  // the kernels that finished).
+  const saving = opts.save && !opts.cmd && !opts.vitestArgs.length;
+  const commit = gitHead();
+  const save = (list) => {
+    if (!saving) return;
+    const path = join(outDir, 'results.json');
+    let previous = { kernels: {} };
+    try {
+      previous = JSON.parse(readFileSync(path, 'utf8'));
+    } catch {}
+    const date = new Date().toISOString();
+    for (const s of list) if (s && s.status !== 'not-run') previous.kernels[s.id] = { ...s, date, commit };
+    writeFileSync(path, `${JSON.stringify(previous, null, 2)}\n`);
+  };
   // Fetch first (synchronous apt/dpkg work), then boot the kernels in `--parallel` lanes.
   const byId = new Map();
   const fetched = new Map();
@@ -274,6 +289,7 @@ async function main() {
       }
       try {
         byId.set(k.id, await runKernel(k, fetched.get(k.id), opts, Math.min(opts.timeoutSec, left)));
+        save([byId.get(k.id)]);
       } catch (e) {
         console.log(`[${k.id}] error: ${e.message}`);
         byId.set(k.id, { id: k.id, release: k.release, status: 'error', problem: e.message });
@@ -283,21 +299,7 @@ async function main() {
   await Promise.all(Array.from({ length: opts.parallel }, lane));
   const summaries = selected.map((k) => byId.get(k.id));
   console.log(`\n${formatSummary(summaries)}`);
-  if (opts.save && !opts.cmd && !opts.vitestArgs.length) {
-    const path = join(outDir, 'results.json');
-    let previous = { kernels: {} };
-    try {
-      previous = JSON.parse(readFileSync(path, 'utf8'));
-    } catch {}
-    const date = new Date().toISOString();
-    const commit = gitHead();
-    for (const s of summaries) {
-      if (s.status === 'not-run') continue;
-      previous.kernels[s.id] = { ...s, date, commit };
-    }
-    writeFileSync(path, `${JSON.stringify(previous, null, 2)}\n`);
-    console.log(`results: ${path} (README table: node kernels/readme.mjs)`);
-  }
+  if (saving) console.log(`results: ${join(outDir, 'results.json')} (README table: node kernels/readme.mjs)`);
   const failed = summaries.some((s) => s.status === 'failed' || s.status === 'error');
   const cut = summaries.filter((s) => s.status === 'incomplete' || s.status === 'not-run').map((s) => s.id);
   if (cut.length) {

@@ -6,6 +6,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
+import { BaseSequencer, type TestSpecification } from 'vitest/node';
 import base from '../vitest.config.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -93,6 +94,24 @@ if (isolated.length) {
   });
 }
 
+// When a kernel's time limit cuts a run short, what ran should be what matters most: the guest's
+// own checks, then the link layer (the netns link semantics this project is about), sys, netns,
+// testkit, the rest. Within a group, vitest's usual order.
+const PRIORITY = ['kernels/', 'packages/link/', 'packages/sys/', 'packages/netns/', 'packages/testkit/'];
+class MatrixSequencer extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const sorted = await super.sort(files);
+    const rank = (f: TestSpecification) => {
+      const i = PRIORITY.findIndex((p) => f.moduleId.startsWith(join(root, p)));
+      return i < 0 ? PRIORITY.length : i;
+    };
+    return sorted
+      .map((f, i) => ({ f, i, r: rank(f) }))
+      .sort((a, b) => a.r - b.r || a.i - b.i)
+      .map(({ f }) => f);
+  }
+}
+
 export default defineConfig({
   ...base,
   root,
@@ -101,6 +120,7 @@ export default defineConfig({
     // TCG runs code 10-20x slower than the host: the host's 60 s limits would fail working tests.
     testTimeout: 240_000,
     hookTimeout: 240_000,
+    sequence: { ...base.test?.sequence, sequencer: MatrixSequencer },
     projects: [
       ...projects,
       {
