@@ -1,5 +1,5 @@
 import diagnostics_channel from 'node:diagnostics_channel';
-import { readFileSync } from 'node:fs';
+import { closeSync, readFileSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -145,6 +145,49 @@ describe.skipIf(process.platform !== 'linux')('Fd', () => {
       expect(warnings[0]?.message).toMatch(new RegExp(`file descriptor ${n} was garbage-collected`));
     } finally {
       process.off('warning', onWarning);
+    }
+  });
+
+  it('closed and disowned Fds that are collected are not reported: only the real leak is', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => {
+      if ((w as { code?: string }).code === 'BPFJS_FD_LEAK') warnings.push(w);
+    };
+    const leakedEvents: number[] = [];
+    const onClose = (m: unknown) => {
+      const msg = m as { number: number; leaked?: boolean };
+      if (msg.leaked === true) leakedEvents.push(msg.number);
+    };
+    process.on('warning', onWarning);
+    diagnostics_channel.subscribe('bpfjs:fd:close', onClose);
+    let leaked = -1;
+    const disowned: number[] = [];
+    try {
+      (() => {
+        // Closed and disowned Fds become garbage; their numbers are reused by the next opens, so a
+        // finalizer that acted on them would close someone else's descriptor.
+        for (let i = 0; i < 50; i++) openPath('/dev/null').close();
+        for (let i = 0; i < 5; i++) disowned.push(openPath('/dev/null').disown());
+        leaked = openPath('/dev/null').fd;
+      })();
+      const deadline = Date.now() + 20_000;
+      while (warnings.length === 0 && Date.now() < deadline) {
+        gc();
+        await new Promise((r) => setImmediate(r));
+      }
+      for (let i = 0; i < 5; i++) {
+        gc();
+        await new Promise((r) => setImmediate(r));
+      }
+      expect(warnings.map((w) => w.message.match(/file descriptor (\d+)/)?.[1])).toEqual([String(leaked)]);
+      expect(leakedEvents).toEqual([leaked]);
+      for (const n of disowned) expect(isOpen(n)).toBe(true);
+    } finally {
+      process.off('warning', onWarning);
+      diagnostics_channel.unsubscribe('bpfjs:fd:close', onClose);
+      for (const n of disowned) closeSync(n);
     }
   });
 });

@@ -30,12 +30,17 @@ export const fdOpenChannel: diagnostics_channel.Channel = diagnostics_channel.ch
 /** Channel on which every `Fd` that stops owning its descriptor is published (`FdChannelMessage`). */
 export const fdCloseChannel: diagnostics_channel.Channel = diagnostics_channel.channel('bpfjs:fd:close');
 
+// The safety net's record of one Fd. `close()`/`disown()` set `done` instead of unregistering
+// (an unregister token costs a registry lookup per lifecycle, a hot path for create + close);
+// the finalizer skips records that are done, so only a real leak is closed and reported.
 interface Held {
   readonly number: number;
   readonly stack: string | undefined;
+  done: boolean;
 }
 
 function onLeak(held: Held): void {
+  if (held.done) return;
   try {
     getLibc().close(held.number);
   } catch {
@@ -70,6 +75,7 @@ function creationStack(): string | undefined {
  */
 export class Fd implements Disposable {
   #fd: number;
+  #held: Held;
 
   /**
    * Takes ownership of descriptor `fd`.
@@ -80,7 +86,8 @@ export class Fd implements Disposable {
     validateInteger(fd, 'fd', 0, 0x7fffffff);
     this.#fd = fd;
     const stack = creationStack();
-    registry.register(this, { number: fd, stack }, this);
+    this.#held = { number: fd, stack, done: false };
+    registry.register(this, this.#held);
     if (fdOpenChannel.hasSubscribers) {
       fdOpenChannel.publish(
         (stack === undefined
@@ -109,7 +116,7 @@ export class Fd implements Disposable {
     const n = this.#fd;
     if (n < 0) return;
     this.#fd = -1;
-    registry.unregister(this);
+    this.#held.done = true;
     if (fdCloseChannel.hasSubscribers)
       fdCloseChannel.publish({ fd: this, number: n } satisfies FdChannelMessage);
     const libc = getLibc();
@@ -137,7 +144,7 @@ export class Fd implements Disposable {
       throw err;
     }
     this.#fd = -1;
-    registry.unregister(this);
+    this.#held.done = true;
     if (fdCloseChannel.hasSubscribers) {
       fdCloseChannel.publish({ fd: this, number: n, disowned: true } satisfies FdChannelMessage);
     }
