@@ -15,7 +15,7 @@ import {
   ProgLoadAttr,
   ProgQueryAttr,
 } from '@bpfjs/uapi/linux/bpf';
-import { bpfUnchecked } from './bpf.js';
+import { bpfError, bpfTry, bpfUnchecked } from './bpf.js';
 import { BpfError, errInvalidArgValue, errOutOfRange } from './errors.js';
 import { adoptFd, type Fd } from './fd.js';
 import { addressOf, allocBytes, cString, fieldOf, hasField, Struct } from './struct.js';
@@ -54,6 +54,9 @@ const PROG_DETACH_KEYS = optionKeys('targetFd', 'progFd', 'attachType');
 const PROG_QUERY_KEYS = optionKeys('targetFd', 'attachType', 'queryFlags');
 
 const ENOSPC = 28;
+const EAGAIN = 11;
+/** `BPF_PROG_LOAD` attempts while the kernel answers EAGAIN (libbpf: 5). */
+const LOAD_ATTEMPTS = 5;
 const EPERM = 1;
 /** The kernel's limit on program size (BPF_COMPLEXITY_LIMIT_INSNS, since 5.2). */
 const MAX_INSNS = 1_000_000;
@@ -184,7 +187,9 @@ function setLog(attr: Struct<typeof ProgLoadAttr>, level: number, buf: Uint8Arra
 /**
  * `BPF_PROG_LOAD`: loads a program and returns its `Fd`. If the load fails without a log level,
  * it is retried once with a verifier log (growing the buffer on ENOSPC, up to 16 MiB), and the
- * thrown `BpfError` carries the log in `.log` and the errno of the first attempt.
+ * thrown `BpfError` carries the log in `.log` and the errno of the first attempt. A load that
+ * fails with EAGAIN (the verifier interrupted by a pending signal) is repeated, up to 5 attempts
+ * (as libbpf).
  * Needs CAP_BPF (+ CAP_NET_ADMIN / CAP_PERFMON by program type), or CAP_SYS_ADMIN.
  * @throws BpfError (`command: 'BPF_PROG_LOAD'`), TypeError/RangeError for bad options.
  */
@@ -197,7 +202,7 @@ export function progLoad(opts: ProgLoadOptions): Fd {
   }
   let first: BpfError;
   try {
-    const fd = adoptFd(bpfUnchecked(BPF_PROG_LOAD, attr.bytes, attr.end));
+    const fd = adoptFd(loadOnce(attr));
     if (logBuf !== undefined) opts.onLog?.(cString(logBuf));
     return fd;
   } catch (e) {
@@ -212,7 +217,7 @@ export function progLoad(opts: ProgLoadOptions): Fd {
     const buf = allocBytes(size);
     setLog(attr, 1, buf);
     try {
-      return adoptFd(bpfUnchecked(BPF_PROG_LOAD, attr.bytes, attr.end));
+      return adoptFd(loadOnce(attr));
     } catch (e) {
       if (!BpfError.isInstance(e)) throw e;
       if (e.errno === ENOSPC && size < MAX_RETRY_LOG) {
@@ -223,6 +228,20 @@ export function progLoad(opts: ProgLoadOptions): Fd {
       }
       throw withLog(first, cString(buf));
     }
+  }
+}
+
+/**
+ * One `BPF_PROG_LOAD`, repeated while the kernel answers EAGAIN, at most {@link LOAD_ATTEMPTS}
+ * times in all (as libbpf does): the verifier gives up with EAGAIN when a signal is pending
+ * (`signal_pending()` during verification, e.g. SIGPROF under a profiler). The log buffer is
+ * rewritten from the start on each attempt.
+ */
+function loadOnce(attr: Struct<typeof ProgLoadAttr>): number {
+  for (let attempt = 1; ; attempt++) {
+    const r = bpfTry(BPF_PROG_LOAD, attr.bytes, attr.end);
+    if (r >= 0) return r;
+    if (r !== -EAGAIN || attempt >= LOAD_ATTEMPTS) throw bpfError(BPF_PROG_LOAD, -r);
   }
 }
 
