@@ -6,6 +6,7 @@
 import { bpf_cmd } from '@bpfjs/uapi/linux/bpf';
 import { BpfError, errInvalidArgType, errOutOfRange } from './errors.js';
 import { getLibc } from './libc.js';
+import { addressOf } from './struct.js';
 import { validateU32 } from './validate.js';
 
 let commandNames: Map<number, string> | undefined;
@@ -74,11 +75,57 @@ export function bpfError(cmd: number, errno: number): BpfError {
   return new BpfError(errno, 'bpf', { command: commandName(cmd) });
 }
 
-// The bound syscall and the bpf syscall number, cached at the first call (a hot path).
+/**
+ * A scratch attr that lives as long as the module: its bytes, a DataView and its address as a
+ * plain number (user-space addresses fit 2^53), for {@link bpfAt}.
+ * @internal
+ */
+export interface ScratchAttr {
+  readonly bytes: Uint8Array;
+  readonly view: DataView;
+  readonly addr: number;
+}
+
+/**
+ * Wraps module-level attr bytes (allocated off the V8 heap, so the address is stable) as a
+ * {@link ScratchAttr}; the caller must keep `bytes` referenced for as long as it uses `addr`.
+ * @internal
+ */
+export function scratchAttr(bytes: Uint8Array): ScratchAttr {
+  return {
+    bytes,
+    view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+    addr: Number(addressOf(bytes)),
+  };
+}
+
+/**
+ * `bpfUnchecked()` for a module-level scratch attr passed by its cached address (`intptr_t`):
+ * koffi converts a number faster than it pins a `Uint8Array` for a `void *`. Never for caller
+ * buffers: the address is only valid while the scratch's module keeps its bytes alive.
+ * @internal
+ */
+export function bpfAt(cmd: number, attr: ScratchAttr, size: number): number {
+  if (callAt === undefined) bind();
+  const r = callAt!(nr, cmd, attr.addr, size);
+  if (r < 0) throw new BpfError(getLibc().errno(), 'bpf', { command: commandName(cmd) });
+  return r;
+}
+
+/** `bpfTry()` for a scratch attr by address (see {@link bpfAt}). @internal */
+export function bpfAtTry(cmd: number, attr: ScratchAttr, size: number): number {
+  if (callAt === undefined) bind();
+  const r = callAt!(nr, cmd, attr.addr, size);
+  return r < 0 ? -getLibc().errno() : r;
+}
+
+// The bound syscalls and the bpf syscall number, cached at the first call (a hot path).
 let call: ((nr: number, cmd: number, attr: Uint8Array, size: number) => number) | undefined;
+let callAt: ((nr: number, cmd: number, attr: number, size: number) => number) | undefined;
 let nr = 0;
 function bind(): void {
   const libc = getLibc();
   nr = libc.nr.bpf;
   call = libc.syscallBpf;
+  callAt = libc.syscallBpfAddr;
 }

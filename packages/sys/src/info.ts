@@ -23,7 +23,7 @@ import {
   BpfProgInfo,
   InfoAttr,
 } from '@bpfjs/uapi/linux/bpf';
-import { bpfUnchecked } from './bpf.js';
+import { bpfAt, type ScratchAttr, scratchAttr } from './bpf.js';
 import { errInvalidArgValue } from './errors.js';
 import type { Fd } from './fd.js';
 import { addressOf, allocBytes, cString, type FieldsOf, fieldOf, hasField, Struct } from './struct.js';
@@ -57,7 +57,7 @@ function infoCall(n: number, buf: Uint8Array): number {
     sc.last = buf;
     sc.lastLen = buf.byteLength;
   }
-  bpfUnchecked(BPF_OBJ_GET_INFO_BY_FD, sc.bytes, sc.size);
+  bpfAt(BPF_OBJ_GET_INFO_BY_FD, sc, sc.size);
   return av.getUint32(sc.infoLen, true);
 }
 
@@ -65,6 +65,7 @@ let infoAttrScratch:
   | {
       bytes: Uint8Array;
       view: DataView;
+      addr: number;
       bpfFd: number;
       infoLen: number;
       info: number;
@@ -80,6 +81,7 @@ function infoScratch() {
   infoAttrScratch = {
     bytes: a.bytes,
     view: a.view,
+    addr: scratchAttr(a.bytes).addr,
     bpfFd: fieldOf(InfoAttr, 'bpf_fd').offset,
     infoLen: fieldOf(InfoAttr, 'info_len').offset,
     info: f.offset,
@@ -326,6 +328,7 @@ export interface LinkInfo {
 
 // linkGetInfo is a hot path: one info buffer and one attr, addresses and offsets resolved once.
 interface LinkInfoScratch {
+  at: ScratchAttr;
   attr: Uint8Array;
   attrView: DataView;
   attrSize: number;
@@ -343,6 +346,7 @@ function linkInfoScratch(): LinkInfoScratch {
   // The info pointer never changes (the kernel does not write it): set once, not per call.
   a.setPointer('info', info.bytes);
   linkScratch = {
+    at: scratchAttr(a.bytes),
     attr: a.bytes,
     attrView: a.view,
     attrSize: infoField.offset + infoField.size,
@@ -386,7 +390,7 @@ export function linkGetInfo(fd: Fd | number): LinkInfo {
   av.setUint32(o.bpfFd, n, true);
   av.setUint32(o.infoLen, sc.infoSize, true);
   try {
-    bpfUnchecked(BPF_OBJ_GET_INFO_BY_FD, sc.attr, sc.attrSize);
+    bpfAt(BPF_OBJ_GET_INFO_BY_FD, sc.at, sc.attrSize);
   } catch (e) {
     s.bytes.fill(0);
     throw e;

@@ -22,6 +22,12 @@ export interface Libc {
   readonly nr: { readonly bpf: number; readonly gettid: number };
   /** `long syscall(long nr, int cmd, void *attr, unsigned int size)` (bpf only). */
   readonly syscallBpf: (nr: number, cmd: number, attr: Uint8Array, size: number) => number;
+  /**
+   * `long syscall(long nr, int cmd, intptr_t attr, unsigned int size)` (bpf only): the attr by
+   * address, for module-level scratch attrs whose address is cached (cheaper for koffi than
+   * a `Uint8Array` to `void *`). The caller keeps the buffer alive.
+   */
+  readonly syscallBpfAddr: (nr: number, cmd: number, attr: number, size: number) => number;
   readonly syscall0: (nr: number) => number;
   readonly close: (fd: number) => number;
   readonly fcntlInt: (fd: number, cmd: number, arg: number) => number;
@@ -62,12 +68,14 @@ export function getLibc(): Libc {
   // Declared non-variadically: on the supported ABIs, integer/pointer arguments of a variadic
   // callee are passed exactly like fixed ones, and koffi's fixed-signature calls are faster.
   const syscallBpf = lib.func('long syscall(long nr, int cmd, void *attr, unsigned int size)');
+  const syscallBpfAddr = lib.func('long syscall(long nr, int cmd, intptr_t attr, unsigned int size)');
   const syscall0 = lib.func('long syscall(long nr)');
   const fcntl = lib.func('int fcntl(int fd, int cmd, ...)');
   const open = lib.func('int open(const char *path, int flags, ...)');
   libc = {
     nr,
     syscallBpf: syscallBpf as Libc['syscallBpf'],
+    syscallBpfAddr: syscallBpfAddr as Libc['syscallBpfAddr'],
     syscall0: (n) => Number(syscall0(n)),
     close: lib.func('int close(int fd)') as Libc['close'],
     fcntlInt: (fd, cmd, arg) => fcntl(fd, cmd, 'int', arg) as number,

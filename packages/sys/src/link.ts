@@ -12,7 +12,7 @@ import {
   LinkDetachAttr,
   LinkUpdateAttr,
 } from '@bpfjs/uapi/linux/bpf';
-import { bpfUnchecked } from './bpf.js';
+import { bpfAt, bpfUnchecked, type ScratchAttr, scratchAttr } from './bpf.js';
 import { errInvalidArgValue } from './errors.js';
 import { adoptFd, type Fd } from './fd.js';
 import { allocBytes, fieldOf, Struct } from './struct.js';
@@ -58,6 +58,7 @@ export interface LinkCreateOptions {
 interface LinkCreateScratch {
   bytes: Uint8Array;
   view: DataView;
+  addr: number;
   prog: number;
   target: number;
   type: number;
@@ -75,6 +76,7 @@ function linkCreateScratch(): LinkCreateScratch {
   return {
     bytes: a.bytes,
     view: a.view,
+    addr: scratchAttr(a.bytes).addr,
     prog: fieldOf(LinkCreateAttr, 'prog_fd').offset,
     target: target.offset,
     type: fieldOf(LinkCreateAttr, 'attach_type').offset,
@@ -114,7 +116,7 @@ export function linkCreate(opts: LinkCreateOptions): Fd {
     v.setUint32(sc.target, ifindex ?? target ?? 0, true);
     v.setUint32(sc.type, type, true);
     v.setUint32(sc.flags, flags, true);
-    return adoptFd(bpfUnchecked(BPF_LINK_CREATE, sc.bytes, sc.size));
+    return adoptFd(bpfAt(BPF_LINK_CREATE, sc, sc.size));
   }
   const attr = new Struct(LinkCreateAttr);
   attr.set('prog_fd', prog);
@@ -149,6 +151,7 @@ export interface LinkUpdateOptions {
 
 // linkUpdate is a hot path: one preallocated attr, offsets resolved once.
 let updateAttr: Struct<typeof LinkUpdateAttr> | undefined;
+let updateAt: ScratchAttr | undefined;
 let updateOffsets: { link: number; prog: number; flags: number; old: number; size: number } | undefined;
 
 /**
@@ -165,6 +168,7 @@ export function linkUpdate(opts: LinkUpdateOptions): void {
   if (old !== undefined) flags = (flags | BPF_F_REPLACE) >>> 0;
   if (updateAttr === undefined || updateOffsets === undefined) {
     updateAttr = new Struct(LinkUpdateAttr);
+    updateAt = scratchAttr(updateAttr.bytes);
     const o = fieldOf(LinkUpdateAttr, 'old_prog_fd');
     updateOffsets = {
       link: fieldOf(LinkUpdateAttr, 'link_fd').offset,
@@ -180,11 +184,12 @@ export function linkUpdate(opts: LinkUpdateOptions): void {
   v.setUint32(o.prog, prog, true);
   v.setUint32(o.flags, flags, true);
   v.setUint32(o.old, old ?? 0, true);
-  bpfUnchecked(BPF_LINK_UPDATE, updateAttr.bytes, o.size);
+  bpfAt(BPF_LINK_UPDATE, updateAt!, o.size);
 }
 
 // linkDetach: one scratch attr (a single field, written on every call).
 let detachAttr: Struct<typeof LinkDetachAttr> | undefined;
+let detachAt: ScratchAttr | undefined;
 
 /**
  * `BPF_LINK_DETACH` (5.9+): detaches a link from its hook; the link `Fd` stays open, defunct.
@@ -193,10 +198,11 @@ let detachAttr: Struct<typeof LinkDetachAttr> | undefined;
  */
 export function linkDetach(linkFd: Fd | number): void {
   const link = validateFd(linkFd, 'linkFd');
-  if (detachAttr === undefined) {
+  if (detachAttr === undefined || detachAt === undefined) {
     detachAttr = new Struct(LinkDetachAttr);
     detachAttr.use('link_fd');
+    detachAt = scratchAttr(detachAttr.bytes);
   }
   detachAttr.set('link_fd', link);
-  bpfUnchecked(BPF_LINK_DETACH, detachAttr.bytes, detachAttr.end);
+  bpfAt(BPF_LINK_DETACH, detachAt, detachAttr.end);
 }

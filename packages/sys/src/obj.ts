@@ -21,7 +21,7 @@ import {
   GetIdAttr,
   ObjPinAttr,
 } from '@bpfjs/uapi/linux/bpf';
-import { bpfError, bpfTry, bpfUnchecked } from './bpf.js';
+import { bpfAt, bpfAtTry, bpfError, bpfUnchecked, scratchAttr } from './bpf.js';
 import { BpfError, errInvalidArgType, errInvalidArgValue } from './errors.js';
 import { adoptFd, dupCloexec, type Fd } from './fd.js';
 import { getLibc } from './libc.js';
@@ -78,6 +78,7 @@ export function objGet(path: string, options: ObjGetOptions = {}): Fd {
 interface IdScratch {
   bytes: Uint8Array;
   view: DataView;
+  addr: number;
   /** start_id / prog_id / map_id / link_id / btf_id (one union member at the same offset). */
   id: number;
   next: number;
@@ -102,6 +103,7 @@ function idScratch(): IdScratch {
   return {
     bytes: a.bytes,
     view: a.view,
+    addr: scratchAttr(a.bytes).addr,
     id: id.offset,
     next: next.offset,
     flags: flags.offset,
@@ -119,7 +121,7 @@ function getNextId(cmd: number, startId: number): number | undefined {
   v.setUint32(sc.id, start, true);
   v.setUint32(sc.next, 0, true);
   // ENOENT is the normal end of the list: checked on the return value, no BpfError built for it.
-  const r = bpfTry(cmd, sc.bytes, sc.nextEnd);
+  const r = bpfAtTry(cmd, sc, sc.nextEnd);
   if (r < 0) {
     if (r === -ENOENT) return undefined;
     throw bpfError(cmd, -r);
@@ -136,7 +138,7 @@ function getFdById(cmd: number, id: number, flags = 0): Fd {
   view.setUint32(sc.next, 0, true);
   view.setUint32(sc.flags, flags, true);
   // The size ends at the id unless flags are given (kernels before open_flags accept it).
-  return adoptFd(bpfUnchecked(cmd, sc.bytes, flags === 0 ? sc.idEnd : sc.flagsEnd));
+  return adoptFd(bpfAt(cmd, sc, flags === 0 ? sc.idEnd : sc.flagsEnd));
 }
 
 /**
@@ -237,7 +239,7 @@ export function withFdById<T>(kind: 'prog' | 'map' | 'link' | 'btf', id: number,
   view.setUint32(sc.id, v, true);
   view.setUint32(sc.next, 0, true);
   view.setUint32(sc.flags, 0, true);
-  let n = bpfUnchecked(cmd, sc.bytes, sc.idEnd);
+  let n = bpfAt(cmd, sc, sc.idEnd);
   // 0-2 belong to stdio (and some attrs read fd 0 as "absent"): move it up, as adoptFd does.
   if (n < 3) n = moveAboveStdio(n);
   let result: T;

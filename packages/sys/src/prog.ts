@@ -15,7 +15,7 @@ import {
   ProgLoadAttr,
   ProgQueryAttr,
 } from '@bpfjs/uapi/linux/bpf';
-import { bpfError, bpfTry, bpfUnchecked } from './bpf.js';
+import { bpfAt, bpfError, bpfTry, type ScratchAttr, scratchAttr } from './bpf.js';
 import { BpfError, errInvalidArgValue, errOutOfRange } from './errors.js';
 import { adoptFd, type Fd } from './fd.js';
 import { addressOf, allocBytes, cString, fieldOf, hasField, Struct } from './struct.js';
@@ -275,6 +275,7 @@ export interface ProgAttachOptions {
 interface ProgAttachScratch {
   bytes: Uint8Array;
   view: DataView;
+  addr: number;
   target: number;
   prog: number;
   type: number;
@@ -294,6 +295,7 @@ function progAttachScratch(): ProgAttachScratch {
   return {
     bytes: a.bytes,
     view: a.view,
+    addr: scratchAttr(a.bytes).addr,
     target: fieldOf(ProgAttachAttr, 'target_fd').offset,
     prog: fieldOf(ProgAttachAttr, 'attach_bpf_fd').offset,
     type: type.offset,
@@ -326,7 +328,7 @@ export function progAttach(opts: ProgAttachOptions): void {
   v.setUint32(sc.flags, flags >>> 0, true);
   v.setUint32(sc.replace, replace ?? 0, true);
   // The size ends at attach_flags, or at replace_bpf_fd when one is given.
-  bpfUnchecked(BPF_PROG_ATTACH, sc.bytes, replace === undefined ? sc.flagsEnd : sc.replaceEnd);
+  bpfAt(BPF_PROG_ATTACH, sc, replace === undefined ? sc.flagsEnd : sc.replaceEnd);
 }
 
 /** Options of {@link progDetach}. */
@@ -355,7 +357,7 @@ export function progDetach(opts: ProgDetachOptions): void {
   v.setUint32(sc.target, target, true);
   v.setUint32(sc.prog, prog ?? 0, true);
   v.setUint32(sc.type, type, true);
-  bpfUnchecked(BPF_PROG_DETACH, sc.bytes, sc.typeEnd);
+  bpfAt(BPF_PROG_DETACH, sc, sc.typeEnd);
 }
 
 /** Options of {@link progQuery}. */
@@ -380,6 +382,7 @@ export interface ProgQueryResult {
 // address is cached. JavaScript is single-threaded per isolate and the syscall is synchronous,
 // so reuse is safe; each worker has its own module instance.
 let queryAttr: Struct<typeof ProgQueryAttr> | undefined;
+let queryAt: ScratchAttr | undefined;
 let queryOffsets:
   | {
       target: number;
@@ -419,6 +422,7 @@ export function progQuery(opts: ProgQueryOptions): ProgQueryResult {
   const queryFlags = opts.queryFlags === undefined ? 0 : validateU32(opts.queryFlags, 'options.queryFlags');
   if (queryAttr === undefined || queryOffsets === undefined) {
     queryAttr = new Struct(ProgQueryAttr);
+    queryAt = scratchAttr(queryAttr.bytes);
     const cnt = fieldOf(ProgQueryAttr, 'prog_cnt');
     queryOffsets = {
       target: fieldOf(ProgQueryAttr, 'target_fd').offset,
@@ -462,7 +466,7 @@ export function progQuery(opts: ProgQueryOptions): ProgQueryResult {
     v.setUint32(o.aflags, 0, true);
     v.setUint32(o.cnt, capacity, true);
     try {
-      bpfUnchecked(BPF_PROG_QUERY, a.bytes, size);
+      bpfAt(BPF_PROG_QUERY, queryAt!, size);
     } catch (e) {
       if (BpfError.isInstance(e) && e.errno === ENOSPC && attempt < 8) {
         growQueryIds(Math.max(capacity * 2, v.getUint32(o.cnt, true)));
