@@ -3,6 +3,7 @@
 //   ✓  at least one matching test passed and none failed,
 //   ✗  a matching test failed,
 //   —  every matching test was skipped (the cell gives the gate's "needs Linux X" version),
+//   …  the kernel's time limit ended the run before the tests got to it,
 //   ?  no matching test ran (the test was renamed or removed: fix the pattern here).
 // `since` is the upstream kernel version that introduced the feature, so the table can be checked
 // against the kernel history (a ✓ below `since`, or a — above it, is a finding).
@@ -88,9 +89,11 @@ export const FEATURES = [
   },
 ];
 
-/** The cell of one feature on one kernel (`tests` as stored in results.json). */
-export function featureCell(feature, tests) {
-  const matching = (tests ?? []).filter((t) => feature.tests.test(`${t.file} > ${t.name}`));
+/** The cell of one feature on one kernel (`summary` as stored in results.json). */
+export function featureCell(feature, summary) {
+  const matching = (summary?.tests ?? []).filter((t) => feature.tests.test(`${t.file} > ${t.name}`));
+  if (!matching.length && summary?.status === 'incomplete')
+    return { mark: '…', detail: 'not reached in time' };
   if (!matching.length) return { mark: '?', detail: 'no test' };
   if (matching.some((t) => t.state !== 'pass' && t.state !== 'skip' && t.state !== 'todo')) {
     return { mark: '✗', detail: 'fails' };

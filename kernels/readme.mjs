@@ -40,14 +40,18 @@ const lines = [
   row([
     'tests passed / failed / skipped',
     '',
-    ...runs.map(({ r }) => (r.status === 'error' ? `error` : `${r.passed} / ${r.failed} / ${r.skipped}`)),
+    ...runs.map(({ r }) =>
+      r.status === 'error'
+        ? 'error'
+        : `${r.passed} / ${r.failed} / ${r.skipped}${r.status === 'incomplete' ? ' (cut by the time limit)' : ''}`,
+    ),
   ]),
   ...FEATURES.map((f) =>
     row([
       f.name,
       f.since,
       ...runs.map(({ r }) => {
-        const c = featureCell(f, r.tests);
+        const c = featureCell(f, r);
         return c.detail && c.mark !== '✓' ? `${c.mark} ${c.detail}` : c.mark;
       }),
     ]),
@@ -56,7 +60,8 @@ const lines = [
   `Run ${[...new Set(runs.map(({ r }) => r.date?.slice(0, 10)))].join(', ')} at commit ${[
     ...new Set(runs.map(({ r }) => r.commit).filter(Boolean)),
   ].join(', ')}. ✓ works (its tests pass), — skipped because the kernel lacks it (the gate's reason),`,
-  '✗ a test of it fails, ? no test of it ran. "since" is the upstream version that added the feature.',
+  '✗ a test of it fails, … not reached within the time limit, ? no test of it ran. "since" is the upstream',
+  'version that added the feature.',
   'See [kernels/README.md](kernels/README.md) for how the matrix runs.',
   END,
 ];
