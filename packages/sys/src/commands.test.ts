@@ -19,7 +19,7 @@ import {
 } from '@bpfjs/uapi/linux/bpf';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { btfLoad } from './btf.js';
-import { BpfError } from './errors.js';
+import { BpfError, UnsupportedFeatureError } from './errors.js';
 import type { Fd } from './fd.js';
 import { btfGetInfo, linkGetInfo, mapGetInfo, objGetInfoByFd, progGetInfo } from './info.js';
 import { linkCreate, linkDetach, linkUpdate } from './link.js';
@@ -124,12 +124,21 @@ describe.skipIf(!root)('bpf commands against the kernel (root)', () => {
       expect(e.log).toMatch(/R0 !read_ok/);
     });
 
-    it('an unknown program type is EINVAL', () => {
-      const e = expectBpfError(
-        () => progLoad({ type: 0xffff, insns: returnImm(0), license: 'GPL' }),
-        'EINVAL',
-        'BPF_PROG_LOAD',
-      );
+    it('an unknown program type is UnsupportedFeatureError (the probe says absent), cause the EINVAL', () => {
+      let err: unknown;
+      try {
+        progLoad({ type: 0xffff, insns: returnImm(0), license: 'GPL' });
+      } catch (e) {
+        err = e;
+      }
+      expect(UnsupportedFeatureError.isInstance(err)).toBe(true);
+      const u = err as UnsupportedFeatureError;
+      expect(u.code).toBe('ERR_BPFJS_NOT_SUPPORTED');
+      expect(u.feature).toBe('program type 65535');
+      const e = u.cause as BpfError;
+      expect(BpfError.isInstance(e)).toBe(true);
+      expect(e.code).toBe('EINVAL');
+      expect(e.command).toBe('BPF_PROG_LOAD');
       expect(e.errno).toBe(22);
       expect(e.syscall).toBe('bpf');
     });

@@ -15,6 +15,7 @@ import {
 import { bpfAt, bpfUnchecked, type ScratchAttr, scratchAttr } from './bpf.js';
 import { errInvalidArgValue } from './errors.js';
 import { adoptFd, type Fd } from './fd.js';
+import { explainFailure } from './probe.js';
 import { allocBytes, fieldOf, Struct } from './struct.js';
 import {
   optionKeys,
@@ -90,6 +91,9 @@ function linkCreateScratch(): LinkCreateScratch {
  * through a new link and returns the link's `Fd`. The attr size ends at the last field used.
  * @throws BpfError (`command: 'BPF_LINK_CREATE'`): EEXIST if a program is attached directly,
  *   E2BIG if the hook is full, EINVAL for a program/attach type mismatch, ...
+ * @throws UnsupportedFeatureError (`ERR_BPFJS_NOT_SUPPORTED`, `cause` the BpfError) instead of
+ *   EINVAL when the probes say the kernel lacks the command, the link type or the attach type
+ *   (probed only after a failure).
  */
 export function linkCreate(opts: LinkCreateOptions): Fd {
   validateObject(opts, 'options', LINK_CREATE_KEYS);
@@ -116,7 +120,11 @@ export function linkCreate(opts: LinkCreateOptions): Fd {
     v.setUint32(sc.target, ifindex ?? target ?? 0, true);
     v.setUint32(sc.type, type, true);
     v.setUint32(sc.flags, flags, true);
-    return adoptFd(bpfAt(BPF_LINK_CREATE, sc, sc.size));
+    try {
+      return adoptFd(bpfAt(BPF_LINK_CREATE, sc, sc.size));
+    } catch (e) {
+      throw explainFailure(e, 'BPF_LINK_CREATE', type);
+    }
   }
   const attr = new Struct(LinkCreateAttr);
   attr.set('prog_fd', prog);
@@ -134,7 +142,11 @@ export function linkCreate(opts: LinkCreateOptions): Fd {
     copy.set(info);
     attr.setPointer('iter_info', copy).set('iter_info_len', copy.byteLength);
   }
-  return adoptFd(bpfUnchecked(BPF_LINK_CREATE, attr.bytes, attr.end));
+  try {
+    return adoptFd(bpfUnchecked(BPF_LINK_CREATE, attr.bytes, attr.end));
+  } catch (e) {
+    throw explainFailure(e, 'BPF_LINK_CREATE', type);
+  }
 }
 
 /** Options of {@link linkUpdate}. */

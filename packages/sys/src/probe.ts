@@ -593,6 +593,66 @@ export function requireFeature(kind: FeatureKind, feature: string | number): voi
   if (!have) throw new UnsupportedFeatureError(`${label} ${name}`, since[name]);
 }
 
+// Link types by the attach type LINK_CREATE was asked for (the ones haveLinkType can probe).
+const LINK_TYPE_OF_ATTACH: Readonly<Record<string, string>> = {
+  BPF_FLOW_DISSECTOR: 'BPF_LINK_TYPE_NETNS',
+  BPF_SK_LOOKUP: 'BPF_LINK_TYPE_NETNS',
+  BPF_TCX_INGRESS: 'BPF_LINK_TYPE_TCX',
+  BPF_TCX_EGRESS: 'BPF_LINK_TYPE_TCX',
+  BPF_NETKIT_PRIMARY: 'BPF_LINK_TYPE_NETKIT',
+  BPF_NETKIT_PEER: 'BPF_LINK_TYPE_NETKIT',
+  BPF_SK_SKB_STREAM_PARSER: 'BPF_LINK_TYPE_SOCKMAP',
+  BPF_SK_SKB_STREAM_VERDICT: 'BPF_LINK_TYPE_SOCKMAP',
+  BPF_SK_SKB_VERDICT: 'BPF_LINK_TYPE_SOCKMAP',
+  BPF_SK_MSG_VERDICT: 'BPF_LINK_TYPE_SOCKMAP',
+  BPF_PERF_EVENT: 'BPF_LINK_TYPE_PERF_EVENT',
+};
+
+/** The error to throw instead of `cause` when `requireFeature(kind, feature)` says no; else undefined. */
+function absent(kind: FeatureKind, feature: string | number, cause: BpfError): Error | undefined {
+  try {
+    requireFeature(kind, feature);
+    return undefined;
+  } catch (e) {
+    if (UnsupportedFeatureError.isInstance(e)) {
+      return new UnsupportedFeatureError(e.feature, e.minKernel, { cause });
+    }
+    // No probe for it, or no privilege to probe: nothing can be told.
+    return undefined;
+  }
+}
+
+/**
+ * Error path of `progLoad`, `progAttach` and `linkCreate`: when the kernel answered EINVAL (its
+ * errno for an unknown command, program type or attach type), asks the cached probes whether the
+ * kernel has what was asked for. Returns an {@link UnsupportedFeatureError} (naming the first
+ * kernel with the feature, `cause` the original error) when it does not, else `err` itself.
+ * Never called on success.
+ * @internal
+ */
+export function explainFailure(
+  err: unknown,
+  command: 'BPF_PROG_LOAD' | 'BPF_PROG_ATTACH' | 'BPF_LINK_CREATE',
+  type: number,
+): unknown {
+  if (!BpfError.isInstance(err) || err.errno !== EINVAL) return err;
+  const checks: [FeatureKind, string | number][] = [['command', command]];
+  if (command === 'BPF_PROG_LOAD') {
+    checks.push(['progType', type]);
+  } else {
+    const name = Object.entries(bpf_attach_type).find(([k, v]) => v === type && !k.startsWith('__'))?.[0];
+    const linkType = name === undefined ? undefined : LINK_TYPE_OF_ATTACH[name];
+    if (command === 'BPF_LINK_CREATE' && linkType !== undefined) checks.push(['linkType', linkType]);
+    // Known attach types without a query probe are skipped; unknown numbers are probed.
+    if (name === undefined || QUERYABLE.has(name)) checks.push(['attachType', type]);
+  }
+  for (const [kind, feature] of checks) {
+    const e = absent(kind, feature, err);
+    if (e !== undefined) return e;
+  }
+  return err;
+}
+
 /** The first mainline kernel with a feature, where bpfjs knows it (`minKernel('command', 'BPF_LINK_DETACH') === '5.9'`). */
 export function minKernel(kind: FeatureKind, name: string): string | undefined {
   const table =

@@ -18,6 +18,7 @@ import {
 import { bpfAt, bpfError, bpfTry, type ScratchAttr, scratchAttr } from './bpf.js';
 import { BpfError, errInvalidArgValue, errOutOfRange } from './errors.js';
 import { adoptFd, type Fd } from './fd.js';
+import { explainFailure } from './probe.js';
 import { addressOf, allocBytes, cString, fieldOf, hasField, Struct } from './struct.js';
 import {
   optionKeys,
@@ -192,9 +193,24 @@ function setLog(attr: Struct<typeof ProgLoadAttr>, level: number, buf: Uint8Arra
  * (as libbpf).
  * Needs CAP_BPF (+ CAP_NET_ADMIN / CAP_PERFMON by program type), or CAP_SYS_ADMIN.
  * @throws BpfError (`command: 'BPF_PROG_LOAD'`), TypeError/RangeError for bad options.
+ * @throws UnsupportedFeatureError (`ERR_BPFJS_NOT_SUPPORTED`, `cause` the BpfError) instead of
+ *   EINVAL when the probe says the kernel lacks the program type (probed only after a failure).
  */
 export function progLoad(opts: ProgLoadOptions): Fd {
   const { attr, logLevel, logSize } = fillProgLoad(opts);
+  try {
+    return loadWithLog(opts, attr, logLevel, logSize);
+  } catch (e) {
+    throw explainFailure(e, 'BPF_PROG_LOAD', attr.getNumber('prog_type'));
+  }
+}
+
+function loadWithLog(
+  opts: ProgLoadOptions,
+  attr: Struct<typeof ProgLoadAttr>,
+  logLevel: number,
+  logSize: number,
+): Fd {
   let logBuf: Uint8Array | undefined;
   if (logLevel > 0) {
     logBuf = allocBytes(logSize);
@@ -310,6 +326,8 @@ function progAttachScratch(): ProgAttachScratch {
 /**
  * `BPF_PROG_ATTACH` (4.10+; flow dissector 4.20+): attaches a program directly (no link).
  * @throws BpfError (`command: 'BPF_PROG_ATTACH'`): EEXIST if a link holds the hook, EINVAL, ...
+ * @throws UnsupportedFeatureError (`ERR_BPFJS_NOT_SUPPORTED`, `cause` the BpfError) instead of
+ *   EINVAL when the probe says the kernel lacks the attach type (probed only after a failure).
  */
 export function progAttach(opts: ProgAttachOptions): void {
   validateObject(opts, 'options', PROG_ATTACH_KEYS);
@@ -328,7 +346,11 @@ export function progAttach(opts: ProgAttachOptions): void {
   v.setUint32(sc.flags, flags >>> 0, true);
   v.setUint32(sc.replace, replace ?? 0, true);
   // The size ends at attach_flags, or at replace_bpf_fd when one is given.
-  bpfAt(BPF_PROG_ATTACH, sc, replace === undefined ? sc.flagsEnd : sc.replaceEnd);
+  try {
+    bpfAt(BPF_PROG_ATTACH, sc, replace === undefined ? sc.flagsEnd : sc.replaceEnd);
+  } catch (e) {
+    throw explainFailure(e, 'BPF_PROG_ATTACH', type);
+  }
 }
 
 /** Options of {@link progDetach}. */
