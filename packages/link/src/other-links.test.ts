@@ -2,11 +2,14 @@
  * Link types other than netns, created with the raw sys wrapper and then handled through the
  * object API: the typed subclass chosen from the kernel's link type, `info()` decoding, detach
  * and `isDefunct()`. XDP and tcx links go on the loopback device of a throwaway netns; the cgroup
- * link on a throwaway cgroup v2 directory.
+ * link on a throwaway cgroup v2 directory. Each test is gated on its link type (tcx needs Linux 6.6,
+ * XDP links 5.9, cgroup links 5.7), and on a kernel without tcx links the library must say so with
+ * UnsupportedFeatureError rather than EINVAL (that test only runs there, e.g. in the kernel matrix).
  */
 import { mkdirSync, rmdirSync } from 'node:fs';
 import { asm, assemble, R0 } from '@bpfjs/asm';
-import { linkCreate, O_DIRECTORY, O_RDONLY, openPath } from '@bpfjs/sys';
+import { BpfError, linkCreate, O_DIRECTORY, O_RDONLY, openPath, UnsupportedFeatureError } from '@bpfjs/sys';
+import { requireFeature, requireKernelVersion } from '@bpfjs/testkit';
 import { BPF_CGROUP_INET_INGRESS, BPF_TCX_INGRESS, BPF_XDP } from '@bpfjs/uapi';
 import { describe, expect, it } from 'vitest';
 import { CgroupLink, Link, links, Program, TcxLink, XdpLink } from './index.js';
@@ -15,9 +18,17 @@ import { freshNetNs, isRoot, withCleanup } from './test/helpers.js';
 const ret = (v: number) => assemble([asm.mov64Imm(R0, v), asm.exit()]);
 const CGROUP2 = '/sys/fs/cgroup/unified';
 
+// Probed only as root (the describe below is skipped otherwise). bpfjs has no probe for XDP links.
+const tcx = isRoot ? requireFeature('BPF_LINK_TYPE_TCX') : undefined;
+const cgroupLinks = isRoot ? requireFeature('BPF_LINK_TYPE_CGROUP') : undefined;
+const xdpLinks = requireKernelVersion('5.9', 'XDP links');
+// The probe answered "absent" (not: could not probe).
+const tcxAbsent = tcx !== undefined && !tcx.ok && /not supported/.test(tcx.reason ?? '');
+
 describe.skipIf(!isRoot)('other link types through the object API (needs root)', () => {
-  it('XDP link on lo: XdpLink, info { ifindex }, detach → defunct (ifindex 0)', () =>
-    withCleanup((defer) => {
+  it('XDP link on lo: XdpLink, info { ifindex }, detach → defunct (ifindex 0)', (ctx) => {
+    xdpLinks(ctx);
+    return withCleanup((defer) => {
       const ns = freshNetNs();
       defer(() => ns.close());
       const prog = Program.load({ type: 'xdp', instructions: ret(2) }); // XDP_PASS
@@ -34,10 +45,12 @@ describe.skipIf(!isRoot)('other link types through the object API (needs root)',
       link.detach();
       expect(link.isDefunct()).toBe(true);
       expect((link.info() as { ifindex: number }).ifindex).toBe(0);
-    }));
+    });
+  });
 
-  it('tcx link on lo: TcxLink with ifindex and attach type tcx_ingress', () =>
-    withCleanup((defer) => {
+  it('tcx link on lo: TcxLink with ifindex and attach type tcx_ingress', (ctx) => {
+    tcx?.(ctx);
+    return withCleanup((defer) => {
       const ns = freshNetNs();
       defer(() => ns.close());
       const prog = Program.load({ type: 'sched_cls', instructions: ret(-1 >>> 0) }); // TCX_NEXT (-1)
@@ -57,10 +70,38 @@ describe.skipIf(!isRoot)('other link types through the object API (needs root)',
       expect(again).toBeInstanceOf(TcxLink);
       link.detach();
       expect(again.isDefunct()).toBe(true);
-    }));
+    });
+  });
 
-  it('cgroup link on a throwaway cgroup: CgroupLink with cgroup id and attach type', () =>
+  // Runs only where the probe says the kernel has no tcx links (5.10, 6.1 in the kernel matrix).
+  it.runIf(tcxAbsent)('without tcx (before 6.6): linkCreate throws UnsupportedFeatureError, not EINVAL', () =>
     withCleanup((defer) => {
+      const ns = freshNetNs();
+      defer(() => ns.close());
+      const prog = Program.load({ type: 'sched_cls', instructions: ret(-1 >>> 0) });
+      defer(() => prog.close());
+      let err: unknown;
+      try {
+        const fd = ns.run(() =>
+          linkCreate({ progFd: prog.fd, targetIfindex: 1, attachType: BPF_TCX_INGRESS }),
+        );
+        fd.close();
+      } catch (e) {
+        err = e;
+      }
+      expect(UnsupportedFeatureError.isInstance(err), String(err)).toBe(true);
+      const u = err as InstanceType<typeof UnsupportedFeatureError>;
+      expect(u.code).toBe('ERR_BPFJS_NOT_SUPPORTED');
+      expect(u.feature).toBe('link type BPF_LINK_TYPE_TCX');
+      expect(u.minKernel).toBe('6.6');
+      expect(BpfError.isInstance(u.cause)).toBe(true);
+      expect((u.cause as InstanceType<typeof BpfError>).code).toBe('EINVAL');
+    }),
+  );
+
+  it('cgroup link on a throwaway cgroup: CgroupLink with cgroup id and attach type', (ctx) => {
+    cgroupLinks?.(ctx);
+    return withCleanup((defer) => {
       const dir = `${CGROUP2}/bpfjs-link-test-${process.pid}`;
       mkdirSync(dir);
       defer(() => rmdirSync(dir));
@@ -87,5 +128,6 @@ describe.skipIf(!isRoot)('other link types through the object API (needs root)',
       expect(() => link.update(other)).toThrow(expect.objectContaining({ code: 'EINVAL' }));
       link.detach();
       expect(link.isDefunct()).toBe(true);
-    }));
+    });
+  });
 });

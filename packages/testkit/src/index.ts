@@ -17,6 +17,7 @@ export {
   SK_LOOKUP_MAX_LINKS,
 } from './conformance.js';
 export { RequirementError, TestkitTypeError } from './errors.js';
+export { parseFeature, requireFeature } from './features.js';
 export {
   type FlowDissectorProgramOptions,
   flowDissectorProgram,
