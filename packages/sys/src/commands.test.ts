@@ -1,6 +1,7 @@
 import { mkdtempSync, rmdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { requireKernelVersion } from '@bpfjs/testkit';
 import {
   BPF_ANY,
   BPF_CGROUP_INET_INGRESS,
@@ -538,17 +539,24 @@ describe.skipIf(!root)('bpf commands against the kernel (root)', () => {
       const ids: number[] = [];
       for (let next = btfGetNextId(); next !== undefined; next = btfGetNextId(next)) ids.push(next);
       expect(ids).toContain(info.id);
-      // vmlinux BTF is object 1 here and has a name.
-      using vmlinux = btfGetFdById(ids[0]!);
-      const vi = btfGetInfo(vmlinux);
-      expect(vi.kernelBtf).toBe(true);
-      expect(vi.name).toBe('vmlinux');
       expectBpfError(() => btfGetFdById(0xfffffffe), 'ENOENT', 'BPF_BTF_GET_FD_BY_ID');
       const bad = blob.slice();
       bad[0] = 0; // wrong magic
       const e = expectBpfError(() => btfLoad({ data: bad }), 'EINVAL', 'BPF_BTF_LOAD');
       expect(e.log).toMatch(/magic/i);
       expectInputError(() => btfLoad({ data: new Uint8Array(0) }), 'ERR_INVALID_ARG_VALUE');
+    });
+
+    // Linux 5.11 gave vmlinux BTF an id and added name/kernel_btf to bpf_btf_info: on 5.10 the
+    // first id is a loaded blob and both fields read as zero.
+    it('vmlinux BTF has the first id, a name and kernelBtf (5.11+)', (ctx) => {
+      requireKernelVersion('5.11', 'vmlinux BTF ids and btf_info name/kernel_btf')(ctx);
+      const first = btfGetNextId();
+      expect(first).toBeDefined();
+      using vmlinux = btfGetFdById(first!);
+      const vi = btfGetInfo(vmlinux);
+      expect(vi.kernelBtf).toBe(true);
+      expect(vi.name).toBe('vmlinux');
     });
   });
 
