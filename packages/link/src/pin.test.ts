@@ -3,12 +3,14 @@
  * that imports the BUILT package (packages/link/dist/index.js; `npx turbo run build
  * --filter=@bpfjs/link` first, which `pnpm test` does).
  */
+
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { asm, assemble, R0 } from '@bpfjs/asm';
+import { scaleTimeout } from '@bpfjs/testkit';
 import { describe, expect, it } from 'vitest';
 import { attachNetNs, Link, NetNsLink, Program, queryPrograms } from './index.js';
 import {
@@ -45,7 +47,10 @@ if (cmd === 'open') {
 function runChild(dir: string, args: string[]): Record<string, unknown> {
   const script = join(dir, 'child.mjs');
   if (!existsSync(script)) writeFileSync(script, CHILD);
-  const r = spawnSync(process.execPath, [script, ...args], { encoding: 'utf8', timeout: 30_000 });
+  const r = spawnSync(process.execPath, [script, ...args], {
+    encoding: 'utf8',
+    timeout: scaleTimeout(30_000),
+  });
   if (r.status !== 0) throw new Error(`child failed (${r.status}): ${r.stderr}`);
   return JSON.parse(r.stdout) as Record<string, unknown>;
 }

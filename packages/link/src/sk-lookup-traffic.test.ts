@@ -5,10 +5,12 @@
  * fails with ECONNREFUSED at once). The client and server run in a child process inside the
  * throwaway netns (nsenter), with lo brought up there; the parent attaches and updates links.
  */
+
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { scaleTimeout } from '@bpfjs/testkit';
 import { describe, expect, it } from 'vitest';
 import { attachNetNs, queryPrograms } from './index.js';
 import { freshNetNs, isRoot, loadSkLookup, withCleanup } from './test/helpers.js';
@@ -29,7 +31,7 @@ function connectInside(nsPath: string, dir: string): string {
   writeFileSync(script, CLIENT);
   const r = spawnSync('nsenter', [`--net=${nsPath}`, process.execPath, script], {
     encoding: 'utf8',
-    timeout: 20_000,
+    timeout: scaleTimeout(20_000),
   });
   if (r.status !== 0) throw new Error(`client failed (${r.status}): ${r.stderr}`);
   return r.stdout;

@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { scaleTimeout } from '@bpfjs/testkit';
 import { describe, expect, it } from 'vitest';
 
 // A child process (built dist) with stdin closed: the kernel then hands out fd 0 for the next
@@ -25,7 +26,7 @@ describe.skipIf(process.getuid?.() !== 0)('fds below 3 (child with stdin closed,
     expect(existsSync(dist), `${dist} is missing: run pnpm build`).toBe(true);
     const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
       encoding: 'utf8',
-      timeout: 30_000,
+      timeout: scaleTimeout(30_000),
     });
     expect(r.status, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout.trim().split('\n').pop()!);

@@ -1,6 +1,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { scaleTimeout } from '@bpfjs/testkit';
 import { describe, expect, it } from 'vitest';
 
 // A child process with every capability dropped (setpriv), loading the BUILT package (`pnpm build`
@@ -44,7 +45,7 @@ describe.skipIf(process.getuid?.() !== 0 || !hasSetpriv)(
           '-e',
           script,
         ],
-        { encoding: 'utf8', timeout: 30_000 },
+        { encoding: 'utf8', timeout: scaleTimeout(30_000) },
       );
       expect(r.status, r.stderr).toBe(0);
       const out = JSON.parse(r.stdout.trim().split('\n').pop()!);

@@ -62,3 +62,4 @@ export {
   socketFilterInstructions,
 } from './programs.js';
 export { type CleanupMode, deferCleanup, type FixtureOptions } from './scope.js';
+export { KERNEL_MATRIX_TIMEOUT_FACTOR, scaleTimeout } from './timeouts.js';

@@ -1,8 +1,10 @@
 // A child process running fixtures/netns-child.mjs on the built dist, spoken to by lines of text
 // and answering with JSON lines. Every child is killed (by its pid) in `stop()`.
+
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { scaleTimeout } from '@bpfjs/testkit';
 
 const script = fileURLToPath(new URL('../fixtures/netns-child.mjs', import.meta.url));
 
@@ -56,7 +58,7 @@ export function startChild(args: string[], options: { command?: string[] } = {})
     send(line) {
       proc.stdin?.write(`${line}\n`);
     },
-    next<T>(timeoutMs = 20_000): Promise<T> {
+    next<T>(timeoutMs = scaleTimeout(20_000)): Promise<T> {
       if (queue.length > 0) return Promise.resolve(queue.shift() as T);
       return new Promise<T>((resolve, reject) => {
         const timer = setTimeout(
