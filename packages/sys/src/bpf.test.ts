@@ -1,3 +1,4 @@
+import { requireKernel } from '@bpfjs/testkit';
 import { BPF_OBJ_GET_INFO_BY_FD, BPF_PROG_TYPE_SOCKET_FILTER, InfoAttr } from '@bpfjs/uapi/linux/bpf';
 import { describe, expect, it } from 'vitest';
 import { bpf } from './bpf.js';
@@ -21,7 +22,7 @@ describe('bpf() input checks', () => {
   });
 });
 
-describe.skipIf(process.getuid?.() !== 0)('bpf() against the kernel (root)', () => {
+requireKernel().describe('bpf() against the kernel (root)', () => {
   it('an unknown command is EINVAL, thrown as a BpfError', () => {
     let err: unknown;
     try {

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { requireKernelVersion } from '@bpfjs/testkit';
+import { requireKernel, requireKernelVersion } from '@bpfjs/testkit';
 import {
   BPF_ANY,
   BPF_CGROUP_INET_INGRESS,
@@ -53,8 +53,6 @@ import { leakedSince, openFds } from './test/fds.js';
 import { inNetns, inodeOf, newNetns, waitForInitFlowDissectorFree } from './test/netns.js';
 import { exit, intBtf, program, returnImm, usesMap } from './test/progs.js';
 
-const root = process.getuid?.() === 0;
-
 const u32 = (n: number) => {
   const b = new Uint8Array(4);
   new DataView(b.buffer).setUint32(0, n, true);
@@ -76,7 +74,7 @@ const loadSkLookup = (name = 'sk_lookup') =>
 const loadFlowDissector = () =>
   progLoad({ type: BPF_PROG_TYPE_FLOW_DISSECTOR, insns: returnImm(0), license: 'GPL', name: 'fd_test' });
 
-describe.skipIf(!root)('bpf commands against the kernel (root)', () => {
+requireKernel().describe('bpf commands against the kernel (root)', () => {
   let before: Map<number, string>;
   beforeAll(() => {
     before = openFds();

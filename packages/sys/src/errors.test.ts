@@ -1,3 +1,4 @@
+import { requireKernel } from '@bpfjs/testkit';
 import { describe, expect, it } from 'vitest';
 import { errnoMessage, errnoName, errnoNumber } from './errno.js';
 import {
@@ -74,7 +75,7 @@ describe('BpfError', () => {
     expect(m.hint).toMatch(/CAP_SYS_ADMIN/);
   });
 
-  it.skipIf(process.getuid?.() !== 0)('as root, the EPERM hint says the capabilities are held', () => {
+  requireKernel().it('as root, the EPERM hint says the capabilities are held', () => {
     expect(permissionHint('bpf')).toMatch(/are all held/);
   });
 });

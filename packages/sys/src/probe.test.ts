@@ -1,4 +1,5 @@
 import { release } from 'node:os';
+import { requireKernel } from '@bpfjs/testkit';
 import { describe, expect, it } from 'vitest';
 import { UnsupportedFeatureError } from './errors.js';
 import {
@@ -50,7 +51,7 @@ const atLeast = (v: string | undefined) => {
   return major > a || (major === a && minor >= b);
 };
 
-describe.skipIf(process.getuid?.() !== 0)('probes against the kernel (root)', () => {
+requireKernel().describe('probes against the kernel (root)', () => {
   it('every command this project uses is known on this kernel; an unknown number is not', () => {
     const before = openFds();
     resetProbeCache();

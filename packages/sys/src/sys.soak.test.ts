@@ -1,7 +1,8 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { requireKernel } from '@bpfjs/testkit';
 import { BPF_PROG_TYPE_SK_LOOKUP, BPF_SK_LOOKUP } from '@bpfjs/uapi/linux/bpf';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { linkGetInfo } from './info.js';
 import { linkCreate, linkUpdate } from './link.js';
 import { progLoad, progQuery } from './prog.js';
@@ -10,7 +11,7 @@ import { newNetns } from './test/netns.js';
 import { returnImm } from './test/progs.js';
 
 // Long soak (pnpm soak): no fd growth and bounded heap over many hot-path and create/close calls.
-describe.skipIf(process.getuid?.() !== 0)('sys soak (root)', () => {
+requireKernel().describe('sys soak (root)', () => {
   it('200k hot-path calls and 20k program loads leave /proc/self/fd and the heap flat', () => {
     using ns = newNetns();
     const load = () =>

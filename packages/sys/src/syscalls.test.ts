@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, rmdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isMainThread } from 'node:worker_threads';
+import { requireKernel } from '@bpfjs/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BpfError } from './errors.js';
 import {
@@ -59,7 +60,7 @@ describe('input checks of the syscalls (no privileges needed)', () => {
   });
 });
 
-describe.skipIf(process.getuid?.() !== 0)('syscalls against the kernel (root)', () => {
+requireKernel().describe('syscalls against the kernel (root)', () => {
   let before: Map<number, string>;
   beforeAll(() => {
     before = openFds();
