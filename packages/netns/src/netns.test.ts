@@ -6,13 +6,12 @@ import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { BpfError, MNT_DETACH, MS_BIND, mount, umount2 } from '@bpfjs/sys';
-import { afterEach, describe, expect, it } from 'vitest';
+import { requireKernel } from '@bpfjs/testkit';
+import { afterEach, expect, it } from 'vitest';
 import { isNetNsError } from './errors.js';
 import { NetNs } from './netns.js';
 import { findNetNsHolders } from './proc.js';
 import { waitForTeardown } from './teardown.js';
-
-const isRoot = process.getuid?.() === 0;
 
 /** The calling thread's netns link, `net:[N]`. */
 const threadNs = (): string => readlinkSync('/proc/thread-self/ns/net');
@@ -44,7 +43,7 @@ function track<T extends { close(): void }>(x: T): T {
   return x;
 }
 
-describe.skipIf(!isRoot)('NetNs (needs root: setns/unshare/mount)', () => {
+requireKernel().describe('NetNs (needs root: setns/unshare/mount)', () => {
   it('current() is the calling thread netns; inode equals stat -L', () => {
     const cur = track(NetNs.current());
     expect(`net:[${cur.inode}]`).toBe(threadNs());

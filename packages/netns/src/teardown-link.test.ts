@@ -5,11 +5,10 @@
 // A flow dissector in a non-init netns: fails with EEXIST while a serial test has one in the init
 // netns (re-run before debugging).
 import { linkCreate, linkGetInfo, progLoad } from '@bpfjs/sys';
-import { describe, expect, it } from 'vitest';
+import { requireKernel } from '@bpfjs/testkit';
+import { expect, it } from 'vitest';
 import { NetNs } from './netns.js';
 import { waitForTeardown } from './teardown.js';
-
-const isRoot = process.getuid?.() === 0;
 
 // include/uapi/linux/bpf.h
 const BPF_PROG_TYPE_FLOW_DISSECTOR = 22;
@@ -33,7 +32,7 @@ async function pollUntil(what: string, fn: () => boolean, timeoutMs: number): Pr
   }
 }
 
-describe.skipIf(!isRoot)('netns teardown as the kernel reports it (needs root, Linux >= 5.8)', () => {
+requireKernel().describe('netns teardown as the kernel reports it (needs root, Linux >= 5.8)', () => {
   it('an anonymous netns lives while open and is destroyed after close(): its link goes defunct', async () => {
     using prog = progLoad({
       type: BPF_PROG_TYPE_FLOW_DISSECTOR,

@@ -5,9 +5,9 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { requireKernel } from '@bpfjs/testkit';
+import { expect, it } from 'vitest';
 
-const isRoot = process.getuid?.() === 0;
 const dist = fileURLToPath(new URL('../dist/index.cjs', import.meta.url));
 
 const script = `
@@ -27,7 +27,7 @@ first.then(async (pool) => {
 });
 `;
 
-describe.skipIf(!isRoot)('the libuv thread pool (needs root and the built dist)', () => {
+requireKernel().describe('the libuv thread pool (needs root and the built dist)', () => {
   const IP = ['/usr/sbin/ip', '/sbin/ip', '/usr/bin/ip', '/bin/ip'].find((p) => existsSync(p));
   const check = (args: string[]) => {
     expect(existsSync(dist), `${dist} (run pnpm build)`).toBe(true);

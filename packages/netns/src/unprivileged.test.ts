@@ -4,9 +4,9 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { makeGate, requireKernel } from '@bpfjs/testkit';
+import { expect, it } from 'vitest';
 
-const isRoot = process.getuid?.() === 0;
 const CAPSH = ['/usr/sbin/capsh', '/sbin/capsh', '/usr/bin/capsh'].find((p) => existsSync(p));
 const dist = fileURLToPath(new URL('../dist/index.js', import.meta.url));
 
@@ -26,9 +26,9 @@ out.moved = readlinkSync('/proc/thread-self/ns/net') !== before;
 process.stdout.write(JSON.stringify(out));
 `;
 
-describe.skipIf(!isRoot || CAPSH === undefined)(
-  'without CAP_SYS_ADMIN (needs root, capsh, built dist)',
-  () => {
+requireKernel()
+  .and(makeGate(CAPSH === undefined ? 'needs capsh: apt-get install libcap2-bin' : undefined))
+  .describe('without CAP_SYS_ADMIN (needs root, capsh, built dist)', () => {
     it('create() and run() fail with EPERM and leave nothing behind', () => {
       expect(existsSync(dist), `${dist} (run pnpm build)`).toBe(true);
       const name = `bpfjs-test-${process.pid}-noadmin`;
@@ -53,8 +53,7 @@ describe.skipIf(!isRoot || CAPSH === undefined)(
       expect(out.moved).toBe(false);
       expect(existsSync(`/run/netns/${name}`)).toBe(false);
     });
-  },
-);
+  });
 
 // A create that fails half-way: in a user namespace whose netns limit is 0, unshare(CLONE_NEWNET)
 // fails with ENOSPC after /run/netns/NAME was created; the file must be gone again, and no mount
@@ -77,9 +76,9 @@ process.stdout.write(JSON.stringify(out));
 const UNSHARE = ['/usr/bin/unshare', '/bin/unshare'].find((p) => existsSync(p));
 const distCjs = fileURLToPath(new URL('../dist/index.cjs', import.meta.url));
 
-describe.skipIf(!isRoot || UNSHARE === undefined)(
-  'a create that fails half-way (needs root, unshare, built dist)',
-  () => {
+requireKernel()
+  .and(makeGate(UNSHARE === undefined ? 'needs unshare (util-linux): apt-get install util-linux' : undefined))
+  .describe('a create that fails half-way (needs root, unshare, built dist)', () => {
     it('removes the file it made and adds no mount', () => {
       expect(existsSync(distCjs), `${distCjs} (run pnpm build)`).toBe(true);
       const name = `bpfjs-test-${process.pid}-halfway`;
@@ -106,5 +105,4 @@ describe.skipIf(!isRoot || UNSHARE === undefined)(
       });
       expect(existsSync(`/run/netns/${name}`)).toBe(false);
     });
-  },
-);
+  });

@@ -3,11 +3,11 @@
 import { existsSync, readlinkSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { BpfError } from '@bpfjs/sys';
-import { afterEach, describe, expect, it } from 'vitest';
+import { requireKernel } from '@bpfjs/testkit';
+import { afterEach, expect, it } from 'vitest';
 import { NetNs } from './netns.js';
 import { findNetNsHolders } from './proc.js';
 
-const isRoot = process.getuid?.() === 0;
 const fixture = new URL('./fixtures/in-netns.mjs', import.meta.url);
 const threadNs = (): string => readlinkSync('/proc/thread-self/ns/net');
 
@@ -34,7 +34,7 @@ function track(ns: NetNs): NetNs {
   return ns;
 }
 
-describe.skipIf(!isRoot)('NetNs.runInWorker (needs root and a built @bpfjs/sys)', () => {
+requireKernel().describe('NetNs.runInWorker (needs root and a built @bpfjs/sys)', () => {
   it('the built @bpfjs/sys the worker loads exists', () => {
     const entry = createRequire(import.meta.url).resolve('@bpfjs/sys');
     expect(existsSync(entry), `${entry} (run pnpm build)`).toBe(true);
