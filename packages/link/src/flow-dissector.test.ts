@@ -6,12 +6,12 @@
  */
 import { statSync } from 'node:fs';
 import { BpfError } from '@bpfjs/sys';
-import { describe, expect, it } from 'vitest';
+import { requireKernel } from '@bpfjs/testkit';
+import { expect, it } from 'vitest';
 import { attachNetNs, attachProgram, detachProgram, Link, NetNsLink, queryPrograms } from './index.js';
 import {
   catchError,
   freshNetNs,
-  isRoot,
   loadFlowDissector,
   loadSocketFilter,
   pollUntil,
@@ -24,7 +24,7 @@ function attachedIds(ns: Parameters<typeof queryPrograms>[0]): number[] {
   return queryPrograms(ns, FD).programIds;
 }
 
-describe.skipIf(!isRoot)('flow dissector links in a fresh netns (needs root)', () => {
+requireKernel().describe('flow dissector links in a fresh netns (needs root)', () => {
   it('link create → query shows the program; close → detached', () =>
     withCleanup((defer) => {
       const ns = freshNetNs();

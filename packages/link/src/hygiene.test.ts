@@ -6,12 +6,12 @@
 import diagnostics_channel from 'node:diagnostics_channel';
 import { join } from 'node:path';
 import type { FdChannelMessage } from '@bpfjs/sys';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { requireKernel } from '@bpfjs/testkit';
+import { afterEach, beforeEach, expect, it } from 'vitest';
 import { attachNetNs, attachProgram, Link, Program, queryPrograms } from './index.js';
 import {
   catchError,
   freshNetNs,
-  isRoot,
   loadFlowDissector,
   loadSkLookup,
   loadSocketFilter,
@@ -23,7 +23,7 @@ const open = new Set<unknown>();
 const onOpen = (m: unknown) => open.add((m as FdChannelMessage).fd);
 const onClose = (m: unknown) => open.delete((m as FdChannelMessage).fd);
 
-describe.skipIf(!isRoot)('input checks and fd hygiene (needs root)', () => {
+requireKernel().describe('input checks and fd hygiene (needs root)', () => {
   beforeEach(() => {
     open.clear();
     diagnostics_channel.subscribe('bpfjs:fd:open', onOpen);

@@ -1,8 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { requireKernel } from '@bpfjs/testkit';
+import { expect, it } from 'vitest';
 import { attachNetNs, links, type NetNsLink } from './index.js';
-import { freshNetNs, isRoot, loadSkLookup, withCleanup } from './test/helpers.js';
+import { freshNetNs, loadSkLookup, withCleanup } from './test/helpers.js';
 
-describe.skipIf(!isRoot)('links() against the kernel (needs root)', () => {
+requireKernel().describe('links() against the kernel (needs root)', () => {
   it('lists our links with their info, in id order', () =>
     withCleanup((defer) => {
       const ns = freshNetNs();

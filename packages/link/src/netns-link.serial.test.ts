@@ -7,6 +7,7 @@
  */
 import { statSync } from 'node:fs';
 import { BpfError } from '@bpfjs/sys';
+import { requireKernel } from '@bpfjs/testkit';
 import { describe, expect, it } from 'vitest';
 import {
   attachNetNs,
@@ -16,7 +17,7 @@ import {
   type Program,
   queryPrograms,
 } from './index.js';
-import { catchError, freshNetNs, isRoot, loadFlowDissector, pollUntil, withCleanup } from './test/helpers.js';
+import { catchError, freshNetNs, loadFlowDissector, pollUntil, withCleanup } from './test/helpers.js';
 
 const FD = 'flow_dissector';
 const SELF = '/proc/thread-self/ns/net';
@@ -24,7 +25,11 @@ const SELF = '/proc/thread-self/ns/net';
 const INIT_INO = 0xeffffff9;
 
 function initState(): { skip: string | undefined } {
-  if (!isRoot) return { skip: 'needs root' };
+  const kernel = requireKernel();
+  if (!kernel.ok) {
+    kernel(); // fails under BPFJS_REQUIRE_KERNEL=1
+    return { skip: kernel.reason };
+  }
   const ino = statSync(SELF).ino;
   if (ino !== INIT_INO) return { skip: `this process is not in the init netns (inode ${ino})` };
   const attached = queryPrograms(SELF, FD).programIds;

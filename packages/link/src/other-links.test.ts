@@ -9,9 +9,9 @@
 import { mkdirSync, rmdirSync } from 'node:fs';
 import { asm, assemble, R0 } from '@bpfjs/asm';
 import { BpfError, linkCreate, O_DIRECTORY, O_RDONLY, openPath, UnsupportedFeatureError } from '@bpfjs/sys';
-import { requireFeature, requireKernelVersion } from '@bpfjs/testkit';
+import { requireFeature, requireKernel, requireKernelVersion } from '@bpfjs/testkit';
 import { BPF_CGROUP_INET_INGRESS, BPF_TCX_INGRESS, BPF_XDP } from '@bpfjs/uapi';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { CgroupLink, Link, links, Program, TcxLink, XdpLink } from './index.js';
 import { freshNetNs, isRoot, withCleanup } from './test/helpers.js';
 
@@ -25,7 +25,7 @@ const xdpLinks = requireKernelVersion('5.9', 'XDP links');
 // The probe answered "absent" (not: could not probe).
 const tcxAbsent = tcx !== undefined && !tcx.ok && /not supported/.test(tcx.reason ?? '');
 
-describe.skipIf(!isRoot)('other link types through the object API (needs root)', () => {
+requireKernel().describe('other link types through the object API (needs root)', () => {
   it('XDP link on lo: XdpLink, info { ifindex }, detach → defunct (ifindex 0)', (ctx) => {
     xdpLinks(ctx);
     return withCleanup((defer) => {

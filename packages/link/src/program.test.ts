@@ -1,8 +1,9 @@
 import { asm, assemble, R0, R2 } from '@bpfjs/asm';
 import { BpfError } from '@bpfjs/sys';
+import { requireKernel } from '@bpfjs/testkit';
 import { describe, expect, it } from 'vitest';
 import { attachNetNs, Program, programs, queryPrograms } from './index.js';
-import { catchError, freshNetNs, isRoot, loadFlowDissector, withCleanup } from './test/helpers.js';
+import { catchError, freshNetNs, loadFlowDissector, withCleanup } from './test/helpers.js';
 
 describe('Program input checks (no kernel needed)', () => {
   it('refuses bad options before any syscall with typed errors', () => {
@@ -38,7 +39,7 @@ describe('Program input checks (no kernel needed)', () => {
   });
 });
 
-describe.skipIf(!isRoot)('Program against the kernel (needs root)', () => {
+requireKernel().describe('Program against the kernel (needs root)', () => {
   it('loads with kernel type names; info has id, type, name, tag, load time', () =>
     withCleanup((defer) => {
       const t0 = Date.now();

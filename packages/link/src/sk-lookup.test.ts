@@ -3,13 +3,14 @@
  * limit, update in place, detach. Ports the link scenarios of the kernel selftest
  * tools/testing/selftests/bpf/prog_tests/sk_lookup.c (query_lookup_prog; own code).
  */
-import { describe, expect, it } from 'vitest';
+import { requireKernel } from '@bpfjs/testkit';
+import { expect, it } from 'vitest';
 import { attachNetNs, attachProgram, detachProgram, type NetNsLink, queryPrograms } from './index.js';
-import { catchError, freshNetNs, isRoot, loadSkLookup, withCleanup } from './test/helpers.js';
+import { catchError, freshNetNs, loadSkLookup, withCleanup } from './test/helpers.js';
 
 const SKL = 'sk_lookup';
 
-describe.skipIf(!isRoot)('sk_lookup links in a fresh netns (needs root)', () => {
+requireKernel().describe('sk_lookup links in a fresh netns (needs root)', () => {
   it('three links (pass, pass, drop): query lists them in attach order, flags 0, info per link', () =>
     withCleanup((defer) => {
       const ns = freshNetNs();
