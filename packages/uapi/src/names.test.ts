@@ -2,7 +2,8 @@
 // supports, as `bpftool feature probe kernel` names it, must be the name our map prints.
 
 import { execFileSync } from 'node:child_process';
-import { describe, expect, it } from 'vitest';
+import { requireKernel } from '@bpfjs/testkit';
+import { expect, it } from 'vitest';
 import { bpf_map_type_name, bpf_prog_type_name } from './generated/linux/bpf.js';
 
 function bpftoolProbe(): string | undefined {
@@ -16,9 +17,7 @@ function bpftoolProbe(): string | undefined {
   }
 }
 
-const isRoot = process.getuid?.() === 0;
-
-describe.skipIf(!isRoot)('printing names', () => {
+requireKernel().describe('printing names', () => {
   it('match what bpftool prints for program and map types', () => {
     const out = bpftoolProbe();
     if (out === undefined) throw new Error('bpftool is missing (scripts/setup installs it)');
