@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { scaleTimeout } from '@bpfjs/testkit';
-import { describe, expect, it } from 'vitest';
+import { requireKernel, scaleTimeout } from '@bpfjs/testkit';
+import { expect, it } from 'vitest';
 
 // A child process (built dist) with stdin closed: the kernel then hands out fd 0 for the next
 // object, which bpfjs must move to >= 3 (the kernel reads fd 0 as "absent" in some attrs).
@@ -21,7 +21,7 @@ const f = s.openPath('/dev/null');
 console.log(JSON.stringify({ free, prog: prog.fd, path: f.fd, zero }));
 `;
 
-describe.skipIf(process.getuid?.() !== 0)('fds below 3 (child with stdin closed, built dist)', () => {
+requireKernel().describe('fds below 3 (child with stdin closed, built dist)', () => {
   it('a kernel fd 0 is moved to >= 3 and fd 0 is not left open', () => {
     expect(existsSync(dist), `${dist} is missing: run pnpm build`).toBe(true);
     const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {

@@ -1,8 +1,8 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { scaleTimeout } from '@bpfjs/testkit';
-import { describe, expect, it } from 'vitest';
+import { makeGate, requireKernel, scaleTimeout } from '@bpfjs/testkit';
+import { expect, it } from 'vitest';
 
 // A child process with every capability dropped (setpriv), loading the BUILT package (`pnpm build`
 // first, as for every spawned test process).
@@ -29,9 +29,15 @@ catch (e) { out.ids = { code: e.code, command: e.command }; }
 console.log(JSON.stringify(out));
 `;
 
-describe.skipIf(process.getuid?.() !== 0 || !hasSetpriv)(
-  'without capabilities (setpriv child, built dist)',
-  () => {
+requireKernel()
+  .and(
+    makeGate(
+      hasSetpriv
+        ? undefined
+        : 'needs setpriv (util-linux) with --inh-caps support: apt-get install util-linux',
+    ),
+  )
+  .describe('without capabilities (setpriv child, built dist)', () => {
     it('EPERM errors name the missing capabilities and the sysctl', () => {
       expect(existsSync(dist), `${dist} is missing: run pnpm build`).toBe(true);
       const r = spawnSync(
@@ -69,5 +75,4 @@ describe.skipIf(process.getuid?.() !== 0 || !hasSetpriv)(
       expect(out.unshare.hint).toBe('missing capabilities: CAP_SYS_ADMIN');
       expect(out.ids).toMatchObject({ code: 'EPERM', command: 'BPF_PROG_GET_NEXT_ID' });
     });
-  },
-);
+  });
