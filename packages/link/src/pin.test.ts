@@ -10,13 +10,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { asm, assemble, R0 } from '@bpfjs/asm';
-import { scaleTimeout } from '@bpfjs/testkit';
-import { describe, expect, it } from 'vitest';
+import { requireKernel, scaleTimeout } from '@bpfjs/testkit';
+import { expect, it } from 'vitest';
 import { attachNetNs, Link, NetNsLink, Program, queryPrograms } from './index.js';
 import {
   catchError,
   freshNetNs,
-  isRoot,
   loadFlowDissector,
   loadSkLookup,
   pollUntil,
@@ -55,7 +54,7 @@ function runChild(dir: string, args: string[]): Record<string, unknown> {
   return JSON.parse(r.stdout) as Record<string, unknown>;
 }
 
-describe.skipIf(!isRoot)('pinning (needs root)', () => {
+requireKernel().describe('pinning (needs root)', () => {
   it('pin, fromPin (typed), unpin; unpinning a missing path is not an error', () =>
     withCleanup((defer) => {
       const fs = privateBpffs();

@@ -10,10 +10,10 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { scaleTimeout } from '@bpfjs/testkit';
-import { describe, expect, it } from 'vitest';
+import { requireKernel, scaleTimeout } from '@bpfjs/testkit';
+import { expect, it } from 'vitest';
 import { attachNetNs, queryPrograms } from './index.js';
-import { freshNetNs, isRoot, loadSkLookup, withCleanup } from './test/helpers.js';
+import { freshNetNs, loadSkLookup, withCleanup } from './test/helpers.js';
 
 const CLIENT = `
 import { execFileSync } from 'node:child_process';
@@ -37,7 +37,7 @@ function connectInside(nsPath: string, dir: string): string {
   return r.stdout;
 }
 
-describe.skipIf(!isRoot)('sk_lookup links on real connections (needs root, nsenter, ip)', () => {
+requireKernel().describe('sk_lookup links on real connections (needs root, nsenter, ip)', () => {
   it('pass,pass connects; updating the second link to drop refuses; back to pass connects', () =>
     withCleanup((defer) => {
       const dir = mkdtempSync(join(tmpdir(), 'bpfjs-link-skl-'));
