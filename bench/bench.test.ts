@@ -6,7 +6,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { makeGate, requireKernel } from '@bpfjs/testkit';
+import { expect, it } from 'vitest';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const { CC } = process.env;
@@ -42,66 +43,68 @@ interface Report {
   errors: string[];
 }
 
-describe.skipIf(process.getuid?.() !== 0 || !haveCc)('bench smoke (needs root and a C compiler)', () => {
-  it('runs every operation on every side and writes the JSON report where asked', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'bpfjs-bench-'));
-    try {
-      const out = join(dir, 'results.json');
-      const defaultOut = join(root, 'bench', 'results.json');
-      const stamp = () => (existsSync(defaultOut) ? statSync(defaultOut).mtimeMs : null);
-      const before = stamp();
-      const res = spawnSync(
-        process.execPath,
-        [
-          'bench/run.mjs',
-          '--quick',
-          '--rounds',
-          '1',
-          '--heap-calls',
-          '2000',
-          '--sched',
-          'normal',
-          '--json-out',
-          out,
-        ],
-        { cwd: root, encoding: 'utf8', timeout: 120_000 },
-      );
-      expect(res.stderr).not.toMatch(/error\(s\)/);
-      expect(res.status).toBe(0);
-      expect(res.stdout).toContain('operation');
-      expect(stamp(), 'bench/results.json is written only when asked').toBe(before);
-      const report = JSON.parse(readFileSync(out, 'utf8')) as Report;
-      expect(report.errors).toEqual([]);
-      expect(report.config).toMatchObject({ quick: true, rounds: 1 });
-      expect(report.machine.kernel.release).toBeTypeOf('string');
-      expect(report.machine.node.version).toBe(process.version);
-      expect(report.machine.node.koffi).toMatch(/^\d+\.\d+\.\d+/);
-      expect(report.results.map((r) => r.id)).toEqual(OPS);
-      for (const r of report.results) {
-        expect(r.notes, `${r.id} notes`).toEqual({});
-        for (const side of SIDES) {
-          const s = r[side];
-          expect(s, `${r.id} ${side}`).not.toBeNull();
-          expect(s?.rounds).toBe(1);
-          expect(Number.isFinite(s?.median)).toBe(true);
+requireKernel()
+  .and(makeGate(haveCc ? undefined : 'needs a C compiler (cc): apt-get install gcc'))
+  .describe('bench smoke (needs root and a C compiler)', () => {
+    it('runs every operation on every side and writes the JSON report where asked', () => {
+      const dir = mkdtempSync(join(tmpdir(), 'bpfjs-bench-'));
+      try {
+        const out = join(dir, 'results.json');
+        const defaultOut = join(root, 'bench', 'results.json');
+        const stamp = () => (existsSync(defaultOut) ? statSync(defaultOut).mtimeMs : null);
+        const before = stamp();
+        const res = spawnSync(
+          process.execPath,
+          [
+            'bench/run.mjs',
+            '--quick',
+            '--rounds',
+            '1',
+            '--heap-calls',
+            '2000',
+            '--sched',
+            'normal',
+            '--json-out',
+            out,
+          ],
+          { cwd: root, encoding: 'utf8', timeout: 120_000 },
+        );
+        expect(res.stderr).not.toMatch(/error\(s\)/);
+        expect(res.status).toBe(0);
+        expect(res.stdout).toContain('operation');
+        expect(stamp(), 'bench/results.json is written only when asked').toBe(before);
+        const report = JSON.parse(readFileSync(out, 'utf8')) as Report;
+        expect(report.errors).toEqual([]);
+        expect(report.config).toMatchObject({ quick: true, rounds: 1 });
+        expect(report.machine.kernel.release).toBeTypeOf('string');
+        expect(report.machine.node.version).toBe(process.version);
+        expect(report.machine.node.koffi).toMatch(/^\d+\.\d+\.\d+/);
+        expect(report.results.map((r) => r.id)).toEqual(OPS);
+        for (const r of report.results) {
+          expect(r.notes, `${r.id} notes`).toEqual({});
+          for (const side of SIDES) {
+            const s = r[side];
+            expect(s, `${r.id} ${side}`).not.toBeNull();
+            expect(s?.rounds).toBe(1);
+            expect(Number.isFinite(s?.median)).toBe(true);
+          }
+          for (const k of ['floorC', 'sysC', 'objC', 'sysFloor', 'objFloor'])
+            expect(r.ratios[k]).toBeTypeOf('number');
         }
-        for (const k of ['floorC', 'sysC', 'objC', 'sysFloor', 'objFloor'])
-          expect(r.ratios[k]).toBeTypeOf('number');
+        // The sides' own checks agree on what they saw.
+        const byId = Object.fromEntries(report.results.map((r) => [r.id, r]));
+        for (const side of SIDES) {
+          expect(byId.info?.[side]?.check?.type, `info type ${side}`).toBe(5); // BPF_LINK_TYPE_NETNS
+          expect(byId.query?.[side]?.check?.progCount, `query ${side}`).toBe(1);
+          expect(byId.query64?.[side]?.check?.progCount, `query64 ${side}`).toBe(64);
+          expect(byId.links?.[side]?.check?.linksPerSweep, `links ${side}`).toBeGreaterThanOrEqual(65);
+        }
+        for (const k of ['obj', 'sys', 'floor'] as const) {
+          expect(report.heap[k].calls).toBe(2000);
+          expect(report.heap[k].heapUsedGrowth).toBeTypeOf('number');
+        }
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
       }
-      // The sides' own checks agree on what they saw.
-      const byId = Object.fromEntries(report.results.map((r) => [r.id, r]));
-      for (const side of SIDES) {
-        expect(byId.info?.[side]?.check?.type, `info type ${side}`).toBe(5); // BPF_LINK_TYPE_NETNS
-        expect(byId.query?.[side]?.check?.progCount, `query ${side}`).toBe(1);
-        expect(byId.query64?.[side]?.check?.progCount, `query64 ${side}`).toBe(64);
-        expect(byId.links?.[side]?.check?.linksPerSweep, `links ${side}`).toBeGreaterThanOrEqual(65);
-      }
-      for (const k of ['obj', 'sys', 'floor'] as const) {
-        expect(report.heap[k].calls).toBe(2000);
-        expect(report.heap[k].heapUsedGrowth).toBeTypeOf('number');
-      }
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
-});
