@@ -4,7 +4,7 @@
  * and `isDefunct()`. XDP and tcx links go on the loopback device of a throwaway netns; the cgroup
  * link on a throwaway cgroup v2 directory. Each test is gated on its link type (tcx needs Linux 6.6,
  * XDP links 5.9, cgroup links 5.7), and on a kernel without tcx links the library must say so with
- * UnsupportedFeatureError rather than EINVAL (that test only runs there, e.g. in the kernel matrix).
+ * UnsupportedFeatureError rather than EINVAL (checked on every kernel: error or working link, as the probe says).
  */
 import { mkdirSync, rmdirSync } from 'node:fs';
 import { asm, assemble, R0 } from '@bpfjs/asm';
@@ -73,9 +73,10 @@ requireKernel().describe('other link types through the object API (needs root)',
     });
   });
 
-  // Runs only where the probe says the kernel has no tcx links (5.10, 6.1 in the kernel matrix).
-  it('without tcx (before 6.6): linkCreate throws UnsupportedFeatureError, not EINVAL', (ctx) => {
-    if (!tcxAbsent) ctx.skip('runs only where the probe finds no tcx links (Linux < 6.6)');
+  // Both branches run: where the probe finds no tcx links (5.10, 6.1 in the kernel matrix) the library
+  // must say so with UnsupportedFeatureError (minimum 6.6, the kernel's EINVAL as cause); where it
+  // finds them, the same call must give a working tcx link. So probe and library are checked to agree.
+  it('tcx support: UnsupportedFeatureError (needs 6.6) without tcx links, a TcxLink with them', () => {
     return withCleanup((defer) => {
       const ns = freshNetNs();
       defer(() => ns.close());
@@ -86,9 +87,15 @@ requireKernel().describe('other link types through the object API (needs root)',
         const fd = ns.run(() =>
           linkCreate({ progFd: prog.fd, targetIfindex: 1, attachType: BPF_TCX_INGRESS }),
         );
-        fd.close();
+        const link = Link.fromFd(fd);
+        defer(() => link.close());
+        expect(link).toBeInstanceOf(TcxLink);
       } catch (e) {
         err = e;
+      }
+      if (!tcxAbsent) {
+        expect(err, 'the probe found tcx links, so linkCreate must work').toBeUndefined();
+        return;
       }
       expect(UnsupportedFeatureError.isInstance(err), String(err)).toBe(true);
       const u = err as InstanceType<typeof UnsupportedFeatureError>;
