@@ -49,14 +49,18 @@ export function inodeOf(ns: Fd): number {
 export async function waitForInitFlowDissectorFree(timeoutMs = 30_000): Promise<void> {
   const { progQuery } = await import('../prog.js');
   const { BPF_FLOW_DISSECTOR } = await import('@bpfjs/uapi/linux/bpf');
+  const { waitFor } = await import('@bpfjs/testkit');
   using init = openPath('/proc/self/ns/net');
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const ids = progQuery({ targetFd: init, attachType: BPF_FLOW_DISSECTOR }).progIds;
-    if (ids.length === 0) return;
-    if (Date.now() > deadline) {
-      throw new Error(`the init netns still has flow dissector program(s) ${ids.join(', ')} attached`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  let ids: number[] = [];
+  await waitFor(
+    () => {
+      ids = progQuery({ targetFd: init, attachType: BPF_FLOW_DISSECTOR }).progIds;
+      return ids.length === 0;
+    },
+    { timeoutMs, intervalMs: 50, description: 'the init netns to have no flow dissector' },
+  ).catch((e: unknown) => {
+    throw new Error(`the init netns still has flow dissector program(s) ${ids.join(', ')} attached`, {
+      cause: e,
+    });
+  });
 }
