@@ -545,52 +545,49 @@ export function haveLinkType(linkType: string | number): boolean {
 /** The kinds of feature {@link requireFeature} checks. */
 export type FeatureKind = 'command' | 'progType' | 'attachType' | 'linkType';
 
+// Per kind of feature: its enum, how errors name it, its probe, and where it first appeared.
+const FEATURE_KINDS: Readonly<
+  Record<
+    FeatureKind,
+    {
+      values: Enum;
+      label: string;
+      have: (feature: string | number) => boolean;
+      since: Readonly<Record<string, string>>;
+    }
+  >
+> = {
+  command: { values: bpf_cmd as Enum, label: 'bpf command', have: haveCommand, since: COMMAND_SINCE },
+  progType: {
+    values: bpf_prog_type as Enum,
+    label: 'program type',
+    have: haveProgType,
+    since: PROG_TYPE_SINCE,
+  },
+  attachType: {
+    values: bpf_attach_type as Enum,
+    label: 'attach type',
+    have: haveAttachType,
+    since: ATTACH_TYPE_SINCE,
+  },
+  linkType: { values: bpf_link_type as Enum, label: 'link type', have: haveLinkType, since: LINK_TYPE_SINCE },
+};
+
 /**
  * Throws {@link UnsupportedFeatureError} (naming the feature and the first kernel that has it)
  * unless the kernel has it. `requireFeature('linkType', 'BPF_LINK_TYPE_NETNS')`.
  */
 export function requireFeature(kind: FeatureKind, feature: string | number): void {
-  let have: boolean;
-  let name: string;
-  let label: string;
-  let since: Readonly<Record<string, string>>;
-  switch (kind) {
-    case 'command':
-      [name] = resolve(bpf_cmd as Enum, 'bpf command', feature, 'feature');
-      have = haveCommand(feature);
-      label = 'bpf command';
-      since = COMMAND_SINCE;
-      break;
-    case 'progType':
-      [name] = resolve(bpf_prog_type as Enum, 'program type', feature, 'feature');
-      have = haveProgType(feature);
-      label = 'program type';
-      since = PROG_TYPE_SINCE;
-      break;
-    case 'attachType':
-      [name] = resolve(bpf_attach_type as Enum, 'attach type', feature, 'feature');
-      have = haveAttachType(feature);
-      label = 'attach type';
-      since = ATTACH_TYPE_SINCE;
-      break;
-    case 'linkType':
-      [name] = resolve(bpf_link_type as Enum, 'link type', feature, 'feature');
-      have = haveLinkType(feature);
-      label = 'link type';
-      since = LINK_TYPE_SINCE;
-      break;
-    default:
-      // A string of the right type but not one of the kinds: a value error, like validateOneOf.
-      if (typeof kind !== 'string') {
-        throw errInvalidArgType('kind', "one of 'command', 'progType', 'attachType', 'linkType'", kind);
-      }
-      throw errInvalidArgValue(
-        'kind',
-        kind,
-        "must be one of 'command', 'progType', 'attachType', 'linkType'",
-      );
+  const k = Object.hasOwn(FEATURE_KINDS, kind) ? FEATURE_KINDS[kind] : undefined;
+  if (k === undefined) {
+    // A string of the right type but not one of the kinds: a value error, like validateOneOf.
+    if (typeof kind !== 'string') {
+      throw errInvalidArgType('kind', "one of 'command', 'progType', 'attachType', 'linkType'", kind);
+    }
+    throw errInvalidArgValue('kind', kind, "must be one of 'command', 'progType', 'attachType', 'linkType'");
   }
-  if (!have) throw new UnsupportedFeatureError(`${label} ${name}`, since[name]);
+  const [name] = resolve(k.values, k.label, feature, 'feature');
+  if (!k.have(feature)) throw new UnsupportedFeatureError(`${k.label} ${name}`, k.since[name]);
 }
 
 // Link types by the attach type LINK_CREATE was asked for (the ones haveLinkType can probe).
@@ -655,15 +652,7 @@ export function explainFailure(
 
 /** The first mainline kernel with a feature, where bpfjs knows it (`minKernel('command', 'BPF_LINK_DETACH') === '5.9'`). */
 export function minKernel(kind: FeatureKind, name: string): string | undefined {
-  const table =
-    kind === 'command'
-      ? COMMAND_SINCE
-      : kind === 'progType'
-        ? PROG_TYPE_SINCE
-        : kind === 'attachType'
-          ? ATTACH_TYPE_SINCE
-          : LINK_TYPE_SINCE;
-  return table[name];
+  return Object.hasOwn(FEATURE_KINDS, kind) ? FEATURE_KINDS[kind].since[name] : undefined;
 }
 
 /** @internal Forgets every cached probe answer (tests). */
