@@ -22,6 +22,7 @@ export const INIT_FAILURES = {
   200: 'the guest could not mount the host root over virtiofs',
   201: 'the guest could not mount the overlay',
   202: 'the guest could not mount bpffs',
+  203: 'the guest could not move the overlay to / (mount --move)',
 };
 
 export function findVirtiofsd() {
