@@ -26,7 +26,9 @@ export {
   type BtfInfo,
   btfGetInfo,
   type LinkInfo,
+  type LinkInfoWithName,
   linkGetInfo,
+  linkGetInfoWithName,
   type MapInfo,
   mapGetInfo,
   objGetInfoByFd,
@@ -34,11 +36,14 @@ export {
   progGetInfo,
 } from './info.js';
 export {
+  type LinkCreateNetfilterOptions,
   type LinkCreateOptions,
   type LinkUpdateOptions,
   linkCreate,
   linkDetach,
   linkUpdate,
+  type RawTracepointOpenOptions,
+  rawTracepointOpen,
 } from './link.js';
 export {
   type MapCreateOptions,

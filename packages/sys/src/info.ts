@@ -9,13 +9,21 @@ import type { TypeLayout } from '@bpfjs/uapi';
 import {
   BPF_FLOW_DISSECTOR,
   BPF_LINK_TYPE_CGROUP,
+  BPF_LINK_TYPE_ITER,
   BPF_LINK_TYPE_NETKIT,
   BPF_LINK_TYPE_NETNS,
+  BPF_LINK_TYPE_PERF_EVENT,
+  BPF_LINK_TYPE_RAW_TRACEPOINT,
   BPF_LINK_TYPE_SOCKMAP,
   BPF_LINK_TYPE_STRUCT_OPS,
   BPF_LINK_TYPE_TCX,
   BPF_LINK_TYPE_XDP,
   BPF_OBJ_GET_INFO_BY_FD,
+  BPF_PERF_EVENT_KPROBE,
+  BPF_PERF_EVENT_KRETPROBE,
+  BPF_PERF_EVENT_TRACEPOINT,
+  BPF_PERF_EVENT_UPROBE,
+  BPF_PERF_EVENT_URETPROBE,
   BPF_SK_LOOKUP,
   BpfBtfInfo,
   BpfLinkInfo,
@@ -24,7 +32,7 @@ import {
   InfoAttr,
 } from '@bpfjs/uapi/linux/bpf';
 import { bpfAt, type ScratchAttr, scratchAttr } from './bpf.js';
-import { errInvalidArgValue } from './errors.js';
+import { BpfError, errInvalidArgValue, errOutOfRange } from './errors.js';
 import type { Fd } from './fd.js';
 import { addressOf, allocBytes, cString, type FieldsOf, fieldOf, hasField, Struct } from './struct.js';
 import { validateBytes, validateFd } from './validate.js';
@@ -453,6 +461,124 @@ export function linkGetInfo(fd: Fd | number): LinkInfo {
   }
   s.bytes.fill(0);
   return info;
+}
+
+/** What {@link linkGetInfoWithName} returns. */
+export interface LinkInfoWithName {
+  /** The `info_len` the kernel wrote into the caller's buffer. */
+  infoLen: number;
+  /**
+   * The link's name string: the tracepoint of a raw_tracepoint link, the target of an iter link
+   * (`'task'`, `'bpf_map'`, ...), the function of a kprobe, the file of a uprobe or the
+   * tracepoint of a tracepoint perf_event link. `undefined` for other link types and where the
+   * kernel reports none (iter links before 5.9, perf_event links before 6.6, perf events).
+   */
+  name: string | undefined;
+}
+
+type Field = { offset: number; size: number };
+// Where each named link type keeps its name pointer and the length of the buffer behind it.
+let nameFields:
+  | {
+      type: number;
+      rawTp: [Field, Field];
+      iter: [Field, Field];
+      perfType: Field;
+      perf: Readonly<Record<number, [Field, Field]>>;
+    }
+  | undefined;
+function linkNameFields(): NonNullable<typeof nameFields> {
+  if (nameFields !== undefined) return nameFields;
+  const f = (name: string) => fieldOf(BpfLinkInfo, name);
+  const uprobe: [Field, Field] = [f('perf_event.uprobe.file_name'), f('perf_event.uprobe.name_len')];
+  const kprobe: [Field, Field] = [f('perf_event.kprobe.func_name'), f('perf_event.kprobe.name_len')];
+  nameFields = {
+    type: f('type').offset,
+    rawTp: [f('raw_tracepoint.tp_name'), f('raw_tracepoint.tp_name_len')],
+    iter: [f('iter.target_name'), f('iter.target_name_len')],
+    perfType: f('perf_event.type'),
+    perf: {
+      [BPF_PERF_EVENT_UPROBE]: uprobe,
+      [BPF_PERF_EVENT_URETPROBE]: uprobe,
+      [BPF_PERF_EVENT_KPROBE]: kprobe,
+      [BPF_PERF_EVENT_KRETPROBE]: kprobe,
+      [BPF_PERF_EVENT_TRACEPOINT]: [f('perf_event.tracepoint.tp_name'), f('perf_event.tracepoint.name_len')],
+    },
+  };
+  return nameFields;
+}
+
+// A perf_event link's name is a kernel function (KSYM_NAME_LEN 512), a tracepoint or a file path
+// (PATH_MAX 4096), and the kernel does not say its length without copying it: bpftool passes a
+// PATH_MAX buffer, and so does this; ENOSPC (truncated) gets one retry with a larger one.
+const PERF_NAME_SIZES = [4096, 65536] as const;
+const ENOSPC = 28;
+
+/**
+ * `BPF_OBJ_GET_INFO_BY_FD` for a link into `info` (the whole `struct bpf_link_info`, zeroed
+ * first as in {@link objGetInfoByFd}), plus the link's name string for the link types that have
+ * one, fetched the way bpftool does: raw_tracepoint (5.8+) and iter links (target name 5.9+)
+ * report the length on the first call and get a buffer of that size on a second one;
+ * perf_event links (names 6.6+: kprobe function, uprobe file, tracepoint) get a PATH_MAX buffer
+ * (a larger one once on ENOSPC). The name buffer belongs to sys; its pointer is cleared from
+ * `info` before returning, the length field is left as the kernel wrote it. Two calls for those
+ * link types, one for the others; not a hot path (`linkGetInfo` is).
+ * @throws TypeError `ERR_INVALID_ARG_VALUE` if `fd` is a program, map or BTF object (checked
+ *   before any pointer is given to the kernel).
+ * @throws RangeError `ERR_OUT_OF_RANGE` if `info` is smaller than `struct bpf_link_info`.
+ * @throws BpfError (`command: 'BPF_OBJ_GET_INFO_BY_FD'`): EBADF, EINVAL for a non-bpf fd.
+ */
+export function linkGetInfoWithName(fd: Fd | number, info: Uint8Array): LinkInfoWithName {
+  const n = validateFd(fd, 'fd');
+  const buf = validateBytes(info, 'info');
+  if (buf.byteLength < BpfLinkInfo.size) {
+    throw errOutOfRange(
+      'info.byteLength',
+      `>= ${BpfLinkInfo.size} (sizeof(struct bpf_link_info))`,
+      buf.byteLength,
+    );
+  }
+  // The name pointer goes into this buffer: it must be a link's info, never a program's (whose
+  // info has output pointers at the same offsets).
+  checkFdKind(n, 'bpf_link', 'fd');
+  const nf = linkNameFields();
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  buf.fill(0);
+  let infoLen = infoCall(n, buf);
+  const type = view.getUint32(nf.type, true);
+  let fields: [Field, Field] | undefined;
+  let sizes: readonly number[];
+  if (type === BPF_LINK_TYPE_RAW_TRACEPOINT || type === BPF_LINK_TYPE_ITER) {
+    fields = type === BPF_LINK_TYPE_ITER ? nf.iter : nf.rawTp;
+    // Without a buffer the kernel reports the length (with the NUL); 0: it has no name to give.
+    const len = fields[1].offset + 4 <= infoLen ? view.getUint32(fields[1].offset, true) : 0;
+    if (len === 0) return { infoLen, name: undefined };
+    sizes = [len];
+  } else if (type === BPF_LINK_TYPE_PERF_EVENT && nf.perfType.offset + 4 <= infoLen) {
+    fields = nf.perf[view.getUint32(nf.perfType.offset, true)];
+    sizes = PERF_NAME_SIZES;
+  } else {
+    return { infoLen, name: undefined };
+  }
+  if (fields === undefined) return { infoLen, name: undefined };
+  const [ptr, lenField] = fields;
+  for (let i = 0; i < sizes.length; i++) {
+    const size = sizes[i] as number;
+    const name = allocBytes(size);
+    buf.fill(0);
+    view.setBigUint64(ptr.offset, addressOf(name), true);
+    view.setUint32(lenField.offset, size, true);
+    try {
+      infoLen = infoCall(n, buf);
+    } catch (e) {
+      buf.fill(0);
+      if (BpfError.isInstance(e) && e.errno === ENOSPC && i + 1 < sizes.length) continue;
+      throw e;
+    }
+    view.setBigUint64(ptr.offset, 0n, true);
+    return { infoLen, name: cString(name) };
+  }
+  return { infoLen, name: undefined }; // not reached: the last size rethrows
 }
 
 /** What the kernel reports about a BTF object (`struct bpf_btf_info`). */

@@ -1,5 +1,6 @@
 /**
- * Link commands: `BPF_LINK_CREATE`, `BPF_LINK_UPDATE`, `BPF_LINK_DETACH`.
+ * Link commands: `BPF_LINK_CREATE`, `BPF_LINK_UPDATE`, `BPF_LINK_DETACH`, and
+ * `BPF_RAW_TRACEPOINT_OPEN` (which makes raw tracepoint links).
  *
  * @module
  */
@@ -8,22 +9,27 @@ import {
   BPF_LINK_CREATE,
   BPF_LINK_DETACH,
   BPF_LINK_UPDATE,
+  BPF_RAW_TRACEPOINT_OPEN,
   LinkCreateAttr,
   LinkDetachAttr,
   LinkUpdateAttr,
+  RawTracepointOpenAttr,
 } from '@bpfjs/uapi/linux/bpf';
 import { bpfAt, bpfUnchecked, type ScratchAttr, scratchAttr } from './bpf.js';
-import { errInvalidArgValue } from './errors.js';
+import { BpfError, errInvalidArgValue, errOutOfRange, UnsupportedFeatureError } from './errors.js';
 import { adoptFd, type Fd } from './fd.js';
 import { explainFailure } from './probe.js';
 import { allocBytes, fieldOf, Struct } from './struct.js';
 import {
   optionKeys,
   validateBytes,
+  validateCString,
   validateFd,
   validateObject,
   validateOptionalFd,
+  validateS32,
   validateU32,
+  validateU64,
 } from './validate.js';
 
 const LINK_CREATE_KEYS = optionKeys(
@@ -34,7 +40,10 @@ const LINK_CREATE_KEYS = optionKeys(
   'flags',
   'targetBtfId',
   'iterInfo',
+  'netfilter',
 );
+const NETFILTER_KEYS = optionKeys('protocolFamily', 'hooknum', 'priority', 'flags');
+const RAW_TP_KEYS = optionKeys('progFd', 'name', 'cookie');
 const LINK_UPDATE_KEYS = optionKeys('linkFd', 'newProgFd', 'oldProgFd', 'flags');
 
 /** Options of {@link linkCreate}. */
@@ -53,6 +62,46 @@ export interface LinkCreateOptions {
   targetBtfId?: number;
   /** `union bpf_iter_link_info` bytes for iterator links. */
   iterInfo?: Uint8Array;
+  /**
+   * Netfilter links (Linux 6.4+, attach type `BPF_NETFILTER`, program type netfilter): where
+   * the program hooks in. Exclusive with `targetBtfId` and `iterInfo`.
+   */
+  netfilter?: LinkCreateNetfilterOptions;
+}
+
+/** The `netfilter` part of {@link LinkCreateOptions} (Linux 6.4+). */
+export interface LinkCreateNetfilterOptions {
+  /** `NFPROTO_*`: 2 IPv4, 10 IPv6 (the kernel refuses others with EAFNOSUPPORT). */
+  protocolFamily: number;
+  /** `NF_INET_*` hook: 0 PRE_ROUTING, 1 LOCAL_IN, 2 FORWARD, 3 LOCAL_OUT, 4 POST_ROUTING. */
+  hooknum: number;
+  /**
+   * Hook priority, a signed 32-bit number; `INT_MIN` and `INT_MAX` are reserved by netfilter
+   * (the kernel says ERANGE) and refused here first. Two links at one priority need not be
+   * ordered (6.4 refused a second one at the same hook and priority with EBUSY).
+   */
+  priority: number;
+  /** `BPF_F_NETFILTER_IP_DEFRAG` (1, Linux 6.6+) or 0. */
+  flags?: number;
+}
+
+const S32_MIN = -0x80000000;
+const S32_MAX = 0x7fffffff;
+
+function validateNetfilter(value: unknown): { pf: number; hooknum: number; priority: number; flags: number } {
+  validateObject(value, 'options.netfilter', NETFILTER_KEYS);
+  const pf = validateU32(value.protocolFamily, 'options.netfilter.protocolFamily');
+  const hooknum = validateU32(value.hooknum, 'options.netfilter.hooknum');
+  const priority = validateS32(value.priority, 'options.netfilter.priority');
+  if (priority === S32_MIN || priority === S32_MAX) {
+    throw errOutOfRange(
+      'options.netfilter.priority',
+      `> ${S32_MIN} and < ${S32_MAX} (the extremes are reserved by netfilter)`,
+      priority,
+    );
+  }
+  const flags = value.flags === undefined ? 0 : validateU32(value.flags, 'options.netfilter.flags');
+  return { pf, hooknum, priority, flags };
 }
 
 // linkCreate without target BTF id or iterator info (the common case): one scratch attr.
@@ -87,8 +136,11 @@ function linkCreateScratch(): LinkCreateScratch {
 }
 
 /**
- * `BPF_LINK_CREATE` (5.7+; netns flow dissector 5.8+, sk_lookup 5.9+): attaches a program
- * through a new link and returns the link's `Fd`. The attr size ends at the last field used.
+ * `BPF_LINK_CREATE` (5.7+; netns flow dissector 5.8+, sk_lookup 5.9+, netfilter 6.4+): attaches
+ * a program through a new link and returns the link's `Fd`. The attr size ends at the last field
+ * used.
+ * @throws TypeError/RangeError before any syscall for bad options (unknown keys, `netfilter`
+ *   together with `targetBtfId`/`iterInfo`, out-of-range numbers).
  * @throws BpfError (`command: 'BPF_LINK_CREATE'`): EEXIST if a program is attached directly,
  *   E2BIG if the hook is full, EINVAL for a program/attach type mismatch, ...
  * @throws UnsupportedFeatureError (`ERR_BPFJS_NOT_SUPPORTED`, `cause` the BpfError) instead of
@@ -110,7 +162,7 @@ export function linkCreate(opts: LinkCreateOptions): Fd {
   }
   const type = validateU32(opts.attachType, 'options.attachType');
   const flags = opts.flags === undefined ? 0 : validateU32(opts.flags, 'options.flags');
-  if (opts.targetBtfId === undefined && opts.iterInfo === undefined) {
+  if (opts.targetBtfId === undefined && opts.iterInfo === undefined && opts.netfilter === undefined) {
     // The common case (netns, cgroup, XDP, tcx links): one scratch attr, four fields, each written
     // on every call; the size ends at `flags` as below.
     if (createScratch === undefined) createScratch = linkCreateScratch();
@@ -131,6 +183,21 @@ export function linkCreate(opts: LinkCreateOptions): Fd {
   if (ifindex !== undefined) attr.set('target_ifindex', ifindex);
   else attr.set('target_fd', target ?? 0);
   attr.set('attach_type', type).set('flags', flags);
+  if (opts.netfilter !== undefined) {
+    if (opts.targetBtfId !== undefined || opts.iterInfo !== undefined) {
+      throw errInvalidArgValue(
+        'options',
+        opts.targetBtfId !== undefined ? 'netfilter+targetBtfId' : 'netfilter+iterInfo',
+        'cannot set netfilter together with targetBtfId or iterInfo',
+      );
+    }
+    const nf = validateNetfilter(opts.netfilter);
+    attr
+      .set('netfilter.pf', nf.pf)
+      .set('netfilter.hooknum', nf.hooknum)
+      .set('netfilter.priority', nf.priority)
+      .set('netfilter.flags', nf.flags);
+  }
   if (opts.targetBtfId !== undefined)
     attr.set('target_btf_id', validateU32(opts.targetBtfId, 'options.targetBtfId'));
   if (opts.iterInfo !== undefined) {
@@ -217,4 +284,61 @@ export function linkDetach(linkFd: Fd | number): void {
   }
   detachAttr.set('link_fd', link);
   bpfAt(BPF_LINK_DETACH, detachAt, detachAttr.end);
+}
+
+/** Options of {@link rawTracepointOpen}. */
+export interface RawTracepointOpenOptions {
+  /** A raw_tracepoint (or raw_tracepoint_writable) program, or a tracing program (tp_btf). */
+  progFd: Fd | number;
+  /**
+   * The tracepoint (`'sys_enter'`, `'sched_switch'`, ...): required for raw_tracepoint programs,
+   * left out for tracing programs (their target comes from the BTF id given at load). At most
+   * 127 bytes (the kernel's buffer is 128), no NUL.
+   */
+  name?: string;
+  /** The BPF cookie (`bpf_get_attach_cookie()`, Linux 6.10+): set only when given. */
+  cookie?: number | bigint;
+}
+
+/** The kernel copies at most 127 bytes of a raw tracepoint name (a 128-byte buffer). */
+const RAW_TP_NAME_MAX = 127;
+
+/**
+ * `BPF_RAW_TRACEPOINT_OPEN` (4.17+): attaches a program to a raw tracepoint and returns the
+ * `Fd`, which is a raw tracepoint link (`BPF_LINK_TYPE_RAW_TRACEPOINT`, with an id and info)
+ * from Linux 5.8 on, and a bare raw tracepoint fd before. The attr size ends at `prog_fd`, or at
+ * `cookie` when a cookie is given, so kernels without cookies accept the call.
+ * @throws TypeError/RangeError before any syscall: unknown option keys, a name that is not a
+ *   string, is empty, has a NUL or is longer than 127 bytes, a cookie out of the u64 range.
+ * @throws UnsupportedFeatureError: `cookie` given on a kernel without raw tracepoint cookies
+ *   (before 6.10, which refuses the longer attr with E2BIG), or no BPF_RAW_TRACEPOINT_OPEN at all
+ *   (EINVAL and the command probe says so).
+ * @throws BpfError (`command: 'BPF_RAW_TRACEPOINT_OPEN'`): ENOENT for an unknown tracepoint,
+ *   EINVAL for a program of another type (or a name given to a tracing program), ...
+ */
+export function rawTracepointOpen(opts: RawTracepointOpenOptions): Fd {
+  validateObject(opts, 'options', RAW_TP_KEYS);
+  const prog = validateFd(opts.progFd, 'options.progFd');
+  let name: Uint8Array | undefined;
+  if (opts.name !== undefined) {
+    const bytes = validateCString(opts.name, 'options.name', RAW_TP_NAME_MAX);
+    if (bytes.length === 0)
+      throw errInvalidArgValue('options.name', opts.name, 'must be a non-empty tracepoint name');
+    name = allocBytes(bytes.length + 1);
+    name.set(bytes);
+  }
+  const cookie = opts.cookie === undefined ? undefined : validateU64(opts.cookie, 'options.cookie');
+  const attr = new Struct(RawTracepointOpenAttr);
+  attr.set('prog_fd', prog);
+  if (name !== undefined) attr.setPointer('name', name);
+  if (cookie !== undefined) attr.set('cookie', cookie);
+  try {
+    return adoptFd(bpfUnchecked(BPF_RAW_TRACEPOINT_OPEN, attr.bytes, attr.end));
+  } catch (e) {
+    // E2BIG: the kernel does not know the attr's tail, i.e. the cookie (6.10).
+    if (cookie !== undefined && BpfError.isInstance(e) && e.code === 'E2BIG') {
+      throw new UnsupportedFeatureError('BPF_RAW_TRACEPOINT_OPEN cookie', '6.10', { cause: e });
+    }
+    throw explainFailure(e, 'BPF_RAW_TRACEPOINT_OPEN', 0);
+  }
 }

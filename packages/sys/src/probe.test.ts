@@ -131,9 +131,22 @@ requireKernel().describe('probes against the kernel (root)', () => {
     expect(haveLinkType(5)).toBe(true);
     expect(haveLinkType('BPF_LINK_TYPE_CGROUP')).toBe(true);
     if (atLeast('6.6')) expect(haveLinkType('BPF_LINK_TYPE_TCX')).toBe(true);
-    expect(() => haveLinkType('BPF_LINK_TYPE_ITER')).toThrow(
+    expect(() => haveLinkType('BPF_LINK_TYPE_TRACING')).toThrow(
       expect.objectContaining({ code: 'ERR_BPFJS_NO_PROBE' }),
     );
+    expect(leakedSince(before)).toEqual([]);
+  });
+
+  it('link types told by a command of the same release (raw tracepoint, iter) and netfilter agree with the kernel version', () => {
+    const before = openFds();
+    // Raw tracepoint and iter links: the command that came with them (5.8) answers for them.
+    expect(haveLinkType('BPF_LINK_TYPE_RAW_TRACEPOINT')).toBe(haveCommand('BPF_LINK_GET_FD_BY_ID'));
+    expect(haveLinkType('BPF_LINK_TYPE_ITER')).toBe(haveCommand('BPF_ITER_CREATE'));
+    expect(haveLinkType('BPF_LINK_TYPE_RAW_TRACEPOINT')).toBe(atLeast('5.8'));
+    expect(haveLinkType('BPF_LINK_TYPE_ITER')).toBe(atLeast('5.8'));
+    // Netfilter links: a real LINK_CREATE with protocol family 0 (EAFNOSUPPORT when known).
+    expect(haveLinkType('BPF_LINK_TYPE_NETFILTER')).toBe(atLeast('6.4'));
+    expect(minKernel('linkType', 'BPF_LINK_TYPE_NETFILTER')).toBe('6.4');
     expect(leakedSince(before)).toEqual([]);
   });
 

@@ -481,9 +481,12 @@ export function haveAttachType(attachType: string | number): boolean {
 // How to probe a link type: a program of this type linked with this attach type to a target that
 // does not exist. LINK_CREATE dispatches on the program type first, so a kernel that knows the
 // link type fails on the target (EBADF, ENODEV) and one that does not says EINVAL.
-const LINK_PROBES: Readonly<
-  Record<string, { progType: number; expected?: number; attachType: number; target: 'fd' | 'ifindex' }>
-> = {
+// Link types that cannot be created without attaching to something real (raw tracepoints, BPF
+// iterators need BTF) are told by a bpf command that came with them in the same release instead.
+type LinkProbe =
+  | { progType: number; expected?: number; attachType: number; target: 'fd' | 'ifindex' }
+  | { sameReleaseAs: string };
+const LINK_PROBES: Readonly<Record<string, LinkProbe>> = {
   BPF_LINK_TYPE_NETNS: {
     progType: BPF_PROG_TYPE_FLOW_DISSECTOR,
     attachType: BPF_FLOW_DISSECTOR,
@@ -506,13 +509,28 @@ const LINK_PROBES: Readonly<
     target: 'fd',
   },
   BPF_LINK_TYPE_PERF_EVENT: { progType: BPF_PROG_TYPE_KPROBE, attachType: BPF_PERF_EVENT, target: 'fd' },
+  // The netfilter link ignores the target; its protocol family 0 is EAFNOSUPPORT once the link
+  // type is known (6.4), EINVAL before.
+  BPF_LINK_TYPE_NETFILTER: {
+    progType: BPF_PROG_TYPE_NETFILTER,
+    expected: BPF_NETFILTER,
+    attachType: BPF_NETFILTER,
+    target: 'fd',
+  },
+  // Link types and link info came with BPF_LINK_GET_FD_BY_ID (5.8; 5.7 made raw tracepoints
+  // links without ids, types or info).
+  BPF_LINK_TYPE_RAW_TRACEPOINT: { sameReleaseAs: 'BPF_LINK_GET_FD_BY_ID' },
+  // Iterator links came with BPF_ITER_CREATE (5.8).
+  BPF_LINK_TYPE_ITER: { sameReleaseAs: 'BPF_ITER_CREATE' },
 };
 
 /**
  * Does this kernel have the link type (`'BPF_LINK_TYPE_NETNS'` or its number)? Netns links for
- * sk_lookup need 5.9 on top: probe `haveAttachType('BPF_SK_LOOKUP')` as well.
+ * sk_lookup need 5.9 on top: probe `haveAttachType('BPF_SK_LOOKUP')` as well. Raw tracepoint and
+ * iter links are told by the bpf command that came with them (BPF_LINK_GET_FD_BY_ID,
+ * BPF_ITER_CREATE, both 5.8): creating one would attach to a real tracepoint or need BTF.
  * @throws RangeError `ERR_BPFJS_NO_PROBE` for link types bpfjs has no safe probe for (tracing,
- *   iter, raw tracepoint, XDP, struct_ops, netfilter, kprobe/uprobe multi).
+ *   XDP, struct_ops, kprobe/uprobe multi).
  * @throws BpfError EPERM without privileges.
  */
 export function haveLinkType(linkType: string | number): boolean {
@@ -522,6 +540,11 @@ export function haveLinkType(linkType: string | number): boolean {
   const recipe = LINK_PROBES[name];
   if (recipe === undefined) {
     throw new BpfjsRangeError('ERR_BPFJS_NO_PROBE', `bpfjs has no probe for ${name}`);
+  }
+  if ('sameReleaseAs' in recipe) {
+    const answer = haveCommand(recipe.sameReleaseAs);
+    linkTypeCache.set(type, answer);
+    return answer;
   }
   if (!haveCommand(BPF_LINK_CREATE) || !haveProgType(recipe.progType)) {
     linkTypeCache.set(type, false);
@@ -603,6 +626,8 @@ const LINK_TYPE_OF_ATTACH: Readonly<Record<string, string>> = {
   BPF_SK_SKB_VERDICT: 'BPF_LINK_TYPE_SOCKMAP',
   BPF_SK_MSG_VERDICT: 'BPF_LINK_TYPE_SOCKMAP',
   BPF_PERF_EVENT: 'BPF_LINK_TYPE_PERF_EVENT',
+  BPF_NETFILTER: 'BPF_LINK_TYPE_NETFILTER',
+  BPF_TRACE_ITER: 'BPF_LINK_TYPE_ITER',
 };
 
 /** The error to throw instead of `cause` when `requireFeature(kind, feature)` says no; else undefined. */
@@ -620,7 +645,7 @@ function absent(kind: FeatureKind, feature: string | number, cause: BpfError): E
 }
 
 /**
- * Error path of `progLoad`, `progAttach` and `linkCreate`: when the kernel answered EINVAL (its
+ * Error path of `progLoad`, `progAttach`, `linkCreate` and `rawTracepointOpen`: when the kernel answered EINVAL (its
  * errno for an unknown command, program type or attach type), asks the cached probes whether the
  * kernel has what was asked for. Returns an {@link UnsupportedFeatureError} (naming the first
  * kernel with the feature, `cause` the original error) when it does not, else `err` itself.
@@ -629,12 +654,14 @@ function absent(kind: FeatureKind, feature: string | number, cause: BpfError): E
  */
 export function explainFailure(
   err: unknown,
-  command: 'BPF_PROG_LOAD' | 'BPF_PROG_ATTACH' | 'BPF_LINK_CREATE',
+  command: 'BPF_PROG_LOAD' | 'BPF_PROG_ATTACH' | 'BPF_LINK_CREATE' | 'BPF_RAW_TRACEPOINT_OPEN',
   type: number,
 ): unknown {
   if (!BpfError.isInstance(err) || err.errno !== EINVAL) return err;
   const checks: [FeatureKind, string | number][] = [['command', command]];
-  if (command === 'BPF_PROG_LOAD') {
+  if (command === 'BPF_RAW_TRACEPOINT_OPEN') {
+    // Only the command itself: EINVAL otherwise means a wrong program type or name.
+  } else if (command === 'BPF_PROG_LOAD') {
     checks.push(['progType', type]);
   } else {
     const name = Object.entries(bpf_attach_type).find(([k, v]) => v === type && !k.startsWith('__'))?.[0];
