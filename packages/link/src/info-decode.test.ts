@@ -123,7 +123,69 @@ describe('decodeLinkInfo', () => {
     expect(decodeLinkInfo(info(T.BPF_LINK_TYPE_ITER, { 'iter.map.map_id': 12 }))).toEqual({
       ...base,
       type: 'iter',
+      targetName: '',
       mapId: 12,
+    });
+  });
+
+  it('names: raw_tracepoint tpName, iter targetName (with map id), perf_event names by event kind', () => {
+    const rawTp = info(T.BPF_LINK_TYPE_RAW_TRACEPOINT, {
+      'raw_tracepoint.tp_name_len': 10,
+      'raw_tracepoint.cookie': 0x77n,
+    });
+    expect(decodeLinkInfo(rawTp, 'sys_enter')).toEqual({
+      ...base,
+      type: 'raw_tracepoint',
+      tpName: 'sys_enter',
+      cookie: 0x77n,
+    });
+    // No name fetched (none given): an empty string, never undefined.
+    expect(decodeLinkInfo(rawTp)).toMatchObject({ type: 'raw_tracepoint', tpName: '' });
+    expect(decodeLinkInfo(info(T.BPF_LINK_TYPE_ITER, { 'iter.map.map_id': 12 }), 'bpf_map_elem')).toEqual({
+      ...base,
+      type: 'iter',
+      targetName: 'bpf_map_elem',
+      mapId: 12,
+    });
+    expect(decodeLinkInfo(info(T.BPF_LINK_TYPE_ITER, {}), 'task')).toEqual({
+      ...base,
+      type: 'iter',
+      targetName: 'task',
+      mapId: 0,
+    });
+    // kprobe/kretprobe: functionName; uprobe/uretprobe: fileName; tracepoint: tpName.
+    expect(
+      decodeLinkInfo(info(T.BPF_LINK_TYPE_PERF_EVENT, { 'perf_event.type': 4 }), 'do_sys_open'),
+    ).toMatchObject({
+      perfEventType: 4,
+      functionName: 'do_sys_open',
+    });
+    const uprobe = decodeLinkInfo(
+      info(T.BPF_LINK_TYPE_PERF_EVENT, { 'perf_event.type': 1, 'perf_event.uprobe.offset': 0x1130 }),
+      '/usr/lib/libc.so.6',
+    );
+    expect(uprobe).toEqual({
+      ...base,
+      type: 'perf_event',
+      perfEventType: 1,
+      fileName: '/usr/lib/libc.so.6',
+      offset: 0x1130,
+      cookie: 0n,
+    });
+    expect(
+      decodeLinkInfo(
+        info(T.BPF_LINK_TYPE_PERF_EVENT, { 'perf_event.type': 5, 'perf_event.tracepoint.cookie': 3n }),
+        'sched_switch',
+      ),
+    ).toEqual({ ...base, type: 'perf_event', perfEventType: 5, tpName: 'sched_switch', cookie: 3n });
+    // A kprobe by address has no name: the kernel gives '' and the key is left out.
+    const byAddr = decodeLinkInfo(info(T.BPF_LINK_TYPE_PERF_EVENT, { 'perf_event.type': 3 }), '');
+    expect(byAddr).not.toHaveProperty('functionName');
+    // Perf events (type 6) and kernels before 6.6 (type 0) have no name field.
+    expect(decodeLinkInfo(info(T.BPF_LINK_TYPE_PERF_EVENT, { 'perf_event.type': 0 }))).toEqual({
+      ...base,
+      type: 'perf_event',
+      perfEventType: 0,
     });
   });
 

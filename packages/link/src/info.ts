@@ -162,25 +162,44 @@ export interface TracingLinkInfo extends LinkInfoBase {
   readonly cookie?: bigint;
 }
 
-/** A raw tracepoint link. */
+/** A raw tracepoint link (Linux 5.8+ as a link with an id and info). */
 export interface RawTracepointLinkInfo extends LinkInfoBase {
   readonly type: 'raw_tracepoint';
-  /** The BPF cookie, where the kernel reports it. (The tracepoint name is not fetched.) */
+  /**
+   * The tracepoint (`'sys_enter'`), fetched with a second info call into a buffer of the length
+   * the kernel reported; `''` if the kernel gave none.
+   */
+  readonly tpName: string;
+  /** The BPF cookie, where the kernel reports it. */
   readonly cookie?: bigint;
 }
 
-/** A BPF iterator link. */
+/** A BPF iterator link (Linux 5.8+). */
 export interface IterLinkInfo extends LinkInfoBase {
   readonly type: 'iter';
-  /** The map id for map iterators, 0 otherwise. (The target name is not fetched.) */
+  /**
+   * The iterator target (`'task'`, `'bpf_map'`, `'bpf_map_elem'`, ...), fetched like
+   * `tpName` of raw tracepoint links; `''` where the kernel does not report it (before 5.9).
+   */
+  readonly targetName: string;
+  /** The map id for map iterators, 0 otherwise. */
   readonly mapId: number;
 }
 
-/** A perf-event based link (kprobe, uprobe, tracepoint, perf event). */
+/**
+ * A perf-event based link (kprobe, uprobe, tracepoint, perf event; Linux 5.15+). The kind of
+ * event and its fields are reported from Linux 6.6 on (`perfEventType` 0 before).
+ */
 export interface PerfEventLinkInfo extends LinkInfoBase {
   readonly type: 'perf_event';
   /** `enum bpf_perf_event_type` value: 1 uprobe, 2 uretprobe, 3 kprobe, 4 kretprobe, 5 tracepoint, 6 event. */
   readonly perfEventType: number;
+  /** The probed kernel function (kprobe/kretprobe; 6.6+), when the kernel names one. */
+  readonly functionName?: string;
+  /** The probed file (uprobe/uretprobe; 6.6+). */
+  readonly fileName?: string;
+  /** The tracepoint (tracepoint events; 6.6+). */
+  readonly tpName?: string;
   /** Probe offset (kprobe/uprobe). */
   readonly offset?: number;
   /** Kernel address (kprobe). */
@@ -343,9 +362,11 @@ function optU64(dv: DataView, off: number): bigint | undefined {
 }
 
 /**
- * Decodes a filled `struct bpf_link_info` (at offset 0 of `dv`). @internal
+ * Decodes a filled `struct bpf_link_info` (at offset 0 of `dv`); `name` is the link's name
+ * string fetched separately (sys `linkGetInfoWithName`) for raw_tracepoint, iter and perf_event
+ * links. @internal
  */
-export function decodeLinkInfo(dv: DataView): LinkInfo {
+export function decodeLinkInfo(dv: DataView, name?: string): LinkInfo {
   const o = linkOffsets();
   const typeId = u32(dv, o.type);
   const id = u32(dv, o.id);
@@ -404,19 +425,23 @@ export function decodeLinkInfo(dv: DataView): LinkInfo {
         id,
         type,
         programId,
+        tpName: name ?? '',
         ...(cookie === undefined ? {} : { cookie }),
       };
     }
     case 'iter':
-      return { id, type, programId, mapId: u32(dv, o['iter.map.map_id']) };
+      return { id, type, programId, targetName: name ?? '', mapId: u32(dv, o['iter.map.map_id']) };
     case 'perf_event': {
       const perfEventType = u32(dv, o['perf_event.type']);
       const base = { id, type, programId, perfEventType } as const;
+      // A name only where the kernel gave a non-empty one (a kprobe by address has none).
+      const named = name === undefined || name === '' ? undefined : name;
       switch (perfEventType) {
         case 1:
         case 2:
           return {
             ...base,
+            ...(named === undefined ? {} : { fileName: named }),
             offset: u32(dv, o['perf_event.uprobe.offset']),
             cookie: u64(dv, o['perf_event.uprobe.cookie']),
           };
@@ -424,13 +449,18 @@ export function decodeLinkInfo(dv: DataView): LinkInfo {
         case 4:
           return {
             ...base,
+            ...(named === undefined ? {} : { functionName: named }),
             offset: u32(dv, o['perf_event.kprobe.offset']),
             address: u64(dv, o['perf_event.kprobe.addr']),
             missed: u64(dv, o['perf_event.kprobe.missed']),
             cookie: u64(dv, o['perf_event.kprobe.cookie']),
           };
         case 5:
-          return { ...base, cookie: u64(dv, o['perf_event.tracepoint.cookie']) };
+          return {
+            ...base,
+            ...(named === undefined ? {} : { tpName: named }),
+            cookie: u64(dv, o['perf_event.tracepoint.cookie']),
+          };
         case 6:
           return {
             ...base,

@@ -9,6 +9,7 @@
 
 import type { Fd } from '@bpfjs/sys';
 import * as sys from '@bpfjs/sys';
+import { BPF_LINK_TYPE_ITER, BPF_LINK_TYPE_PERF_EVENT, BPF_LINK_TYPE_RAW_TRACEPOINT } from '@bpfjs/uapi';
 import { decodeLinkInfo, fromSysLinkInfo, type LinkInfo, linkInfoSize, progInfoSize } from './info.js';
 
 /** Loads a program; on failure the error carries the verifier log (`log`). */
@@ -76,12 +77,29 @@ export function progQuery(targetFd: number, attachType: number): { attachFlags: 
 let linkInfoBuf: Uint8Array | undefined;
 let linkInfoView: DataView | undefined;
 
+// Link types whose info carries a name string that needs a buffer of its own.
+const NAMED_LINK_TYPES: ReadonlySet<number> = new Set([
+  BPF_LINK_TYPE_RAW_TRACEPOINT,
+  BPF_LINK_TYPE_ITER,
+  BPF_LINK_TYPE_PERF_EVENT,
+]);
+
 /**
  * Link info, hot path first: sys's `linkGetInfo` (one preallocated attr and info buffer inside
- * sys) decodes the common types; the others take a second call into a full info buffer.
+ * sys) decodes the common types; the others take a second call into a full info buffer, and
+ * raw_tracepoint, iter and perf_event links a third one for their name string (sys
+ * `linkGetInfoWithName`, as bpftool fetches it).
  */
 export function anyLinkInfo(fd: number): LinkInfo {
-  return fromSysLinkInfo(sys.linkGetInfo(fd)) ?? decodeLinkInfo(linkInfo(fd));
+  const hot = sys.linkGetInfo(fd);
+  const common = fromSysLinkInfo(hot);
+  if (common !== undefined) return common;
+  if (NAMED_LINK_TYPES.has(hot.type)) {
+    const view = fullInfoBuffer();
+    const { name } = sys.linkGetInfoWithName(fd, linkInfoBuf!);
+    return decodeLinkInfo(view, name);
+  }
+  return decodeLinkInfo(linkInfo(fd));
 }
 
 /** The kernel link type of a link fd (one info call through sys's preallocated buffer). */
@@ -89,15 +107,20 @@ export function linkType(fd: number): number {
   return sys.linkGetInfo(fd).type;
 }
 
-/** BPF_OBJ_GET_INFO_BY_FD for any link into a reused buffer (valid until the next call). */
-export function linkInfo(fd: number): DataView {
+function fullInfoBuffer(): DataView {
   if (linkInfoBuf === undefined) {
     linkInfoBuf = new Uint8Array(new ArrayBuffer(linkInfoSize())); // off the V8 heap: a stable address
     linkInfoView = new DataView(linkInfoBuf.buffer);
   }
-  linkInfoBuf.fill(0);
-  sys.objGetInfoByFd(fd, linkInfoBuf);
   return linkInfoView!;
+}
+
+/** BPF_OBJ_GET_INFO_BY_FD for any link into a reused buffer (valid until the next call). */
+export function linkInfo(fd: number): DataView {
+  const view = fullInfoBuffer();
+  linkInfoBuf!.fill(0);
+  sys.objGetInfoByFd(fd, linkInfoBuf!);
+  return view;
 }
 
 let progInfoBuf: Uint8Array | undefined;

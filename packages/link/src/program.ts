@@ -48,6 +48,8 @@ const LOAD_KEYS = optionKeys('type', 'instructions', 'license', 'expectedAttachT
 /** Types whose load needs `expected_attach_type` set (kernel `bpf_prog_load_check_attach`). */
 const DEFAULT_EXPECTED_ATTACH: Readonly<Record<string, string>> = {
   sk_lookup: 'sk_lookup',
+  // The kernel loads netfilter programs only with BPF_NETFILTER (6.4+).
+  netfilter: 'netfilter',
 };
 
 /** What kind of BPF object an fd refers to: `'link'`, `'prog'`, `'map'`, `'btf'`, or `'other'`. @internal */

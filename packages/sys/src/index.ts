@@ -36,6 +36,8 @@ export {
   progGetInfo,
 } from './info.js';
 export {
+  type IterCreateOptions,
+  iterCreate,
   type LinkCreateNetfilterOptions,
   type LinkCreateOptions,
   type LinkUpdateOptions,

@@ -6,10 +6,12 @@
  */
 import {
   BPF_F_REPLACE,
+  BPF_ITER_CREATE,
   BPF_LINK_CREATE,
   BPF_LINK_DETACH,
   BPF_LINK_UPDATE,
   BPF_RAW_TRACEPOINT_OPEN,
+  IterCreateAttr,
   LinkCreateAttr,
   LinkDetachAttr,
   LinkUpdateAttr,
@@ -44,6 +46,7 @@ const LINK_CREATE_KEYS = optionKeys(
 );
 const NETFILTER_KEYS = optionKeys('protocolFamily', 'hooknum', 'priority', 'flags');
 const RAW_TP_KEYS = optionKeys('progFd', 'name', 'cookie');
+const ITER_CREATE_KEYS = optionKeys('flags');
 const LINK_UPDATE_KEYS = optionKeys('linkFd', 'newProgFd', 'oldProgFd', 'flags');
 
 /** Options of {@link linkCreate}. */
@@ -341,4 +344,25 @@ export function rawTracepointOpen(opts: RawTracepointOpenOptions): Fd {
     }
     throw explainFailure(e, 'BPF_RAW_TRACEPOINT_OPEN', 0);
   }
+}
+
+/** Options of {@link iterCreate}. */
+export interface IterCreateOptions {
+  /** `iter_create.flags`; the kernel takes none yet (must be 0). */
+  flags?: number;
+}
+
+/**
+ * `BPF_ITER_CREATE` (5.8+): opens a new reader of an iterator link (an `Fd` to `read(2)` from:
+ * each read runs the iterator program over the next objects and returns what it wrote with
+ * `bpf_seq_write`/`bpf_seq_printf`; 0 bytes at the end).
+ * @throws TypeError/RangeError before any syscall for a bad fd or options.
+ * @throws BpfError (`command: 'BPF_ITER_CREATE'`): EINVAL if `linkFd` is not an iterator link.
+ */
+export function iterCreate(linkFd: Fd | number, options: IterCreateOptions = {}): Fd {
+  const link = validateFd(linkFd, 'linkFd');
+  validateObject(options, 'options', ITER_CREATE_KEYS);
+  const flags = options.flags === undefined ? 0 : validateU32(options.flags, 'options.flags');
+  const attr = new Struct(IterCreateAttr).set('link_fd', link).set('flags', flags);
+  return adoptFd(bpfUnchecked(BPF_ITER_CREATE, attr.bytes, attr.end));
 }
