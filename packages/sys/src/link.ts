@@ -20,7 +20,7 @@ import {
 import { bpfAt, bpfUnchecked, type ScratchAttr, scratchAttr } from './bpf.js';
 import { BpfError, errInvalidArgValue, errOutOfRange, UnsupportedFeatureError } from './errors.js';
 import { adoptFd, type Fd } from './fd.js';
-import { explainFailure } from './probe.js';
+import { explainFailure, haveRawTracepointCookie } from './probe.js';
 import { allocBytes, fieldOf, Struct } from './struct.js';
 import {
   optionKeys,
@@ -314,8 +314,8 @@ const RAW_TP_NAME_MAX = 127;
  * @throws TypeError/RangeError before any syscall: unknown option keys, a name that is not a
  *   string, is empty, has a NUL or is longer than 127 bytes, a cookie out of the u64 range.
  * @throws UnsupportedFeatureError: `cookie` given on a kernel without raw tracepoint cookies
- *   (before 6.10, which refuses the longer attr with E2BIG), or no BPF_RAW_TRACEPOINT_OPEN at all
- *   (EINVAL and the command probe says so).
+ *   (before 6.10, which says EINVAL for the unknown field; a probe then tells), or no
+ *   BPF_RAW_TRACEPOINT_OPEN at all (EINVAL and the command probe says so).
  * @throws BpfError (`command: 'BPF_RAW_TRACEPOINT_OPEN'`): ENOENT for an unknown tracepoint,
  *   EINVAL for a program of another type (or a name given to a tracing program), ...
  */
@@ -338,9 +338,16 @@ export function rawTracepointOpen(opts: RawTracepointOpenOptions): Fd {
   try {
     return adoptFd(bpfUnchecked(BPF_RAW_TRACEPOINT_OPEN, attr.bytes, attr.end));
   } catch (e) {
-    // E2BIG: the kernel does not know the attr's tail, i.e. the cookie (6.10).
-    if (cookie !== undefined && BpfError.isInstance(e) && e.code === 'E2BIG') {
-      throw new UnsupportedFeatureError('BPF_RAW_TRACEPOINT_OPEN cookie', '6.10', { cause: e });
+    // Before 6.10 a cookie is a non-zero field past the command's last one: EINVAL, like a wrong
+    // program type. The cookie probe (error path only) tells them apart.
+    if (cookie !== undefined && BpfError.isInstance(e) && e.code === 'EINVAL') {
+      let known = true;
+      try {
+        known = haveRawTracepointCookie();
+      } catch {
+        // cannot probe: leave the kernel's error
+      }
+      if (!known) throw new UnsupportedFeatureError('BPF_RAW_TRACEPOINT_OPEN cookie', '6.10', { cause: e });
     }
     throw explainFailure(e, 'BPF_RAW_TRACEPOINT_OPEN', 0);
   }

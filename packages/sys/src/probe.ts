@@ -565,6 +565,22 @@ export function haveLinkType(linkType: string | number): boolean {
   return answer;
 }
 
+let rawTpCookie: boolean | undefined;
+
+/**
+ * Does `BPF_RAW_TRACEPOINT_OPEN` take a cookie (Linux 6.10+)? Opens with a cookie and a program fd
+ * of -1: a kernel that knows the field fails on the fd (EBADF); an older one refuses the non-zero
+ * field past its last one first (EINVAL). Cached. Used on `rawTracepointOpen`'s error path.
+ * @throws BpfError EPERM without privileges.
+ * @internal
+ */
+export function haveRawTracepointCookie(): boolean {
+  if (rawTpCookie !== undefined) return rawTpCookie;
+  const attr = new Struct(RawTracepointOpenAttr).set('prog_fd', ALL_ONES).set('cookie', 1n);
+  rawTpCookie = knownUnlessEinval(() => bpfUnchecked(bpf_cmd.BPF_RAW_TRACEPOINT_OPEN, attr.bytes, attr.end));
+  return rawTpCookie;
+}
+
 /** The kinds of feature {@link requireFeature} checks. */
 export type FeatureKind = 'command' | 'progType' | 'attachType' | 'linkType';
 
@@ -688,4 +704,5 @@ export function resetProbeCache(): void {
   progTypeCache.clear();
   attachTypeCache.clear();
   linkTypeCache.clear();
+  rawTpCookie = undefined;
 }
