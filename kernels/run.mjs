@@ -179,7 +179,8 @@ async function runKernel(k, fetched, opts, timeoutSec) {
     timeoutMs: timeoutSec * 1000,
     bootTimeoutMs: Math.min(120_000, timeoutSec * 1000),
     logPath: join(dir, 'console.log'),
-    onLine: opts.quiet ? undefined : (l) => console.log(`[${k.id}] | ${l}`),
+    // Each console line with the seconds since this kernel started (where the time goes, under TCG).
+    onLine: opts.quiet ? undefined : (l) => console.log(`[${k.id} ${Math.round((Date.now() - t0) / 1000)}s] | ${l}`),
     onRetry: () => log('the guest printed no BOOTED marker; booting once more'),
   });
   let results;

@@ -1,7 +1,7 @@
 #!/bin/busybox sh
 # /init of the kernel-matrix guest (packed by kernels/lib/initramfs.mjs).
 # Mounts the host's root filesystem read-only over virtiofs, puts a tmpfs overlay on top, mounts
-# proc/sys/dev, bpffs, cgroup2 and tmpfs on /run and /tmp inside it, chroots there and runs the
+# proc/sys/dev, bpffs, cgroup2 and tmpfs on /run and /tmp inside it, moves it to / and runs the
 # command from /bpfjs.env with the environment from /guest.env. Prints marker lines the host parses:
 #   BPFJS-GUEST-BOOTED <release>
 #   BPFJS-GUEST-RESULTS-BEGIN / base64(gzip(results file)) / BPFJS-GUEST-RESULTS-END
@@ -60,17 +60,22 @@ cp /guest.env $R/run/bpfjs-guest.env
 # The reporter's watchdog ends the run (with the results so far) 30 s before the hard limit below.
 echo "export BPFJS_MATRIX_DEADLINE=$(($(date +%s) + BPFJS_GUEST_TIMEOUT - 30))" >>$R/run/bpfjs-guest.env
 
+# Make the overlay the root of the mount namespace (as switch_root does) before entering it: a
+# process under a plain chroot counts as "chrooted" for the kernel, which refuses it user
+# namespaces (unshare -U → EPERM). This shell keeps its own root (the initramfs, whose paths it
+# still uses) and reaches the new root through its working directory.
+cd $R && mount --move . / || { say 'cannot move the overlay to /'; finish 203; }
 echo "BPFJS-GUEST-BOOTED $(uname -r)"
-timeout -s KILL "$BPFJS_GUEST_TIMEOUT" chroot $R /usr/bin/env -i /bin/sh -c \
+timeout -s KILL "$BPFJS_GUEST_TIMEOUT" chroot . /usr/bin/env -i /bin/sh -c \
   '. /run/bpfjs-guest.env && cd "$BPFJS_GUEST_CWD" && exec /bin/sh -c "$BPFJS_GUEST_CMD"' </dev/null
 rc=$?
 [ $rc -eq 137 ] && say "the command was killed after ${BPFJS_GUEST_TIMEOUT}s"
 
 dmesg -n 1
 echo
-if [ -n "$BPFJS_GUEST_RESULTS" ] && [ -f "$R$BPFJS_GUEST_RESULTS" ]; then
+if [ -n "$BPFJS_GUEST_RESULTS" ] && [ -f ".$BPFJS_GUEST_RESULTS" ]; then
   echo 'BPFJS-GUEST-RESULTS-BEGIN'
-  gzip -c "$R$BPFJS_GUEST_RESULTS" | base64
+  gzip -c ".$BPFJS_GUEST_RESULTS" | base64
   echo 'BPFJS-GUEST-RESULTS-END'
 fi
 finish $rc
