@@ -97,7 +97,15 @@ function preflight() {
  * when the matrix started, even if files (a rebuilt dist/) change on the host meanwhile.
  */
 function snapshotTree() {
-  const dir = join(cacheRoot(), 'tree');
+  // One snapshot per run (tree-<pid>): two runs at once (two shells, a helper script) must not
+  // replace each other's tree under a running guest (virtiofs then answers ESTALE). Snapshots left by
+  // runs that died are removed here.
+  for (const name of readdirSync(cacheRoot())) {
+    const pid = /^tree(?:-(\d+))?$/.exec(name);
+    if (pid && (!pid[1] || !isAlive(Number(pid[1]))))
+      rmSync(join(cacheRoot(), name), { recursive: true, force: true });
+  }
+  const dir = join(cacheRoot(), `tree-${process.pid}`);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const entries = readdirSync(repo).filter((n) => n !== 'node_modules' && n !== '.git');
@@ -105,6 +113,15 @@ function snapshotTree() {
   rmSync(join(dir, 'kernels', '.cache'), { recursive: true, force: true });
   mkdirSync(join(dir, 'node_modules'));
   return dir;
+}
+
+function isAlive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return e.code === 'EPERM';
+  }
 }
 
 /** Where the host mounts cgroup2, so the guest mirrors it (tests may use the host's layout). */
@@ -142,7 +159,8 @@ async function runKernel(k, fetched, opts, timeoutSec) {
   const fetchMs = fetched.ms;
   const dir = join(outDir, k.id);
   mkdirSync(dir, { recursive: true });
-  const initrd = join(dir, 'initramfs.cpio');
+  // Per run, so that two runs booting the same kernel at once do not rewrite each other's image.
+  const initrd = join(dir, `initramfs-${process.pid}.cpio`);
   const guestTimeout = Math.max(30, Math.floor(timeoutSec - 30));
   const packed = buildInitramfs({
     modulesDir: fetched.modulesDir,
@@ -180,9 +198,12 @@ async function runKernel(k, fetched, opts, timeoutSec) {
     bootTimeoutMs: Math.min(120_000, timeoutSec * 1000),
     logPath: join(dir, 'console.log'),
     // Each console line with the seconds since this kernel started (where the time goes, under TCG).
-    onLine: opts.quiet ? undefined : (l) => console.log(`[${k.id} ${Math.round((Date.now() - t0) / 1000)}s] | ${l}`),
+    onLine: opts.quiet
+      ? undefined
+      : (l) => console.log(`[${k.id} ${Math.round((Date.now() - t0) / 1000)}s] | ${l}`),
     onRetry: () => log('the guest printed no BOOTED marker; booting once more'),
   });
+  rmSync(initrd, { force: true });
   let results;
   let problem;
   if (!r.booted)
@@ -280,6 +301,8 @@ async function main() {
   const ordered = selected.length > 2 ? [selected[0], selected.at(-1), ...selected.slice(1, -1)] : selected;
   const queue = ordered.filter((k) => fetched.has(k.id));
   if (queue.length && !process.env.BPFJS_MATRIX_LIVE_TREE) opts.tree = snapshotTree();
+  const removeTree = () => opts.tree && rmSync(opts.tree, { recursive: true, force: true });
+  process.once('exit', removeTree);
   const lane = async () => {
     for (let k = queue.shift(); k; k = queue.shift()) {
       const left = Math.floor((deadline - Date.now()) / 1000);
