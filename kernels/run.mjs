@@ -145,9 +145,6 @@ function guestCommand(opts) {
     '--config',
     'kernels/vitest.config.ts',
     '--reporter=./kernels/guest/reporter.mjs',
-    // More workers than vCPUs: kernel tests mostly wait (netns teardown, polls), not compute.
-    `--maxWorkers=${opts.workers}`,
-    '--minWorkers=1',
     ...opts.vitestArgs.map(shQuote),
   ];
   return `exec ${args.join(' ')}`;
@@ -184,6 +181,9 @@ async function runKernel(k, fetched, opts, timeoutSec) {
       BPFJS_MATRIX_RESULTS: GUEST_RESULTS,
       BPFJS_GUEST_CWD: repo,
       BPFJS_GUEST_CMD: guestCommand(opts),
+      // Workers for the parallel projects (kernels/vitest.config.ts); not --maxWorkers on the command
+      // line, which would also override the serial project's one-file-at-a-time.
+      BPFJS_MATRIX_WORKERS: String(opts.workers),
     },
   });
   log(

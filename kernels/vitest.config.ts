@@ -69,6 +69,10 @@ const isolated = isolateAll
       .filter((f) => !f.endsWith('.serial.test.ts') && !f.endsWith('.soak.test.ts'))
       .filter((f) => NEEDS_ISOLATION.test(readFileSync(join(root, f), 'utf8')));
 
+// More workers than vCPUs for the parallel projects: kernel tests mostly wait (netns teardown,
+// polls, child processes), not compute. A project that runs one file at a time (the serial group:
+// the init netns's flow dissector is machine-global) keeps that.
+const workers = Number(process.env.BPFJS_MATRIX_WORKERS) || 3;
 const projects = ((base.test?.projects ?? []) as Project[]).map((p) =>
   typeof p === 'object' && p.test
     ? {
@@ -77,6 +81,9 @@ const projects = ((base.test?.projects ?? []) as Project[]).map((p) =>
           ...p.test,
           exclude: [...(p.test.exclude ?? []), ...HOST_ONLY, ...isolated],
           ...(isolateAll ? {} : { isolate: false }),
+          ...(p.test.fileParallelism === false
+            ? { fileParallelism: false, maxWorkers: 1, minWorkers: 1 }
+            : { maxWorkers: workers, minWorkers: 1 }),
         },
       }
     : p,

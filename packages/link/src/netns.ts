@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { fstatSync } from 'node:fs';
+import { fstatSync, statSync } from 'node:fs';
 import {
   BpfError,
   CLONE_NEWNET,
@@ -122,8 +122,23 @@ function defaultAttachType(program: Program, name: string): string {
   );
 }
 
+/**
+ * Whether `inode` is the init netns's: the fixed PROC_NET_INIT_INO on kernels that have one, else
+ * PID 1's netns where this process may read it (older kernels number the init netns like any
+ * other). Only used to word an error, so "cannot tell" is simply false.
+ */
+function isInitNetNsInode(inode: number | undefined): boolean {
+  if (inode === undefined) return false;
+  if (inode === PROC_NET_INIT_INO) return true;
+  try {
+    return statSync('/proc/1/ns/net').ino === inode;
+  } catch {
+    return false;
+  }
+}
+
 function rootConflictSentence(inode: number | undefined): string {
-  if (inode === PROC_NET_INIT_INO) {
+  if (isInitNetNsInode(inode)) {
     return (
       'this is the init network namespace and another namespace has a flow dissector attached; ' +
       'a root flow dissector excludes all others, so detach theirs first'
