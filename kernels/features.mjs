@@ -31,7 +31,7 @@ export const FEATURES = [
     tests: /link\/src\/flow-dissector\.test\.ts > .*(then link create → EEXIST|then prog detach → EINVAL)/,
   },
   {
-    name: 'link update (BPF_LINK_UPDATE)',
+    name: 'netns link update (BPF_LINK_UPDATE: 5.7, netns links 5.8)',
     since: '5.8',
     tests: /link\/src\/flow-dissector\.test\.ts > .*update without replace/,
   },
@@ -63,8 +63,8 @@ export const FEATURES = [
       /(testkit\/src\/sk-lookup|link\/src\/sk-lookup-traffic)\.test\.ts > .*(redirect: sockmap|connects)/,
   },
   {
-    name: 'link pinning on bpffs',
-    since: '5.7',
+    name: 'netns link pinning on bpffs (link pins: 5.7, netns links 5.8)',
+    since: '5.8',
     tests: /link\/src\/pin\.test\.ts > .*pin, fromPin/,
   },
   {
@@ -86,6 +86,21 @@ export const FEATURES = [
     name: 'tcx links',
     since: '6.6',
     tests: /link\/src\/other-links\.test\.ts > .*tcx link/,
+  },
+  {
+    name: 'raw tracepoint link info (tracepoint name)',
+    since: '5.8',
+    tests: /link\/src\/tracing-links\.test\.ts > .*raw tracepoint link/,
+  },
+  {
+    name: 'iterator link info (target name) and reading it (BPF_ITER_CREATE)',
+    since: '5.9',
+    tests: /link\/src\/tracing-links\.test\.ts > .*iter link over tasks/,
+  },
+  {
+    name: 'netfilter links',
+    since: '6.4',
+    tests: /link\/src\/tracing-links\.test\.ts > .*netfilter link at IPv4/,
   },
 ];
 
