@@ -54,7 +54,7 @@ export function systemMirror() {
   );
   if (!archive) throw new Error('kernels: no Debian mirror found in /etc/apt/sources.list(.d)');
   let signedBy = archive.signedBy;
-  if (!signedBy || !signedBy.startsWith('/')) {
+  if (!signedBy?.startsWith('/')) {
     signedBy = '/usr/share/keyrings/debian-archive-keyring.gpg';
   }
   return { uri: archive.uri.replace(/\/+$/, ''), signedBy };
