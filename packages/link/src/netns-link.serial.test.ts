@@ -17,26 +17,13 @@ import {
   type Program,
   queryPrograms,
 } from './index.js';
+import { isInitNetNsInode } from './netns.js';
 import { catchError, freshNetNs, loadFlowDissector, pollUntil, withCleanup } from './test/helpers.js';
 
 const FD = 'flow_dissector';
 const SELF = '/proc/thread-self/ns/net';
-/** PROC_NET_INIT_INO: the init netns's fixed inode on newer kernels. */
-const FIXED_INIT_INO = 0xeffffff9;
-/**
- * The init netns's inode: the fixed one where this kernel uses it (PID 1's netns may not be
- * readable, e.g. under a sandboxing init), else PID 1's (older kernels number the init netns like
- * any other); -1 when neither tells.
- */
-function initNetnsInode(): number {
-  if (statSync(SELF).ino === FIXED_INIT_INO) return FIXED_INIT_INO;
-  try {
-    return statSync('/proc/1/ns/net').ino;
-  } catch {
-    return -1;
-  }
-}
-const INIT_INO = initNetnsInode();
+/** This thread's netns inode (the init netns's, when the file runs). */
+const INIT_INO = statSync(SELF).ino;
 
 function initState(): { skip: string | undefined } {
   const kernel = requireKernel();
@@ -44,13 +31,11 @@ function initState(): { skip: string | undefined } {
     kernel(); // fails under BPFJS_REQUIRE_KERNEL=1
     return { skip: kernel.reason };
   }
-  const ino = statSync(SELF).ino;
-  if (INIT_INO < 0)
+  if (!isInitNetNsInode(INIT_INO)) {
     return {
-      skip: 'cannot tell the init netns: this kernel has no fixed init netns inode and /proc/1/ns/net is unreadable',
+      skip: `this process is not in the init netns (inode ${INIT_INO}), or the init netns cannot be told (no fixed init inode and /proc/1/ns/net unreadable)`,
     };
-  if (ino !== INIT_INO)
-    return { skip: `this process is not in the init netns (inode ${ino}, PID 1's is ${INIT_INO})` };
+  }
   const attached = queryPrograms(SELF, FD).programIds;
   if (attached.length > 0) {
     const msg = `the init netns already has a flow dissector attached (program ids ${attached.join(', ')}); not touching it`;

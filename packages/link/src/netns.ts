@@ -125,9 +125,9 @@ function defaultAttachType(program: Program, name: string): string {
 /**
  * Whether `inode` is the init netns's: the fixed PROC_NET_INIT_INO on kernels that have one, else
  * PID 1's netns where this process may read it (older kernels number the init netns like any
- * other). Only used to word an error, so "cannot tell" is simply false.
+ * other). Used to word an error, so "cannot tell" is simply false. (Internal; tests use it too.)
  */
-function isInitNetNsInode(inode: number | undefined): boolean {
+export function isInitNetNsInode(inode: number | undefined): boolean {
   if (inode === undefined) return false;
   if (inode === PROC_NET_INIT_INO) return true;
   try {
