@@ -138,7 +138,8 @@ export class Link implements Disposable {
   /**
    * What the kernel reports about the link (BPF_OBJ_GET_INFO_BY_FD), decoded per link type.
    * One syscall into buffers sys preallocates for the common types (netns, cgroup, xdp, tcx,
-   * netkit, struct_ops, sockmap); a second one into a reused full info buffer for the others.
+   * netkit, struct_ops, sockmap); a second one into a reused full info buffer for the others, and
+   * a third for the name string of raw_tracepoint, iter and perf_event links.
    * @throws TypeError `ERR_BPFJS_CLOSED` if closed.
    */
   info(): LinkInfo {
@@ -335,22 +336,28 @@ export class TracingLink extends Link {
   }
 }
 
-/** A raw tracepoint link. */
+/**
+ * A raw tracepoint link (from `BPF_RAW_TRACEPOINT_OPEN`; a link with an id and info since Linux
+ * 5.8). The kernel cannot detach it (`detach()` throws EOPNOTSUPP): close every fd and pin.
+ */
 export class RawTracepointLink extends Link {
+  /** `{ id, type: 'raw_tracepoint', programId, tpName, cookie? }` (three info calls). */
   override info(): RawTracepointLinkInfo {
     return super.info() as RawTracepointLinkInfo;
   }
 }
 
-/** A BPF iterator link. */
+/** A BPF iterator link (Linux 5.8+); read it through sys `iterCreate(link.fd)`. */
 export class IterLink extends Link {
+  /** `{ id, type: 'iter', programId, targetName, mapId }` (`targetName` from Linux 5.9). */
   override info(): IterLinkInfo {
     return super.info() as IterLinkInfo;
   }
 }
 
-/** A perf-event link (kprobe, uprobe, tracepoint, perf event). */
+/** A perf-event link (kprobe, uprobe, tracepoint, perf event; Linux 5.15+). */
 export class PerfEventLink extends Link {
+  /** The event kind, its fields and name (`functionName`/`fileName`/`tpName`) from Linux 6.6. */
   override info(): PerfEventLinkInfo {
     return super.info() as PerfEventLinkInfo;
   }
@@ -381,8 +388,12 @@ export class SockmapLink extends Link {
   }
 }
 
-/** A netfilter link (Linux 6.4+). */
+/**
+ * A netfilter link (Linux 6.4+). After `detach()` the kernel unregisters the hook but its info
+ * still shows the protocol family, hook and priority, so `isDefunct()` cannot tell (false).
+ */
 export class NetfilterLink extends Link {
+  /** `{ id, type: 'netfilter', programId, protocolFamily, hook, priority, flags }`. */
   override info(): NetfilterLinkInfo {
     return super.info() as NetfilterLinkInfo;
   }
