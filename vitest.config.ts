@@ -61,8 +61,9 @@ export default defineConfig({
           name: 'serial',
           include: ['packages/*/src/**/*.serial.test.ts', 'tests/reliability/**/*.serial.test.ts'],
           fileParallelism: false,
-          maxWorkers: 1,
-          minWorkers: 1,
+          // One file at a time even when the run has several workers: vitest takes the worker count
+          // from the root config only; a project's single fork/thread is what it honours per project.
+          poolOptions: { forks: { singleFork: true }, threads: { singleThread: true } },
           sequence: { groupOrder: 1 },
         },
       },

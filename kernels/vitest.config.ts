@@ -69,9 +69,9 @@ const isolated = isolateAll
       .filter((f) => !f.endsWith('.serial.test.ts') && !f.endsWith('.soak.test.ts'))
       .filter((f) => NEEDS_ISOLATION.test(readFileSync(join(root, f), 'utf8')));
 
-// More workers than vCPUs for the parallel projects: kernel tests mostly wait (netns teardown,
-// polls, child processes), not compute. A project that runs one file at a time (the serial group:
-// the init netns's flow dissector is machine-global) keeps that.
+// More workers than vCPUs: kernel tests mostly wait (netns teardown, polls, child processes), not
+// compute. Set for the whole run (vitest reads the worker count from the root config only); the
+// serial project keeps one file at a time through its single fork (see ../vitest.config.ts).
 const workers = Number(process.env.BPFJS_MATRIX_WORKERS) || 3;
 const projects = ((base.test?.projects ?? []) as Project[]).map((p) =>
   typeof p === 'object' && p.test
@@ -81,9 +81,6 @@ const projects = ((base.test?.projects ?? []) as Project[]).map((p) =>
           ...p.test,
           exclude: [...(p.test.exclude ?? []), ...HOST_ONLY, ...isolated],
           ...(isolateAll ? {} : { isolate: false }),
-          ...(p.test.fileParallelism === false
-            ? { fileParallelism: false, maxWorkers: 1, minWorkers: 1 }
-            : { maxWorkers: workers, minWorkers: 1 }),
         },
       }
     : p,
@@ -127,6 +124,8 @@ export default defineConfig({
     // TCG runs code 10-20x slower than the host: the host's 60 s limits would fail working tests.
     testTimeout: 240_000,
     hookTimeout: 240_000,
+    maxWorkers: workers,
+    minWorkers: 1,
     sequence: { ...base.test?.sequence, sequencer: MatrixSequencer },
     projects: [
       ...projects,

@@ -58,6 +58,7 @@ requireKernel().describe('pinning (needs root)', () => {
   it('pin, fromPin (typed), unpin; unpinning a missing path is not an error', async () => {
     const undo: Array<() => void> = [];
     const defer = (f: () => void) => undo.push(f);
+    const failed: unknown[] = [];
     try {
       const fs = privateBpffs();
       defer(fs.dispose);
@@ -95,7 +96,6 @@ requireKernel().describe('pinning (needs root)', () => {
         scaleTimeout(10_000),
       );
     } finally {
-      const failed: unknown[] = [];
       for (const f of undo.reverse()) {
         try {
           f();
@@ -103,8 +103,8 @@ requireKernel().describe('pinning (needs root)', () => {
           failed.push(err);
         }
       }
-      if (failed.length > 0) throw failed[0];
     }
+    if (failed.length > 0) throw failed[0];
   });
 
   it('pinning over an existing path → EEXIST unless replace; replace swaps atomically', () =>
