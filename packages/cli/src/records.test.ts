@@ -26,6 +26,40 @@ describe('linkRecord', () => {
     const r = linkRecord({ id: 7, type: 'netns', programId: 42, netnsInode: 0, attachType: 'sk_lookup' });
     expect(linkDetails(r)).toContain('defunct');
   });
+  it("names raw tracepoint, iterator and perf event targets with bpftool's keys", () => {
+    expect(linkRecord({ id: 3, type: 'raw_tracepoint', programId: 4, tpName: 'sys_enter' })).toEqual({
+      id: 3,
+      type: 'raw_tracepoint',
+      prog_id: 4,
+      tp_name: 'sys_enter',
+    });
+    expect(linkRecord({ id: 3, type: 'iter', programId: 4, targetName: 'task', mapId: 0 })).toEqual({
+      id: 3,
+      type: 'iter',
+      prog_id: 4,
+      target_name: 'task',
+      map_id: 0,
+    });
+    const kprobe = linkRecord({
+      id: 3,
+      type: 'perf_event',
+      programId: 4,
+      perfEventType: 3,
+      functionName: 'do_sys_openat2',
+      offset: 0,
+      address: 0xffffffff81000000n,
+    });
+    expect(kprobe).toMatchObject({ func: 'do_sys_openat2', offset: 0, addr: 0xffffffff81000000n });
+    expect(Object.keys(kprobe).slice(0, 4)).toEqual(['id', 'type', 'prog_id', 'func']);
+    expect(
+      linkRecord({ id: 3, type: 'perf_event', programId: 4, perfEventType: 1, fileName: '/bin/true' }),
+    ).toMatchObject({
+      file: '/bin/true',
+    });
+    expect(
+      linkRecord({ id: 3, type: 'perf_event', programId: 4, perfEventType: 5, tpName: 'sched_switch' }),
+    ).toMatchObject({ tracepoint: 'sched_switch' });
+  });
   it('adds devname beside ifindex like bpftool', () => {
     const r = linkRecord({ id: 1, type: 'xdp', programId: 2, ifindex: 1 });
     expect(r).toEqual({ id: 1, type: 'xdp', prog_id: 2, devname: 'lo', ifindex: 1 });

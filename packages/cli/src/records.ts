@@ -48,9 +48,9 @@ const LINK_FIELDS: Readonly<Record<string, ReadonlyArray<readonly [string, strin
     ['targetObjectId', 'target_obj_id'],
     ['targetBtfId', 'target_btf_id'],
   ],
-  raw_tracepoint: [['tracepoint', 'tp_name']],
+  raw_tracepoint: [['tpName', 'tp_name']],
   iter: [
-    ['target', 'target_name'],
+    ['targetName', 'target_name'],
     ['mapId', 'map_id'],
   ],
   struct_ops: [['mapId', 'map_id']],
@@ -70,6 +70,9 @@ const LINK_FIELDS: Readonly<Record<string, ReadonlyArray<readonly [string, strin
     ['pid', 'pid'],
   ],
   perf_event: [
+    ['functionName', 'func'],
+    ['fileName', 'file'],
+    ['tpName', 'tracepoint'],
     ['address', 'addr'],
     ['offset', 'offset'],
   ],
