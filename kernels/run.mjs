@@ -202,7 +202,12 @@ async function runKernel(k, fetched, opts, timeoutSec) {
     onLine: opts.quiet
       ? undefined
       : (l) => console.log(`[${k.id} ${Math.round((Date.now() - t0) / 1000)}s] | ${l}`),
-    onRetry: () => log('the guest printed no BOOTED marker; booting once more'),
+    onRetry: (first) =>
+      log(
+        first.crash !== undefined
+          ? `the guest kernel crashed (${first.crash}); booting once more`
+          : 'the guest printed no BOOTED marker; booting once more',
+      ),
   });
   rmSync(initrd, { force: true });
   let results;
@@ -212,7 +217,11 @@ async function runKernel(k, fetched, opts, timeoutSec) {
       ? 'the guest never booted (no marker), twice'
       : 'the guest stopped before booting';
   else if (r.timedOut) problem = `timed out after ${timeoutSec}s`;
-  else if (r.exitCode === undefined) problem = 'the guest stopped without an exit marker';
+  else if (r.exitCode === undefined)
+    problem =
+      r.crash !== undefined
+        ? `the guest kernel crashed: ${r.crash}${r.firstCrash ? ' (also on the first boot)' : ''}`
+        : 'the guest stopped without an exit marker';
   else if (INIT_FAILURES[r.exitCode]) problem = INIT_FAILURES[r.exitCode];
   else if (r.exitCode === 137) problem = `the suites were killed after ${guestTimeout}s`;
   if (r.resultsError) problem = problem ?? r.resultsError;

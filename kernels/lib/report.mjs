@@ -23,6 +23,7 @@ export function summarize({ kernel, boot, results, problem, fetchMs, totalMs, cm
     problem,
     exitCode: boot.exitCode,
     attempts: boot.attempts,
+    ...(boot.firstCrash ? { firstCrash: boot.firstCrash } : {}),
     fetchMs,
     bootMs: boot.bootMs,
     testMs: results?.ms,
@@ -132,6 +133,8 @@ export function formatSummary(summaries) {
       out.push(`\n${s.id}: skipped`);
       for (const [reason, n] of reasons) out.push(`  ${String(n).padStart(4)} × ${reason}`);
     }
+    if (s.firstCrash)
+      out.push(`\n${s.id}: the first boot's kernel crashed (${s.firstCrash}); this is the second boot`);
     if (s.problem) out.push(`\n${s.id}: ${s.status === 'not-run' ? 'not run' : 'problem'}: ${s.problem}`);
     if (s.failures?.length) {
       out.push(`\n${s.id}: ${s.failures.length} failure(s)`);

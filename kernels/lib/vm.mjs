@@ -105,6 +105,7 @@ export async function bootOnce(opts) {
     resultsError: undefined,
     timedOut: false,
     bootTimedOut: false,
+    crash: undefined,
     tail: [],
   };
   let fsd;
@@ -193,6 +194,10 @@ export async function bootOnce(opts) {
       }
       state.tail.push(line);
       if (state.tail.length > 60) state.tail.shift();
+      // The guest kernel's own crash (oops=panic turns any oops into one): the first line says what.
+      if (state.crash === undefined && /\] (BUG: |Oops: |Kernel panic - not syncing)/.test(line)) {
+        state.crash = line.replace(/^.*?\] /, '');
+      }
       const booted = /BPFJS-GUEST-BOOTED (\S+)$/.exec(line);
       const exit = /BPFJS-GUEST-EXIT (\d+)$/.exec(line);
       if (booted) {
@@ -244,15 +249,27 @@ export async function bootOnce(opts) {
 
 /**
  * Boots, and boots once more when the guest never reached its BOOTED marker (a TCG boot very
- * rarely prints nothing at all). Returns the last attempt with `attempts`.
+ * rarely prints nothing at all) or its kernel crashed before the exit marker — seen rarely under
+ * TCG, at random points (e.g. a NULL dereference in the page-fault path of a node process, with
+ * impossible EFLAGS bits), on kernels that pass on the next boot. A second crash is the result.
+ * Returns the last attempt with `attempts` and, after a crash, `firstCrash` (what the first
+ * attempt's kernel said), so the retry is reported, never hidden.
  */
 export async function boot(opts) {
   let r = await bootOnce(opts);
   let attempts = 1;
-  if (!r.booted && !r.timedOut) {
+  let firstCrash;
+  const left = (opts.timeoutMs ?? 600_000) - r.ms;
+  const crashed = r.booted && r.exitCode === undefined && !r.timedOut && r.crash !== undefined;
+  if ((!r.booted && !r.timedOut) || (crashed && left > 60_000)) {
+    firstCrash = crashed ? r.crash : undefined;
     opts.onRetry?.(r);
-    r = await bootOnce({ ...opts, logPath: opts.logPath ? `${opts.logPath}.retry` : undefined });
+    r = await bootOnce({
+      ...opts,
+      timeoutMs: crashed ? left : opts.timeoutMs,
+      logPath: opts.logPath ? `${opts.logPath}.retry` : undefined,
+    });
     attempts = 2;
   }
-  return { ...r, attempts };
+  return { ...r, attempts, firstCrash };
 }
