@@ -57,6 +57,19 @@ async function waitForLinkGone(id: number): Promise<void> {
  * call (task NULL) writes nothing. ctx is `{ struct bpf_iter_meta *meta; struct task_struct
  * *task }` and `meta->seq` is its first member.
  */
+/** A netfilter link for `prog` at IPv4 LOCAL_IN with `priority`, created inside `ns`. */
+function netfilterLink(ns: { run<T>(fn: () => T): T }, prog: Program, priority: number): Link {
+  return Link.fromFd(
+    ns.run(() =>
+      linkCreate({
+        progFd: prog.fd,
+        attachType: BPF_NETFILTER,
+        netfilter: { protocolFamily: NFPROTO_IPV4, hooknum: NF_INET_LOCAL_IN, priority },
+      }),
+    ),
+  );
+}
+
 function taskIterProgram(): Uint8Array {
   return assemble([
     asm.ldxMem('dw', R6, R1, 0), // meta
@@ -191,14 +204,7 @@ requireKernel().describe('tracing and netfilter links through the object API (ne
         defer(() => ns.close());
         const prog = Program.load({ type: 'netfilter', instructions: ret(1) }); // NF_ACCEPT
         defer(() => prog.close());
-        const fd = ns.run(() =>
-          linkCreate({
-            progFd: prog.fd,
-            attachType: BPF_NETFILTER,
-            netfilter: { protocolFamily: NFPROTO_IPV4, hooknum: NF_INET_LOCAL_IN, priority: -128 },
-          }),
-        );
-        const link = Link.fromFd(fd);
+        const link = netfilterLink(ns, prog, -128);
         defer(() => link.close());
         expect(link).toBeInstanceOf(NetfilterLink);
         const info = (link as NetfilterLink).info();
@@ -215,15 +221,7 @@ requireKernel().describe('tracing and netfilter links through the object API (ne
         expect(info).toEqual(expected);
         expect([...links()].find((i) => i.id === id)).toEqual(info);
         // A second link at another priority on the same hook is fine.
-        const second = Link.fromFd(
-          ns.run(() =>
-            linkCreate({
-              progFd: prog.fd,
-              attachType: BPF_NETFILTER,
-              netfilter: { protocolFamily: NFPROTO_IPV4, hooknum: NF_INET_LOCAL_IN, priority: 100 },
-            }),
-          ),
-        );
+        const second = netfilterLink(ns, prog, 100);
         defer(() => second.close());
         expect((second as NetfilterLink).info()).toMatchObject({ priority: 100, hook: NF_INET_LOCAL_IN });
         // Detach unregisters the hook; the kernel keeps reporting where it was (pf, hook and
@@ -252,15 +250,7 @@ requireKernel().describe('tracing and netfilter links through the object API (ne
         try {
           const prog = Program.load({ type: 'netfilter', instructions: ret(1) });
           defer(() => prog.close());
-          const link = Link.fromFd(
-            ns.run(() =>
-              linkCreate({
-                progFd: prog.fd,
-                attachType: BPF_NETFILTER,
-                netfilter: { protocolFamily: NFPROTO_IPV4, hooknum: NF_INET_LOCAL_IN, priority: 1 },
-              }),
-            ),
-          );
+          const link = netfilterLink(ns, prog, 1);
           defer(() => link.close());
           expect(link).toBeInstanceOf(NetfilterLink);
         } catch (e) {
