@@ -43,7 +43,7 @@ const lines = [
     ...runs.map(({ r }) =>
       r.status === 'error'
         ? 'error'
-        : `${r.passed} / ${r.failed} / ${r.skipped}${r.problem?.startsWith('time limit') ? ' (run cut by the time limit)' : ''}${r.firstCrash ? ' (2nd boot: the 1st crashed under TCG)' : ''}`,
+        : `${r.passed} / ${r.failed} / ${r.skipped}${r.problem?.startsWith('time limit') ? ' (run cut by the time limit)' : ''}${r.crashes?.length ? ` (boot ${r.crashes.length + 1}: the guest kernel crashed under TCG before)` : ''}`,
     ),
   ]),
   ...FEATURES.map((f) =>

@@ -220,7 +220,7 @@ async function runKernel(k, fetched, opts, timeoutSec) {
   else if (r.exitCode === undefined)
     problem =
       r.crash !== undefined
-        ? `the guest kernel crashed: ${r.crash}${r.firstCrash ? ' (also on the first boot)' : ''}`
+        ? `the guest kernel crashed: ${r.crash}${r.crashes.length ? ` (on all ${r.attempts} boots)` : ''}`
         : 'the guest stopped without an exit marker';
   else if (INIT_FAILURES[r.exitCode]) problem = INIT_FAILURES[r.exitCode];
   else if (r.exitCode === 137) problem = `the suites were killed after ${guestTimeout}s`;

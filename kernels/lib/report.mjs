@@ -23,7 +23,7 @@ export function summarize({ kernel, boot, results, problem, fetchMs, totalMs, cm
     problem,
     exitCode: boot.exitCode,
     attempts: boot.attempts,
-    ...(boot.firstCrash ? { firstCrash: boot.firstCrash } : {}),
+    ...(boot.crashes?.length ? { crashes: boot.crashes } : {}),
     fetchMs,
     bootMs: boot.bootMs,
     testMs: results?.ms,
@@ -123,7 +123,7 @@ export function formatSummary(summaries) {
       s.failed ?? '-',
       s.skipped ?? '-',
       s.unfinished ?? '-',
-      s.status + (s.attempts > 1 ? ' (2nd boot)' : ''),
+      s.status + (s.attempts > 1 ? ` (boot ${s.attempts})` : ''),
     ]);
   }
   const out = [table(rows)];
@@ -133,8 +133,9 @@ export function formatSummary(summaries) {
       out.push(`\n${s.id}: skipped`);
       for (const [reason, n] of reasons) out.push(`  ${String(n).padStart(4)} × ${reason}`);
     }
-    if (s.firstCrash)
-      out.push(`\n${s.id}: the first boot's kernel crashed (${s.firstCrash}); this is the second boot`);
+    for (const [i, c] of (s.crashes ?? []).entries()) {
+      out.push(`\n${s.id}: boot ${i + 1}: the guest kernel crashed (${c}); booted again`);
+    }
     if (s.problem) out.push(`\n${s.id}: ${s.status === 'not-run' ? 'not run' : 'problem'}: ${s.problem}`);
     if (s.failures?.length) {
       out.push(`\n${s.id}: ${s.failures.length} failure(s)`);
