@@ -85,7 +85,7 @@ export const FEATURES = [
   {
     name: 'tcx links',
     since: '6.6',
-    tests: /link\/src\/other-links\.test\.ts > .*tcx link/,
+    tests: /link\/src\/other-links\.test\.ts > .*tcx link on lo/,
   },
   {
     name: 'raw tracepoint link info (tracepoint name)',

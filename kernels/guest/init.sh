@@ -47,15 +47,25 @@ cg=${BPFJS_GUEST_CGROUP2:-/sys/fs/cgroup}
 mount -t cgroup2 cgroup2 "$R$cg" 2>/dev/null || say 'no cgroup2'
 mount -t debugfs debugfs $R/sys/kernel/debug 2>/dev/null
 mount -t tracefs tracefs $R/sys/kernel/tracing 2>/dev/null
+# What the guest runs: the host's snapshot of the working tree (with the real node_modules bound
+# inside), or the live repository. Held on a bind mount first, because the tmpfs on /run and /tmp
+# below would hide a repository (a CI clone) or a cache that lives there; put back at the
+# repository's path afterwards.
+src="$R$BPFJS_GUEST_REPO"
+if [ -n "$BPFJS_GUEST_TREE" ]; then
+  if mount --bind "$R$BPFJS_GUEST_REPO/node_modules" "$R$BPFJS_GUEST_TREE/node_modules"; then
+    src="$R$BPFJS_GUEST_TREE"
+  else
+    say 'cannot mount the tree snapshot; the guest sees the live tree'
+  fi
+fi
+mkdir -p /mnt/repo
+mount -o rbind "$src" /mnt/repo || { say "cannot hold the repository $src"; finish 204; }
 mount -t tmpfs -o mode=0755 tmpfs $R/run
 mount -t tmpfs -o mode=1777 tmpfs $R/tmp
+mkdir -p "$R$BPFJS_GUEST_REPO"
+mount -o rbind /mnt/repo "$R$BPFJS_GUEST_REPO" || { say 'cannot mount the repository'; finish 204; }
 ip link set lo up
-# The host's snapshot of the working tree over the repository, with the real node_modules inside.
-if [ -n "$BPFJS_GUEST_TREE" ]; then
-  { mount --bind "$R$BPFJS_GUEST_REPO/node_modules" "$R$BPFJS_GUEST_TREE/node_modules" &&
-    mount -o rbind "$R$BPFJS_GUEST_TREE" "$R$BPFJS_GUEST_REPO"; } ||
-    say 'cannot mount the tree snapshot; the guest sees the live tree'
-fi
 cp /guest.env $R/run/bpfjs-guest.env
 # The reporter's watchdog ends the run (with the results so far) 30 s before the hard limit below.
 echo "export BPFJS_MATRIX_DEADLINE=$(($(date +%s) + BPFJS_GUEST_TIMEOUT - 30))" >>$R/run/bpfjs-guest.env

@@ -23,6 +23,7 @@ export const INIT_FAILURES = {
   201: 'the guest could not mount the overlay',
   202: 'the guest could not mount bpffs',
   203: 'the guest could not move the overlay to / (mount --move)',
+  204: 'the guest could not mount the repository at its path',
 };
 
 export function findVirtiofsd() {
