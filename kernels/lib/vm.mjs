@@ -254,10 +254,10 @@ export const CRASH_RETRIES = 2;
 /**
  * Boots, and boots again when the guest never reached its BOOTED marker (a TCG boot very rarely
  * prints nothing at all: once) or its kernel crashed before the exit marker (up to
- * CRASH_RETRIES times). Such crashes were seen under TCG on 6.12 only, in about one full run of
- * three, at random points and in random kernel code (a NULL dereference in find_vma, a double
- * fault in kmalloc under fuse readahead), with EFLAGS bits no real CPU sets, and the next boot
- * passed: the emulator, not the tests. Each attempt gets what is left of `timeoutMs`. Returns
+ * CRASH_RETRIES times). Such crashes were seen under TCG on 6.12 in about one full run of three,
+ * at random points and in random kernel code (a NULL dereference in find_vma, a double fault in
+ * kmalloc under fuse readahead), with EFLAGS bits no real CPU sets, and once on 7.x during early
+ * boot (an int3 oops in the swapper); each time the next boot passed: the emulator, not the tests. Each attempt gets what is left of `timeoutMs`. Returns
  * the last attempt with `attempts` and `crashes` (the first crash line of every earlier attempt
  * that crashed), so a retry is reported, never hidden.
  */
