@@ -13,6 +13,7 @@ import {
   BPF_TCX_INGRESS,
 } from '@bpfjs/uapi/linux/bpf';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { thrown } from './test/expect.js';
 
 const EBADF = 9;
 const EINVAL = 22;
@@ -55,15 +56,6 @@ const { linkCreate } = await import('./link.js');
 const { progAttach } = await import('./prog.js');
 const { BpfError, UnsupportedFeatureError } = await import('./errors.js');
 const { resetProbeCache } = await import('./probe.js');
-
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected a throw');
-}
 
 describe('EINVAL on a kernel without the feature (fake libc answering like 5.10)', () => {
   beforeEach(() => {

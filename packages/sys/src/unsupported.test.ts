@@ -11,19 +11,11 @@ import { BpfError, UnsupportedFeatureError } from './errors.js';
 import type { Fd } from './fd.js';
 import { linkCreate } from './link.js';
 import { progAttach, progLoad } from './prog.js';
+import { thrown } from './test/expect.js';
 import { returnImm } from './test/progs.js';
 
 const kernel = requireKernel();
 const UNKNOWN = 0xfff0;
-
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected a throw');
-}
 
 function expectUnsupported(err: unknown, feature: string, command: string): void {
   expect(UnsupportedFeatureError.isInstance(err), String(err)).toBe(true);

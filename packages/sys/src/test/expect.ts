@@ -47,3 +47,13 @@ export function expectBpfErrorAny(fn: () => unknown): BpfError {
   }
   throw new Error('expected a BpfError');
 }
+
+/** What `fn` throws (fails the test when it returns). */
+export function thrown(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (e) {
+    return e;
+  }
+  throw new Error('expected a throw');
+}
