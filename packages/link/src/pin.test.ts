@@ -55,11 +55,8 @@ function runChild(dir: string, args: string[]): Record<string, unknown> {
 }
 
 requireKernel().describe('pinning (needs root)', () => {
-  it('pin, fromPin (typed), unpin; unpinning a missing path is not an error', async () => {
-    const undo: Array<() => void> = [];
-    const defer = (f: () => void) => undo.push(f);
-    const failed: unknown[] = [];
-    try {
+  it('pin, fromPin (typed), unpin; unpinning a missing path is not an error', () =>
+    withCleanup(async (defer) => {
       const fs = privateBpffs();
       defer(fs.dispose);
       const ns = freshNetNs();
@@ -95,17 +92,7 @@ requireKernel().describe('pinning (needs root)', () => {
         () => (queryPrograms(ns, 'flow_dissector').programIds.length === 0 ? true : undefined),
         scaleTimeout(10_000),
       );
-    } finally {
-      for (const f of undo.reverse()) {
-        try {
-          f();
-        } catch (err) {
-          failed.push(err);
-        }
-      }
-    }
-    if (failed.length > 0) throw failed[0];
-  });
+    }));
 
   it('pinning over an existing path → EEXIST unless replace; replace swaps atomically', () =>
     withCleanup((defer) => {

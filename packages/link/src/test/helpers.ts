@@ -21,7 +21,10 @@ export function freshNetNs(): NetNs {
   return NetNs.create();
 }
 
-/** Runs `fn` with resources registered through `defer`, released in reverse order, always. */
+/**
+ * Runs `fn` with resources registered through `defer`, released in reverse order, always — after
+ * `fn` returns, or after its promise settles when `fn` is async.
+ */
 export function withCleanup<T>(fn: (defer: (f: () => void) => void) => T): T {
   const stack: Array<() => void> = [];
   const release = (): unknown[] => {
@@ -35,6 +38,11 @@ export function withCleanup<T>(fn: (defer: (f: () => void) => void) => T): T {
     }
     return errors;
   };
+  const finish = <V>(value: V): V => {
+    const errors = release();
+    if (errors.length > 0) throw errors[0];
+    return value;
+  };
   let result: T;
   try {
     result = fn((f) => stack.push(f));
@@ -42,9 +50,13 @@ export function withCleanup<T>(fn: (defer: (f: () => void) => void) => T): T {
     release();
     throw err;
   }
-  const errors = release();
-  if (errors.length > 0) throw errors[0];
-  return result;
+  if (result instanceof Promise) {
+    return result.then(finish, (err: unknown) => {
+      release();
+      throw err;
+    }) as T;
+  }
+  return finish(result);
 }
 
 /** Mounts a private bpffs in a fresh temp dir; returns the dir and an unmount function. */
