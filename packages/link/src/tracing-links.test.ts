@@ -11,6 +11,7 @@
  */
 import { existsSync, readSync } from 'node:fs';
 import { asm, assemble, R0, R1, R2, R3, R6, R7, R10 } from '@bpfjs/asm';
+import { Btf } from '@bpfjs/btf';
 import {
   BpfError,
   iterCreate,
@@ -26,7 +27,6 @@ import {
   BPF_PROG_TYPE_TRACING,
   BPF_TRACE_ITER,
   BTF_KIND_FUNC,
-  Btf,
 } from '@bpfjs/uapi';
 import { expect, it } from 'vitest';
 import { IterLink, Link, links, NetfilterLink, Program, RawTracepointLink } from './index.js';

@@ -8,7 +8,6 @@
  * @module
  */
 
-export * from './btf/index.js';
 export * from './generated/linux/bpf.js';
 export * from './generated/linux/bpf_common.js';
 export * from './generated/linux/btf.js';

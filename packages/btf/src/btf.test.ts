@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
 import {
+  BTF_KIND_ARRAY,
+  BTF_KIND_CONST,
   BTF_KIND_ENUM,
   BTF_KIND_ENUM64,
   BTF_KIND_INT,
@@ -9,8 +10,9 @@ import {
   BTF_KIND_TYPEDEF,
   BTF_MAGIC,
   BtfHeader,
-} from '../generated/linux/btf.js';
-import { Btf, BtfFormatError, KERNEL_BTF_PATH } from './reader.js';
+} from '@bpfjs/uapi/linux/btf';
+import { describe, expect, it } from 'vitest';
+import { Btf, BtfFormatError, BtfLookupError, type BtfMemberInfo, KERNEL_BTF_PATH } from './index.js';
 
 /** Builds a small BTF blob by hand (little-endian). */
 function blob(
@@ -134,10 +136,102 @@ describe('Btf on a hand-built blob', () => {
     }
     expect(() => Btf.parse('x' as unknown as Uint8Array)).toThrow(TypeError);
     const b = Btf.parse(sample());
-    expect(() => b.type(99)).toThrow(RangeError);
-    expect(() => b.type(-1)).toThrow(RangeError);
+    expect(() => b.type(99)).toThrow(expect.objectContaining({ code: 'ERR_BPFJS_BTF_BAD_ID' }));
+    expect(() => b.type(-1)).toThrow(BtfLookupError);
+    expect(BtfFormatError.isInstance(catching(() => Btf.parse(new Uint8Array(4))))).toBe(true);
+  });
+
+  it('refuses bad string offsets, references past the last id and loops with typed errors', () => {
+    // name offset past the string section
+    const badName = Btf.parse(sample([[9999, info(BTF_KIND_PTR), 1]]));
+    expect(() => badName.type(7)).toThrow(/string offset 9999 out of range/);
+    expect(() => badName.findByName('int')).toThrow(BtfFormatError);
+    // a pointer to id 99 in a blob of 8 ids
+    const badRef = Btf.parse(sample([[0, info(BTF_KIND_PTR), 99]]));
+    expect(() => badRef.type(7)).toThrow(/refers to type 99/);
+    // typedef 7 -> 8 -> 7, an array of itself, a struct whose anonymous member is itself
+    const loops = Btf.parse(
+      sample([
+        [0, info(BTF_KIND_TYPEDEF), 8],
+        [0, info(BTF_KIND_CONST), 7],
+        [0, info(BTF_KIND_ARRAY), 0, 9, 1, 2],
+        [0, info(BTF_KIND_STRUCT, 1), 4, 0, 10, 0],
+      ]),
+    );
+    expect(() => loops.resolve(7)).toThrow(BtfFormatError);
+    expect(() => loops.sizeOf(7)).toThrow(BtfFormatError);
+    expect(() => loops.sizeOf(9)).toThrow(BtfFormatError);
+    expect(() => loops.alignOf(9)).toThrow(BtfFormatError);
+    expect(() => loops.alignOf(10)).toThrow(BtfFormatError);
+    expect(() => loops.member(10, 'x')).toThrow(BtfFormatError);
+    // a string section that does not end with NUL, a type section that ends inside a record
+    const noNul = sample();
+    noNul[noNul.length - 1] = 0x41;
+    expect(() => Btf.parse(noNul)).toThrow(/does not end with NUL/);
+    const cut = sample();
+    new DataView(cut.buffer).setUint32(12, new DataView(cut.buffer).getUint32(12, true) - 4, true);
+    expect(() => Btf.parse(cut)).toThrow(BtfFormatError);
+  });
+
+  it('survives random corruption: every outcome is a value or a typed error', () => {
+    // seeded, replayable: flip bytes of a valid blob and walk every type and lookup
+    let seed = 0x5eed;
+    const rand = () => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed;
+    };
+    const good = sample();
+    let typed = 0;
+    for (let round = 0; round < 2000; round++) {
+      const data = good.slice();
+      for (let k = 0, n = 1 + (rand() % 4); k < n; k++) data[rand() % data.length] = rand() & 0xff;
+      try {
+        const b = Btf.parse(data);
+        for (let id = 0; id < b.count; id++) {
+          b.type(id);
+          b.resolve(id);
+          for (const op of [() => b.sizeOf(id), () => b.alignOf(id), () => b.member(id, 'a')]) {
+            try {
+              op();
+            } catch (e) {
+              if (!BtfLookupError.isInstance(e) && !BtfFormatError.isInstance(e)) throw e;
+            }
+          }
+        }
+        b.findByName('int');
+      } catch (e) {
+        if (!BtfLookupError.isInstance(e) && !BtfFormatError.isInstance(e)) throw e;
+        typed++;
+      }
+    }
+    expect(typed).toBeGreaterThan(100);
+  });
+
+  it('finds members by C path through anonymous members, with bit-fields of both encodings', () => {
+    const b = Btf.parse(sample());
+    expect(b.member(2, 'b')).toEqual({ type: 1, bitOffset: 32, bitfieldSize: 3 });
+    expect(b.member(6, ['c'])).toEqual({ type: 1, bitOffset: 35, bitfieldSize: 5 });
+    expect(b.bitfield(b.type(2).members?.[2] as BtfMemberInfo)).toEqual({
+      bitOffset: 35,
+      bits: 5,
+      signed: true,
+    });
+    expect(() => b.member(2, 'a.')).toThrow(/not a member path/);
+    expect(() => b.member(2, 'a b')).toThrow(/not a member path/);
+    expect(() => b.member(2, 'a[1]b')).toThrow(/not a member path/);
+    expect(b.alignOf(2)).toBe(4);
+    expect(b.alignOf(5)).toBe(8);
   });
 });
+
+function catching(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (e) {
+    return e;
+  }
+  return undefined;
+}
 
 // in the kernel matrix (QEMU guests, older kernels with fewer types) only the parse is checked
 const inMatrix = Boolean(process.env.BPFJS_KERNEL_MATRIX);
@@ -145,19 +239,13 @@ const inMatrix = Boolean(process.env.BPFJS_KERNEL_MATRIX);
 describe.skipIf(!existsSync(KERNEL_BTF_PATH) && !process.env.BPFJS_REQUIRE_KERNEL)(
   'Btf on the running kernel',
   () => {
-    it('parses vmlinux (>100k types) and indexes its names in well under a second', () => {
-      // best of three cold parses (each a fresh Btf: read, index all types, build the name index),
-      // so a busy machine running other tests in parallel does not make this flaky
-      let best = Number.POSITIVE_INFINITY;
-      let b = Btf.loadKernel();
-      for (let i = 0; i < 3; i++) {
-        const t0 = performance.now();
-        b = Btf.loadKernel();
-        expect(b.findByName('bpf_attr')).toHaveLength(1);
-        best = Math.min(best, performance.now() - t0);
-      }
+    it('parses vmlinux (>100k types) and indexes its names', () => {
+      const t0 = performance.now();
+      const b = Btf.loadKernel();
+      expect(b.findByName('bpf_attr')).toHaveLength(1);
+      // informational (a test asserts no duration): parse + name index of the whole kernel
+      console.info(`vmlinux: ${b.count} ids parsed and indexed in ${Math.round(performance.now() - t0)} ms`);
       expect(b.count).toBeGreaterThan(inMatrix ? 10_000 : 100_000);
-      expect(best).toBeLessThan(inMatrix ? 3000 : 400);
       const info = b.type(b.findByName('bpf_link_info', BTF_KIND_STRUCT)[0] as number);
       expect(info.members?.map((m) => m.name).slice(0, 3)).toEqual(['type', 'id', 'prog_id']);
       // every type decodes

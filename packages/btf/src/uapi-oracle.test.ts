@@ -1,4 +1,5 @@
-// Check 2: the running kernel as oracle. Reads /sys/kernel/btf/vmlinux with our BTF reader and
+// @bpfjs/uapi's check 2 (it lives here because it needs the BTF parser, a layer above uapi): the
+// running kernel as oracle. Reads /sys/kernel/btf/vmlinux with the BTF parser and
 // compares `union bpf_attr` (and its per-command parts), `struct bpf_link_info`,
 // `struct bpf_prog_info`, every other generated layout the kernel also has, and the enums, member
 // by member wherever both sides have the member. Members one side lacks are reported (the pinned
@@ -6,24 +7,29 @@
 
 import { existsSync } from 'node:fs';
 import { release } from 'node:os';
-import { describe, expect, it } from 'vitest';
-import { PART_NAMES } from '../scripts/lib/generate-lib.mjs';
-import { Btf, KERNEL_BTF_PATH } from './btf/reader.js';
-import * as bpf from './generated/linux/bpf.js';
-import * as bpfCommon from './generated/linux/bpf_common.js';
-import * as btfMod from './generated/linux/btf.js';
+import type { FieldLayout, TypeLayout } from '@bpfjs/uapi';
+import { UAPI_VERSION } from '@bpfjs/uapi';
+import * as bpf from '@bpfjs/uapi/linux/bpf';
+import * as bpfCommon from '@bpfjs/uapi/linux/bpf_common';
+import * as btfMod from '@bpfjs/uapi/linux/btf';
 import {
   BTF_KIND_ENUM,
   BTF_KIND_ENUM64,
   BTF_KIND_INT,
   BTF_KIND_STRUCT,
   BTF_KIND_UNION,
-} from './generated/linux/btf.js';
-import * as ifLink from './generated/linux/if_link.js';
-import * as ifXdp from './generated/linux/if_xdp.js';
-import * as netlink from './generated/linux/netlink.js';
-import { UAPI_VERSION } from './generated/version.js';
-import type { FieldLayout, TypeLayout } from './layout.js';
+} from '@bpfjs/uapi/linux/btf';
+import * as ifLink from '@bpfjs/uapi/linux/if_link';
+import * as ifXdp from '@bpfjs/uapi/linux/if_xdp';
+import * as netlink from '@bpfjs/uapi/linux/netlink';
+import { describe, expect, it } from 'vitest';
+import { Btf, KERNEL_BTF_PATH } from './btf.js';
+
+// the generator's table of the per-command parts of union bpf_attr (uapi's build script, not its
+// API, so it is read from the sibling package's source)
+const { PART_NAMES } = (await import(
+  new URL('../../uapi/scripts/lib/generate-lib.mjs', import.meta.url).href
+)) as { PART_NAMES: Record<string, Record<string, string>> };
 
 const MODULES = [bpf, bpfCommon, btfMod, ifLink, ifXdp, netlink] as Record<string, unknown>[];
 
