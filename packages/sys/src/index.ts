@@ -36,6 +36,30 @@ export {
   progGetInfo,
 } from './info.js';
 export {
+  AF_INET,
+  AF_INET6,
+  bind,
+  type FdWatch,
+  getsockname,
+  listen,
+  MAP_SHARED,
+  type Mapping,
+  mmap,
+  munmap,
+  PROT_READ,
+  PROT_WRITE,
+  SO_REUSEADDR,
+  SO_REUSEPORT,
+  SOCK_DGRAM,
+  SOCK_NONBLOCK,
+  SOCK_STREAM,
+  SOL_SOCKET,
+  setsockoptInt,
+  sockaddr,
+  socket,
+  watchFd,
+} from './libc-extra.js';
+export {
   type IterCreateOptions,
   iterCreate,
   type LinkCreateNetfilterOptions,
@@ -56,6 +80,20 @@ export {
   mapUpdateElem,
   numPossibleCpus,
 } from './map.js';
+export {
+  type MapBatchCommand,
+  type MapBatchOptions,
+  type MapBatchResult,
+  MapElemCalls,
+  mapBatchUnchecked,
+  mapDeleteBatch,
+  mapFreeze,
+  mapFreezeUnchecked,
+  mapLookupAndDeleteBatch,
+  mapLookupAndDeleteElem,
+  mapLookupBatch,
+  mapUpdateBatch,
+} from './map-ops.js';
 export {
   btfGetFdById,
   btfGetNextId,
