@@ -11,3 +11,4 @@
 export * from './btf.js';
 export * from './errors.js';
 export * from './kinds.js';
+export * from './writer.js';
