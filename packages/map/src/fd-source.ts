@@ -25,22 +25,25 @@ export type FdSource =
  * @internal
  */
 export function nodeSocketFd(socket: object, what: string): number {
-  const s = socket as { _handle?: { fd?: unknown } | null; listening?: boolean; destroyed?: boolean };
-  let handle = s._handle;
-  if (handle === undefined) {
-    // dgram.Socket keeps its handle in a symbol-keyed state object.
-    for (const sym of Object.getOwnPropertySymbols(socket)) {
-      const state = (socket as Record<symbol, unknown>)[sym] as { handle?: { fd?: unknown } } | undefined;
-      if (typeof state === 'object' && state !== null && 'handle' in state && 'bindState' in state) {
-        handle = state.handle ?? null;
-        const bound = (state as { bindState?: number }).bindState;
-        // BIND_STATE_BOUND is 2: an unbound UDP socket has no descriptor yet.
-        if (bound !== 2)
-          throw errNoFd(what, 'the dgram socket is not bound yet; wait for bind() to call back');
-        break;
-      }
+  const s = socket as { _handle?: { fd?: unknown } | null; destroyed?: boolean };
+  let handle: { fd?: unknown } | null | undefined;
+  let dgram = false;
+  // dgram.Socket keeps its handle in a symbol-keyed state object (reading its `_handle` is
+  // deprecated, DEP0112, and would warn).
+  for (const sym of Object.getOwnPropertySymbols(socket)) {
+    const state = (socket as Record<symbol, unknown>)[sym] as
+      | { handle?: { fd?: unknown }; bindState?: number }
+      | undefined;
+    if (typeof state === 'object' && state !== null && 'handle' in state && 'bindState' in state) {
+      dgram = true;
+      handle = state.handle ?? null;
+      // BIND_STATE_BOUND is 2: an unbound UDP socket has no descriptor yet.
+      if (state.bindState !== 2)
+        throw errNoFd(what, 'the dgram socket is not bound yet; wait for bind() to call back');
+      break;
     }
   }
+  if (!dgram) handle = s._handle;
   if (handle === null || handle === undefined) {
     throw errNoFd(
       what,

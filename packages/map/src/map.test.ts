@@ -1,5 +1,7 @@
-import { BpfError, openPath } from '@bpfjs/sys';
-import { expectCode, expectErrno, requireKernel, tempBpffs } from '@bpfjs/testkit';
+import dgram from 'node:dgram';
+import net from 'node:net';
+import { AF_INET, BpfError, openPath, SOCK_STREAM, socket } from '@bpfjs/sys';
+import { expectCode, expectErrno, requireKernel, socketFilterProgram, tempBpffs } from '@bpfjs/testkit';
 import { BpfMapInfo as Layout } from '@bpfjs/uapi/linux/bpf';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BpfMap, maps } from './index.js';
@@ -238,5 +240,38 @@ requireKernel().describe('BpfMap on the kernel', () => {
     outer.set(u32(0), inner as never);
     expect(outer.get(u32(0))).toBe(inner.id);
     expectCode(() => outer.set(u32(1), 'x' as never), 'ERR_INVALID_ARG_TYPE');
+  });
+});
+
+requireKernel().describe('fd-valued maps from Node objects', () => {
+  it('sockmap takes a listening net.Server, a bound dgram.Socket, an Fd; clear errors otherwise', async () => {
+    const m = track(BpfMap.create({ type: 'sockmap', key: 'u32', maxEntries: 4, valueSize: 8 }));
+    const server = net.createServer();
+    expectCode(() => m.set(0, server), 'ERR_BPFJS_NO_FD');
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const udp = dgram.createSocket('udp4');
+    try {
+      expectCode(() => m.set(1, udp), 'ERR_BPFJS_NO_FD');
+      m.set(0, server);
+      expect(typeof m.get(0)).toBe('bigint'); // the socket cookie (8-byte values)
+      await new Promise<void>((resolve) => udp.bind(0, '127.0.0.1', resolve));
+      m.set(1, udp);
+      // A TCP socket that neither listens nor is connected is refused by the kernel, with a sentence.
+      using raw = socket(AF_INET, SOCK_STREAM);
+      const e = expectErrno(() => m.set(2, raw), 'EOPNOTSUPP');
+      expect(e.message).toMatch(/listening or established/);
+      expectCode(() => m.set(3, {} as never), 'ERR_INVALID_ARG_TYPE');
+    } finally {
+      udp.close();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('prog_array takes a Program and reads back its id', () => {
+    const prog = socketFilterProgram();
+    const pa = track(BpfMap.create({ type: 'prog_array', key: 'u32', maxEntries: 2 }));
+    pa.set(0, prog);
+    expect(pa.get(0)).toBe(prog.id);
+    expect(pa.delete(0)).toBe(true);
   });
 });

@@ -9,5 +9,6 @@
 export { isNetNsError, NetNsError, type NetNsErrorCode, NetNsTypeError } from './errors.js';
 export { type CreateNetNsOptions, NetNs } from './netns.js';
 export { findNetNsHolders, type NetNsHolder } from './proc.js';
+export type { NetNsSocketOptions } from './socket.js';
 export { TeardownTimeoutError, type WaitForTeardownOptions, waitForTeardown } from './teardown.js';
 export { NAME_MAX, NETNS_RUN_DIR } from './validate.js';

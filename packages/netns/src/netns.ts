@@ -42,6 +42,7 @@ import {
 } from '@bpfjs/sys';
 import { NetNsError, NetNsTypeError } from './errors.js';
 import { nsfsDev, nsTypeOfFd, nsTypeOfMountedInode, THREAD_NETNS } from './proc.js';
+import { makeSocket, type NetNsSocketOptions } from './socket.js';
 import { checkName, checkPath, checkPid, NETNS_RUN_DIR, namedPath, nameOfPath } from './validate.js';
 import { moduleUrlOf, runInWorkerThread } from './worker.js';
 
@@ -454,6 +455,22 @@ export class NetNs implements Disposable {
       );
     }
     return result;
+  }
+
+  /**
+   * A TCP or UDP socket that lives in this netns, made synchronously (socket, bind, listen) on the
+   * calling thread switched into it, as an `Fd`: put it into a sockmap (`map.set(key, sock)`) and
+   * hand it to Node with `net.createServer().listen({ fd: sock.disown() })` (UDP:
+   * `dgram.createSocket('udp4').bind({ fd: sock.disown() })`). This is
+   * the way to serve inside a netns from the main thread: `ns.run(() => server.listen(port))`
+   * binds in the caller's netns, because Node binds on a later tick.
+   * @throws TypeError/RangeError for bad options (before switching); BpfError from socket/bind/
+   *   listen (`syscall: 'bind'`: EADDRINUSE, EADDRNOTAVAIL); clients inside need the netns's `lo` up;
+   *   `ERR_BPFJS_NETNS_CLOSED` after `close()`.
+   */
+  socket(options: NetNsSocketOptions): Fd {
+    this.#requireOpen('socket');
+    return makeSocket((fn) => this.run(fn), options);
   }
 
   /**

@@ -3,8 +3,9 @@
 // zeroed 64-byte packet; the return value is r0).
 import { asm, assemble, Helper, R0, R1, R2, R3, R6, R10 } from '@bpfjs/asm';
 import { Program } from '@bpfjs/link';
-import { bpf, type Fd, mapCreate, mapUpdateElem, Struct } from '@bpfjs/sys';
-import { BPF_MAP_TYPE_ARRAY, BPF_PROG_TEST_RUN, ProgTestRunAttr } from '@bpfjs/uapi/linux/bpf';
+import { BpfMap } from '@bpfjs/map';
+import { bpf, Struct } from '@bpfjs/sys';
+import { BPF_PROG_TEST_RUN, ProgTestRunAttr } from '@bpfjs/uapi/linux/bpf';
 import { expect, it, onTestFinished } from 'vitest';
 import { requireKernel } from './gates.js';
 
@@ -25,16 +26,10 @@ function run(instructions: Parameters<typeof assemble>[0]): number {
   }
 }
 
-function u32(v: number): Uint8Array {
-  const b = new Uint8Array(4);
-  new DataView(b.buffer).setUint32(0, v, true);
-  return b;
-}
-
-function arrayMap(value: number): Fd {
-  const map = mapCreate({ type: BPF_MAP_TYPE_ARRAY, keySize: 4, valueSize: 4, maxEntries: 1 });
+function arrayMap(value: number): BpfMap<number, number> {
+  const map = BpfMap.create({ type: 'array', key: 'u32', value: 'u32', maxEntries: 1 });
   onTestFinished(() => map.close());
-  mapUpdateElem(map, u32(0), u32(value));
+  map.set(0, value);
   return map;
 }
 
@@ -108,13 +103,13 @@ kernel.describe('asm programs run by the kernel', () => {
     expect(
       run([
         asm.stW(R10, -4, 0),
-        asm.ldMapFd(R1, map),
+        asm.ldMapFd(R1, map.fd),
         asm.mov64Reg(R2, R10),
         asm.add64Imm(R2, -4),
         asm.call(Helper.map_lookup_elem),
         asm.jeqImm(R0, 0, 'miss'),
         asm.ldxW(R6, R0, 0), // 1000
-        asm.ldMapValue(R1, map, 0),
+        asm.ldMapValue(R1, map.fd, 0),
         asm.ldxW(R0, R1, 0), // 1000
         asm.add64Reg(R0, R6),
         asm.exit(),

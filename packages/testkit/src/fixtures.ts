@@ -12,19 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assemble } from '@bpfjs/asm';
 import { Program } from '@bpfjs/link';
+import { BpfMap } from '@bpfjs/map';
 import { NetNs, waitForTeardown } from '@bpfjs/netns';
-import {
-  BpfError,
-  type Fd,
-  isBpffs,
-  MNT_DETACH,
-  mapCreate,
-  mount,
-  optionKeys,
-  umount2,
-  validateKnownKeys,
-} from '@bpfjs/sys';
-import { BPF_MAP_TYPE_SOCKMAP } from '@bpfjs/uapi/linux/bpf';
+import { BpfError, isBpffs, MNT_DETACH, mount, optionKeys, umount2, validateKnownKeys } from '@bpfjs/sys';
 import { TestkitTypeError } from './errors.js';
 import {
   type FlowDissectorVerdict,
@@ -222,12 +212,12 @@ export interface TempSockmapOptions extends FixtureOptions {
 }
 
 /**
- * A SOCKMAP (u32 key → socket, the value written as a u32 socket fd), closed after the test: the
- * map an sk_lookup `{ redirect }` program takes its socket from. Put a socket in with
- * `mapUpdateElem(map, key, fdBytes)` from `@bpfjs/sys`.
+ * A SOCKMAP `BpfMap` (u32 keys; values are sockets, written as their fd), closed after the test:
+ * the map an sk_lookup `{ redirect }` program takes its socket from. Put a socket in with
+ * `map.set(key, socket)` (an `Fd` from `ns.socket()`, a listening `net.Server`, ...).
  * @throws BpfError from BPF_MAP_CREATE (EPERM without privileges).
  */
-export function tempSockmap(options: TempSockmapOptions = {}): Fd {
+export function tempSockmap(options: TempSockmapOptions = {}): BpfMap<number, unknown> {
   const maxEntries = options.maxEntries ?? 1;
   if (!Number.isInteger(maxEntries) || maxEntries < 1 || maxEntries > 0xffff_ffff) {
     throw new TestkitTypeError(
@@ -235,7 +225,7 @@ export function tempSockmap(options: TempSockmapOptions = {}): Fd {
       `maxEntries must be a positive u32, got ${String(maxEntries)}`,
     );
   }
-  const map = mapCreate({ type: BPF_MAP_TYPE_SOCKMAP, keySize: 4, valueSize: 4, maxEntries });
+  const map = BpfMap.create({ type: 'sockmap', key: 'u32', maxEntries }) as BpfMap<number, unknown>;
   register('tempSockmap', options, () => map.close());
   return map;
 }

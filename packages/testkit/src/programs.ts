@@ -24,11 +24,20 @@ export function flowDissectorInstructions(verdict: FlowDissectorVerdict = 'ok'):
 
 /**
  * The verdict of an sk_lookup program: `'pass'` (SK_PASS: let the normal lookup proceed), `'drop'`
- * (SK_DROP: refuse the connection/packet), or `{ redirect: sockmap, key? }`: assign the socket
+ * (SK_DROP: refuse the connection/packet), or `{ redirect: sockmap, key? }` (a `BpfMap`, an `Fd` or
+ * an fd number): assign the socket
  * held at `key` (default 0) of a SOCKMAP/SOCKHASH with `bpf_sk_assign` and pass; drop if the slot
  * is empty or the assignment fails.
  */
-export type SkLookupVerdict = 'pass' | 'drop' | { readonly redirect: MapFdLike; readonly key?: number };
+export type SkLookupVerdict =
+  | 'pass'
+  | 'drop'
+  | { readonly redirect: MapFdLike | { readonly fd: { readonly fd: number } }; readonly key?: number };
+
+// A BpfMap owns its Fd in `.fd`; an Fd or a number is used as it is.
+function mapFdOf(m: MapFdLike | { readonly fd: { readonly fd: number } }): MapFdLike {
+  return typeof m === 'object' && m !== null && typeof m.fd === 'object' ? m.fd : (m as MapFdLike);
+}
 
 /** The instructions of an sk_lookup program with the given verdict (see {@link SkLookupVerdict}). */
 export function skLookupInstructions(verdict: SkLookupVerdict = 'pass'): AsmItem[] {
@@ -50,7 +59,7 @@ export function skLookupInstructions(verdict: SkLookupVerdict = 'pass'): AsmItem
   return [
     asm.mov64Reg(R6, R1), // r6 = ctx
     asm.stW(R10, -4, key | 0), // u32 key on the stack
-    asm.ldMapFd(R1, verdict.redirect),
+    asm.ldMapFd(R1, mapFdOf(verdict.redirect)),
     asm.mov64Reg(R2, R10),
     asm.add64Imm(R2, -4),
     asm.call(Helper.map_lookup_elem),

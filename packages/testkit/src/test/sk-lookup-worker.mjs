@@ -1,15 +1,16 @@
 // Runs on a worker thread inside a test netns (NetNs.runInWorker): brings `lo` up, starts a TCP
-// server, optionally puts its socket into a SOCKMAP, connects to another port and reports what
-// happened. Plain JavaScript: workers load it without vitest's transform.
+// server (on its own socket, or on the listening socket `fd` the test made with ns.socket() and
+// put into a SOCKMAP), connects to another port and reports what happened. Plain JavaScript:
+// workers load it without vitest's transform.
 import { execFileSync } from 'node:child_process';
 import net from 'node:net';
-import { pathToFileURL } from 'node:url';
 
-function listen() {
+function listen(fd) {
   return new Promise((resolve, reject) => {
     const server = net.createServer((s) => s.end('hello from the redirect target'));
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve(server));
+    if (fd === undefined) server.listen(0, '127.0.0.1', () => resolve(server));
+    else server.listen({ fd }, () => resolve(server));
   });
 }
 
@@ -27,20 +28,15 @@ function connect(port) {
 }
 
 /**
- * @param {{ sysPath: string, mapFd?: number, connectTo: 'other' | 'same' }} args
+ * @param {{ fd?: number, connectTo: 'other' | 'same' }} args `fd`: a listening socket this server
+ *   takes over (and closes).
  */
-export async function scenario({ sysPath, mapFd, connectTo }) {
+export async function scenario({ fd, connectTo }) {
   // A child process forked by this thread starts in this thread's netns.
   execFileSync('ip', ['link', 'set', 'lo', 'up']);
-  const server = await listen();
+  const server = await listen(fd);
   try {
     const port = server.address().port;
-    if (mapFd !== undefined) {
-      const sys = await import(pathToFileURL(sysPath).href);
-      const value = new Uint8Array(4);
-      new DataView(value.buffer).setUint32(0, server._handle.fd, true);
-      sys.mapUpdateElem(mapFd, new Uint8Array(4), value);
-    }
     // A port nothing listens on (the server's port + 1, or - 1 at the top).
     const target = connectTo === 'same' ? port : port === 65535 ? port - 1 : port + 1;
     return { port, target, ...(await connect(target)) };
