@@ -24,6 +24,25 @@ export interface Codec<T> {
   read(view: DataView, bytes: Uint8Array, offset: number, size: number): T;
 }
 
+/**
+ * The values of fd-valued maps (`value: 'fd'`): written as anything that has a descriptor (an
+ * `Fd`, a number, a `Program`/`BpfMap`, a Node socket), read back as what the kernel returns to
+ * user space (a program or map id as a number, a socket cookie as a bigint).
+ */
+export type FdValue = number | bigint | object;
+
+/** The codec name of fd-valued maps (see {@link FdValue}); encoding is done by the map itself. */
+export const fdCodec: Codec<FdValue> = {
+  name: 'fd',
+  size: undefined,
+  write() {
+    throw new BpfjsTypeError('ERR_INVALID_ARG_VALUE', "the 'fd' codec is for fd-valued maps only");
+  },
+  read() {
+    throw new BpfjsTypeError('ERR_INVALID_ARG_VALUE', "the 'fd' codec is for fd-valued maps only");
+  },
+};
+
 /** A user codec: bytes in, bytes out. `size`, when given, is checked against the map. */
 export interface CustomCodec<T> {
   /** Encodes a value to exactly the map's key/value size in bytes. */
@@ -47,6 +66,7 @@ export type BigIntCodecName = 'u64' | 's64';
  */
 export type CodecSpec<T = unknown> =
   | 'bytes'
+  | 'fd'
   | IntCodecName
   | BigIntCodecName
   | { readonly string: number }
@@ -57,19 +77,21 @@ export type CodecSpec<T = unknown> =
 /** The JavaScript type a {@link CodecSpec} encodes and decodes. */
 export type CodecValue<S> = S extends 'bytes'
   ? Uint8Array
-  : S extends IntCodecName
-    ? number
-    : S extends BigIntCodecName
-      ? bigint
-      : S extends { readonly string: number }
-        ? string
-        : S extends { readonly struct: TypeLayout }
-          ? Record<string, unknown>
-          : S extends CustomCodec<infer T>
-            ? T
-            : S extends Codec<infer T>
+  : S extends 'fd'
+    ? FdValue
+    : S extends IntCodecName
+      ? number
+      : S extends BigIntCodecName
+        ? bigint
+        : S extends { readonly string: number }
+          ? string
+          : S extends { readonly struct: TypeLayout }
+            ? Record<string, unknown>
+            : S extends CustomCodec<infer T>
               ? T
-              : Uint8Array;
+              : S extends Codec<infer T>
+                ? T
+                : Uint8Array;
 
 function errSize(what: string, expected: number, actual: number): BpfjsRangeError {
   return errOutOfRange(`${what}.byteLength`, `${expected} (the map's size)`, actual);
@@ -285,6 +307,7 @@ export function resolveCodec<S extends CodecSpec>(spec: S, name = 'codec'): Code
 
 function resolve(spec: unknown, name: string): Codec<unknown> {
   if (spec === undefined || spec === 'bytes') return bytesCodec as Codec<unknown>;
+  if (spec === 'fd') return fdCodec as Codec<unknown>;
   if (typeof spec === 'string') {
     const known = INT_FIELD[spec] ?? builtIn(spec);
     if (known !== undefined) return known as Codec<unknown>;
@@ -297,7 +320,7 @@ function resolve(spec: unknown, name: string): Codec<unknown> {
   }
   throw new BpfjsTypeError(
     'ERR_INVALID_ARG_VALUE',
-    `${name} must be 'bytes', 'u8'…'u64', 's8'…'s64', { string: n }, { struct: layout } or { encode, decode }; received ${String(spec)}`,
+    `${name} must be 'bytes', 'fd', 'u8'…'u64', 's8'…'s64', { string: n }, { struct: layout } or { encode, decode }; received ${String(spec)}`,
   );
 }
 

@@ -14,6 +14,7 @@ export {
   type CodecSpec,
   type CodecValue,
   type CustomCodec,
+  type FdValue,
   type IntCodecName,
   resolveCodec,
   stringCodec,
@@ -30,5 +31,7 @@ export {
   type IterateOptions,
   type SetOptions,
 } from './map.js';
+export { type MappedArray, mapArray } from './mapped.js';
 export { mapTypeName, mapTypeValue } from './names.js';
 export type { PinOptions } from './pin.js';
+export { RingBuffer, type RingBufferOptions } from './ringbuf.js';

@@ -1,10 +1,17 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { AF_INET, BpfError, openPath, SOCK_STREAM, socket } from '@bpfjs/sys';
-import { expectCode, expectErrno, requireKernel, socketFilterProgram, tempBpffs } from '@bpfjs/testkit';
-import { BpfMapInfo as Layout } from '@bpfjs/uapi/linux/bpf';
+import {
+  expectCode,
+  expectErrno,
+  requireKernel,
+  requireKernelVersion,
+  socketFilterProgram,
+  tempBpffs,
+} from '@bpfjs/testkit';
+import { BPF_F_MMAPABLE, BpfMapInfo as Layout } from '@bpfjs/uapi/linux/bpf';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BpfMap, maps } from './index.js';
+import { BpfMap, mapArray, maps } from './index.js';
 
 const open: { close(): void }[] = [];
 afterEach(() => {
@@ -183,12 +190,15 @@ requireKernel().describe('BpfMap on the kernel', () => {
     expect(s.pop()).toBe(2);
   });
 
-  it('lookupAndDelete on a hash (5.14+)', () => {
-    const m = track(BpfMap.create({ type: 'hash', key: 'u32', value: 'u32', maxEntries: 2 }));
-    m.set(1, 5);
-    expect(m.lookupAndDelete(1)).toBe(5);
-    expect(m.lookupAndDelete(1)).toBeUndefined();
-  });
+  requireKernelVersion('5.14', 'lookup-and-delete on hash maps').it(
+    'lookupAndDelete on a hash (5.14+)',
+    () => {
+      const m = track(BpfMap.create({ type: 'hash', key: 'u32', value: 'u32', maxEntries: 2 }));
+      m.set(1, 5);
+      expect(m.lookupAndDelete(1)).toBe(5);
+      expect(m.lookupAndDelete(1)).toBeUndefined();
+    },
+  );
 
   it('freeze: later writes are EPERM with a sentence; frozen reads true', () => {
     const m = track(BpfMap.create({ type: 'array', key: 'u32', value: 'u32', maxEntries: 1 }));
@@ -236,16 +246,22 @@ requireKernel().describe('BpfMap on the kernel', () => {
 
   it('map-of-maps takes a BpfMap and reads back its id', () => {
     const inner = track(BpfMap.create({ type: 'array', key: 'u32', value: 'u32', maxEntries: 1 }));
-    const outer = track(BpfMap.create({ type: 'array_of_maps', maxEntries: 2, innerMap: inner }));
-    outer.set(u32(0), inner as never);
-    expect(outer.get(u32(0))).toBe(inner.id);
-    expectCode(() => outer.set(u32(1), 'x' as never), 'ERR_INVALID_ARG_TYPE');
+    const outer = track(
+      BpfMap.create({ type: 'array_of_maps', key: 'u32', value: 'fd', maxEntries: 2, innerMap: inner }),
+    );
+    outer.set(0, inner);
+    expect(outer.get(0)).toBe(inner.id);
+    expectCode(() => outer.set(1, 'x' as never), 'ERR_INVALID_ARG_TYPE');
+    expectCode(
+      () => BpfMap.create({ type: 'hash', key: 'u32', value: 'fd', valueSize: 4, maxEntries: 1 }),
+      'ERR_INVALID_ARG_VALUE',
+    );
   });
 });
 
 requireKernel().describe('fd-valued maps from Node objects', () => {
   it('sockmap takes a listening net.Server, a bound dgram.Socket, an Fd; clear errors otherwise', async () => {
-    const m = track(BpfMap.create({ type: 'sockmap', key: 'u32', maxEntries: 4, valueSize: 8 }));
+    const m = track(BpfMap.create({ type: 'sockmap', key: 'u32', value: 'fd', maxEntries: 4, valueSize: 8 }));
     const server = net.createServer();
     expectCode(() => m.set(0, server), 'ERR_BPFJS_NO_FD');
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -260,7 +276,7 @@ requireKernel().describe('fd-valued maps from Node objects', () => {
       using raw = socket(AF_INET, SOCK_STREAM);
       const e = expectErrno(() => m.set(2, raw), 'EOPNOTSUPP');
       expect(e.message).toMatch(/listening or established/);
-      expectCode(() => m.set(3, {} as never), 'ERR_INVALID_ARG_TYPE');
+      expectCode(() => m.set(3, {}), 'ERR_INVALID_ARG_TYPE');
     } finally {
       udp.close();
       await new Promise((resolve) => server.close(resolve));
@@ -269,9 +285,34 @@ requireKernel().describe('fd-valued maps from Node objects', () => {
 
   it('prog_array takes a Program and reads back its id', () => {
     const prog = socketFilterProgram();
-    const pa = track(BpfMap.create({ type: 'prog_array', key: 'u32', maxEntries: 2 }));
+    const pa = track(BpfMap.create({ type: 'prog_array', key: 'u32', value: 'fd', maxEntries: 2 }));
     pa.set(0, prog);
     expect(pa.get(0)).toBe(prog.id);
     expect(pa.delete(0)).toBe(true);
   });
 });
+
+requireKernel()
+  .and(requireKernelVersion('5.5', 'mmapable arrays'))
+  .describe('mapArray (BPF_F_MMAPABLE)', () => {
+    it('reads and writes elements through shared memory', () => {
+      const m = track(
+        BpfMap.create({ type: 'array', key: 'u32', value: 'u64', maxEntries: 4, flags: BPF_F_MMAPABLE }),
+      );
+      m.set(2, 7n);
+      using mem = mapArray(m);
+      expect(mem.stride).toBe(8);
+      expect(mem.view.getBigUint64(2 * 8, true)).toBe(7n);
+      mem.view.setBigUint64(3 * 8, 9n, true);
+      expect(m.get(3)).toBe(9n);
+      // A writable mapping keeps the map from being frozen.
+      expectErrno(() => m.freeze(), 'EBUSY');
+      mem.close();
+      expect(mem.closed).toBe(true);
+      m.freeze();
+      using ro = mapArray(m);
+      expect(ro.view.getBigUint64(3 * 8, true)).toBe(9n);
+      const plain = track(BpfMap.create({ type: 'array', key: 'u32', value: 'u32', maxEntries: 1 }));
+      expectCode(() => mapArray(plain as never), 'ERR_BPFJS_MAP_OPERATION');
+    });
+  });

@@ -24,7 +24,14 @@ import {
   validateU32,
 } from '@bpfjs/sys';
 import { BPF_ANY, BPF_EXIST, BPF_F_LOCK, BPF_NOEXIST, bpf_map_type } from '@bpfjs/uapi/linux/bpf';
-import { type Codec, type CodecSpec, type CodecValue, checkCodecSize, resolveCodec } from './codec.js';
+import {
+  type Codec,
+  type CodecSpec,
+  type CodecValue,
+  checkCodecSize,
+  fdCodec,
+  resolveCodec,
+} from './codec.js';
 import { errClosed, errIterationAborted, errOperation, errWrongObject, explain } from './errors.js';
 import { type FdSource, fdOfSource } from './fd-source.js';
 import { mapTypeName, mapTypeValue } from './names.js';
@@ -262,6 +269,7 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> implements Disposable {
   static #build<K, V>(fd: Fd, info: MapInfo, key: unknown, value: unknown): BpfMap<K, V> {
     const keyCodec = resolveCodec((key ?? 'bytes') as CodecSpec, 'options.key') as Codec<K>;
     const valueCodec = resolveCodec((value ?? 'bytes') as CodecSpec, 'options.value') as Codec<V>;
+    checkFdCodec(valueCodec as Codec<unknown>, info.type);
     if (!RINGS.has(info.type)) {
       checkCodecSize(keyCodec as Codec<unknown>, info.keySize, 'key');
       if (!FD_VALUES.has(info.type)) checkCodecSize(valueCodec as Codec<unknown>, info.valueSize, 'value');
@@ -326,6 +334,7 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> implements Disposable {
     if (options.numaNode !== undefined) flags |= BPF_F_NUMA_NODE;
     const btf = options.btf;
     if (btf !== undefined) validateObject(btf, 'options.btf', optionKeys('fd', 'keyTypeId', 'valueTypeId'));
+    checkFdCodec(valueCodec as Codec<unknown>, type);
     if (!noKey) checkCodecSize(keyCodec, keySize, 'key');
     if (!RINGS.has(type) && !FD_VALUES.has(type)) checkCodecSize(valueCodec, valueSize, 'value');
     let fd: Fd;
@@ -1059,6 +1068,16 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> implements Disposable {
   }
 }
 Object.defineProperty(BpfMap.prototype, BRAND, { value: true });
+
+function checkFdCodec(codec: Codec<unknown>, type: number): void {
+  if (codec === fdCodec && !FD_VALUES.has(type)) {
+    throw errInvalidArgValue(
+      'options.value',
+      'fd',
+      `is for fd-valued maps (sockmap, prog_array, ...), not ${mapTypeName(type)}`,
+    );
+  }
+}
 
 function keyId(bytes: Uint8Array): string {
   let s = '';

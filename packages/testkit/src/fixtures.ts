@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assemble } from '@bpfjs/asm';
 import { Program } from '@bpfjs/link';
-import { BpfMap } from '@bpfjs/map';
+import { BpfMap, type FdValue } from '@bpfjs/map';
 import { NetNs, waitForTeardown } from '@bpfjs/netns';
 import { BpfError, isBpffs, MNT_DETACH, mount, optionKeys, umount2, validateKnownKeys } from '@bpfjs/sys';
 import { TestkitTypeError } from './errors.js';
@@ -217,7 +217,7 @@ export interface TempSockmapOptions extends FixtureOptions {
  * `map.set(key, socket)` (an `Fd` from `ns.socket()`, a listening `net.Server`, ...).
  * @throws BpfError from BPF_MAP_CREATE (EPERM without privileges).
  */
-export function tempSockmap(options: TempSockmapOptions = {}): BpfMap<number, unknown> {
+export function tempSockmap(options: TempSockmapOptions = {}): BpfMap<number, FdValue> {
   const maxEntries = options.maxEntries ?? 1;
   if (!Number.isInteger(maxEntries) || maxEntries < 1 || maxEntries > 0xffff_ffff) {
     throw new TestkitTypeError(
@@ -225,7 +225,7 @@ export function tempSockmap(options: TempSockmapOptions = {}): BpfMap<number, un
       `maxEntries must be a positive u32, got ${String(maxEntries)}`,
     );
   }
-  const map = BpfMap.create({ type: 'sockmap', key: 'u32', maxEntries }) as BpfMap<number, unknown>;
+  const map = BpfMap.create({ type: 'sockmap', key: 'u32', value: 'fd', maxEntries });
   register('tempSockmap', options, () => map.close());
   return map;
 }
