@@ -9,6 +9,7 @@
  */
 
 export * from './btf.js';
+export * from './codec.js';
 export * from './errors.js';
 export * from './kinds.js';
 export * from './writer.js';
