@@ -3,8 +3,9 @@
 // one fails with EPERM and its hint names the missing capability; with partial sets, the hint
 // names what is still missing. Calls on descriptors handed over by a privileged process need no
 // capability on Linux 6.x (the fd is the permission) — asserted too, so the READMEs stay true.
+// uid 65534 may not be able to read the checkout (root clones into /root, mode 0700): the child
+// runs from a world-readable copy of the built packages and fixtures (lib/stage.ts).
 import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { attachNetNs } from '@bpfjs/link';
 import {
   deferCleanup,
@@ -13,9 +14,9 @@ import {
   requireKernel,
   tempNetNs,
 } from '@bpfjs/testkit';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
+import { type Stage, stageForOtherUser } from './lib/stage.js';
 
-const script = fileURLToPath(new URL('./fixtures/privilege-child.mjs', import.meta.url));
 const gate = requireKernel().and(requireExecutable('setpriv', 'apt-get install util-linux'));
 
 type Cap = 'bpf' | 'net_admin' | 'sys_admin';
@@ -42,7 +43,7 @@ function runAs(caps: Cap[], mode: 'story' | 'calls', fds: number[] = []) {
       `--bounding-set=${set}`,
       '--',
       process.execPath,
-      script,
+      stage!.fixture('privilege-child.mjs'),
       mode,
     ],
     { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'pipe', ...fds] },
@@ -70,7 +71,14 @@ function missingIn(hint: string | undefined): string[] {
   return m ? (m[1] as string).split(',').map((c) => c.trim()) : [];
 }
 
+let stage: Stage | undefined;
+
 gate.describe('least privilege (setpriv, uid 65534)', () => {
+  beforeAll(() => {
+    stage = stageForOtherUser(['sys', 'link', 'netns', 'asm', 'cli', 'uapi']);
+  });
+  afterAll(() => stage?.dispose());
+
   gate.it('the netns link story passes with only CAP_BPF, CAP_NET_ADMIN and CAP_SYS_ADMIN', () => {
     const r = runAs(['bpf', 'net_admin', 'sys_admin'], 'story');
     expect(r.ids, r.out).toMatchObject({ uid: 65534, gid: 65534, caps: '0000008000201000' });
