@@ -168,9 +168,7 @@ export class Fd implements Disposable {
 
   /** True for an `Fd` from any copy of `@bpfjs/sys` (checks the `Symbol.for('bpfjs.Fd')` brand). */
   static isInstance(value: unknown): value is Fd {
-    return (
-      typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[fdBrand] === true
-    );
+    return fdBrand.is(value);
   }
 
   /** `Fd(5)` or `Fd(closed)`. */
@@ -183,7 +181,7 @@ export class Fd implements Disposable {
     return this.toString();
   }
 }
-Object.defineProperty(Fd.prototype, fdBrand, { value: true });
+fdBrand.mark(Fd);
 
 /** `fcntl(n, F_DUPFD_CLOEXEC, 3)`; throws BpfError. @internal */
 export function dupCloexec(n: number): number {

@@ -5,6 +5,7 @@
  * @packageDocumentation
  */
 export { bpf, commandName } from './bpf.js';
+export { type Brand, brand } from './brand.js';
 export { type BtfLoadOptions, btfLoad } from './btf.js';
 export { ENOTSUPP, errnoMessage, errnoName, errnoNumber } from './errno.js';
 export {

@@ -4,9 +4,10 @@
  *
  * @module
  */
+import { brand } from './brand.js';
 import { errFdClosed, errInvalidArgType, errInvalidArgValue, errOutOfRange } from './errors.js';
 
-const FD_BRAND = Symbol.for('bpfjs.Fd');
+const FD = brand<FdLike>('bpfjs.Fd');
 const MAX_FD = 0x7fffffff;
 const U64_MAX = (1n << 64n) - 1n;
 /** Linux PATH_MAX including the NUL. */
@@ -20,11 +21,11 @@ export interface FdLike {
 
 /** True if `value` carries the `Fd` brand (from any copy of `@bpfjs/sys`). */
 export function isFd(value: unknown): value is FdLike {
-  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[FD_BRAND] === true;
+  return FD.is(value);
 }
 
-/** @internal The brand symbol `Fd` instances carry. */
-export const fdBrand: typeof FD_BRAND = FD_BRAND;
+/** @internal The brand `Fd` instances carry. */
+export const fdBrand: typeof FD = FD;
 
 /**
  * Checks that `value` is a plain options object (not null, not an array) and, when `knownKeys` is
@@ -134,7 +135,9 @@ export function validateBoolean(value: unknown, name: string): boolean {
 export function validateFd(value: unknown, name: string): number {
   if (isFd(value)) {
     if (value.closed) throw errFdClosed(name);
-    return value.fd;
+    // The brand is only a claim (any object can carry it): the number is checked like a raw one,
+    // so a fake with fd 2^32+5 is refused instead of truncated to fd 5 by the C call.
+    return validateInteger(value.fd, `${name}.fd`, 0, MAX_FD);
   }
   if (typeof value !== 'number') throw errInvalidArgType(name, 'an Fd or of type number', value);
   return validateInteger(value, name, 0, MAX_FD);
