@@ -5,6 +5,7 @@
  */
 import {
   BpfError,
+  brand,
   errInvalidArgType,
   errInvalidArgValue,
   Fd,
@@ -33,7 +34,9 @@ import type {
 import * as kernel from './kernel.js';
 import { linkTypeName } from './names.js';
 import { type PinOptions, pinFd, unpinPath, validatePinPath } from './pin.js';
-import { objectKind, type Program, programFd } from './program.js';
+import { borrowedFd, objectKind, ownedFdOf, type Program, programFd } from './program.js';
+
+const LINK = brand<Link>('bpfjs.Link');
 
 // Unknown keys of link.update options are refused (ERR_INVALID_ARG_VALUE): a misspelt `replace`
 // would turn a guarded update into an unconditional one.
@@ -65,6 +68,15 @@ export class Link implements Disposable {
   }
 
   /**
+   * True for a `Link` (any subclass) from any copy of `@bpfjs/link` (the ESM and the CommonJS
+   * build, or two versions): checks the `Symbol.for('bpfjs.Link')` brand, where `instanceof`
+   * would not.
+   */
+  static isInstance(value: unknown): value is Link {
+    return LINK.is(value);
+  }
+
+  /**
    * Opens a pinned link (BPF_OBJ_GET) as its typed subclass.
    * @throws TypeError `ERR_BPFJS_WRONG_OBJECT` if the pinned object is not a link (e.g. a
    *   program); BpfError (ENOENT, EACCES...) from the kernel.
@@ -87,15 +99,15 @@ export class Link implements Disposable {
   }
 
   /**
-   * Wraps an fd that refers to a link and takes ownership of it (a number is wrapped in a new
-   * `Fd`). On failure the fd is closed.
+   * Wraps an fd that refers to a link and takes ownership of it once it is known to be one (a
+   * number is wrapped in a new `Fd`). A refusal leaves the fd alone: it stays open and the
+   * caller's (a netns, a program or Node's own epoll fd given here by mistake survive).
    * @throws TypeError `ERR_BPFJS_WRONG_OBJECT` if it is not a link.
    */
   static fromFd(fd: Fd | number): Link {
-    const owned = typeof fd === 'number' ? new Fd(validateU32(fd, 'fd')) : fd;
-    if (!Fd.isInstance(owned)) throw errInvalidArgType('fd', 'an Fd or a number', fd);
-    if (owned.closed) throw errClosed('Fd given as "fd"');
-    return adoptLink(owned, `fd ${owned.fd}`);
+    const n = borrowedFd(fd);
+    const typeId = inspectLink(n, `fd ${n}`);
+    return wrapLink(typeof fd === 'number' ? new Fd(n) : fd, typeId);
   }
 
   /** The owned descriptor (`fd.fd` is -1 once closed). */
@@ -433,21 +445,29 @@ export function wrapLink(fd: Fd, typeId: number): Link {
   return new Ctor(fd, typeId);
 }
 
-/** Checks `fd` is a link, reads its type and wraps it; closes `fd` on failure. @internal */
+/** Checks that `fd` is a link and returns its kernel link type; throws without touching the fd. */
+function inspectLink(fd: number, where: string): number {
+  const kind = objectKind(fd);
+  if (kind !== 'link') throw errWrongObject(where, 'link', kind === 'prog' ? 'program' : kind);
+  return kernel.linkType(fd);
+}
+
+/** Checks `fd` (opened by this package) is a link, reads its type and wraps it; closes `fd` on failure. @internal */
 export function adoptLink(fd: Fd, where: string): Link {
   try {
-    const kind = objectKind(fd.fd);
-    if (kind !== 'link') throw errWrongObject(where, 'link', kind === 'prog' ? 'program' : kind);
-    return wrapLink(fd, kernel.linkType(fd.fd));
+    return wrapLink(fd, inspectLink(fd.fd, where));
   } catch (err) {
     fd.close();
     throw err;
   }
 }
 
-/** @internal Rejects anything that is not an open `Link`. */
+/** @internal Rejects anything that is not an open `Link` (from any copy of this package). */
 export function linkFd(value: unknown, name: string): number {
-  if (!(value instanceof Link)) throw errInvalidArgType(name, 'an instance of Link', value);
-  if (value.closed) throw errInvalidArgValue(name, value.toString(), 'is closed');
-  return value.fd.fd;
+  if (!LINK.is(value)) throw errInvalidArgType(name, 'an instance of Link', value);
+  const n = ownedFdOf(value, name, 'an instance of Link');
+  if (n < 0) throw errInvalidArgValue(name, value.toString(), 'is closed');
+  return n;
 }
+
+LINK.mark(Link);

@@ -59,14 +59,16 @@ interface ResolvedNetNs {
  */
 function borrowedNetNsFd(netns: unknown, name: string): number {
   if (typeof netns === 'object' && netns !== null) {
+    // The Fd brand is only a claim: its number is range-checked like a raw one (a fake with fd
+    // 2^32+5 would otherwise reach the kernel as fd 5).
     if (isFd(netns)) {
       if (netns.closed) throw errClosed(`Fd given as "${name}"`);
-      return netns.fd;
+      return validateInteger(netns.fd, `${name}.fd`, 0, 0x7fffffff);
     }
     const inner = (netns as { fd?: unknown }).fd;
     if (isFd(inner)) {
       if (inner.closed) throw errClosed(`network namespace given as "${name}"`);
-      return inner.fd;
+      return validateInteger(inner.fd, `${name}.fd.fd`, 0, 0x7fffffff);
     }
     if (typeof inner === 'number') return validateInteger(inner, `${name}.fd`, 0, 0x7fffffff);
   } else if (typeof netns === 'number') {

@@ -6,10 +6,13 @@
 import { readlinkSync } from 'node:fs';
 import {
   BpfError,
+  brand,
   errInvalidArgType,
   errInvalidArgValue,
   Fd,
+  isFd,
   optionKeys,
+  validateInteger,
   validateObject,
   validateU32,
 } from '@bpfjs/sys';
@@ -102,11 +105,46 @@ function encodeInstructions(value: unknown): Uint8Array {
   return bytes;
 }
 
-/** Checks that a value is an open `Program` and returns its fd number. @internal */
+const PROGRAM = brand<Program>('bpfjs.Program');
+
+/**
+ * The number of an fd given to `fromFd` (an `Fd` or a number), checked but not taken over: a
+ * refusal must leave the caller's descriptor open. @internal
+ */
+export function borrowedFd(fd: unknown): number {
+  if (typeof fd === 'number') return validateInteger(fd, 'fd', 0, 0x7fffffff);
+  if (!isFd(fd)) throw errInvalidArgType('fd', 'an Fd or a number', fd);
+  if (fd.closed) throw errClosed('Fd given as "fd"');
+  return validateInteger(fd.fd, 'fd.fd', 0, 0x7fffffff);
+}
+
+/**
+ * The `Fd` a branded object (`Program`, `Link`, from any copy of this package) owns, read through
+ * its public `fd` getter. An object that only carries the brand (`Object.create(Program.prototype)`)
+ * has no `#fd`: the getter's uncoded TypeError becomes `ERR_INVALID_ARG_TYPE`. @internal
+ */
+export function ownedFdOf(value: object, name: string, expected: string): number {
+  let fd: unknown;
+  try {
+    fd = (value as { fd?: unknown }).fd;
+  } catch {
+    throw errInvalidArgType(name, expected, value);
+  }
+  if (!isFd(fd)) throw errInvalidArgType(name, expected, value);
+  if (fd.closed) return -1;
+  return validateInteger(fd.fd, `${name}.fd.fd`, 0, 0x7fffffff);
+}
+
+/**
+ * Checks that a value is an open `Program` (from any copy of `@bpfjs/link`: the ESM and CommonJS
+ * builds side by side are told by the `Symbol.for('bpfjs.Program')` brand) and returns its fd
+ * number. @internal
+ */
 export function programFd(value: unknown, name: string): number {
-  if (!(value instanceof Program)) throw errInvalidArgType(name, 'an instance of Program', value);
-  if (value.closed) throw errClosed(`program given as "${name}"`);
-  return value.fd.fd;
+  if (!PROGRAM.is(value)) throw errInvalidArgType(name, 'an instance of Program', value);
+  const n = ownedFdOf(value, name, 'an instance of Program');
+  if (n < 0) throw errClosed(`program given as "${name}"`);
+  return n;
 }
 
 /**
@@ -116,13 +154,23 @@ export function programFd(value: unknown, name: string): number {
 export class Program implements Disposable {
   #fd: Fd;
   #typeId: number;
+  #id: number;
   #expectedAttachType: number | undefined;
   #pinnedPath: string | undefined;
 
-  private constructor(fd: Fd, typeId: number, expectedAttachType: number | undefined) {
+  private constructor(fd: Fd, typeId: number, id: number, expectedAttachType: number | undefined) {
     this.#fd = fd;
     this.#typeId = typeId;
+    this.#id = id;
     this.#expectedAttachType = expectedAttachType;
+  }
+
+  /**
+   * True for a `Program` from any copy of `@bpfjs/link` (the ESM and the CommonJS build, or two
+   * versions): checks the `Symbol.for('bpfjs.Program')` brand, where `instanceof` would not.
+   */
+  static isInstance(value: unknown): value is Program {
+    return PROGRAM.is(value);
   }
 
   /**
@@ -164,7 +212,15 @@ export class Program implements Disposable {
       }
       throw err;
     }
-    return new Program(fd, typeId, expected);
+    let id: number;
+    try {
+      // The id never changes: read once here, so `id` costs nothing and still answers after close().
+      id = decodeProgInfo(kernel.progInfo(fd.fd)).id;
+    } catch (err) {
+      fd.close();
+      throw err;
+    }
+    return new Program(fd, typeId, id, expected);
   }
 
   /**
@@ -187,23 +243,29 @@ export class Program implements Disposable {
   }
 
   /**
-   * Wraps an fd that refers to a program and takes ownership of it (a number is wrapped in a new
-   * `Fd`; use `fd.dup()` first to keep your own). On failure the fd is closed.
+   * Wraps an fd that refers to a program and takes ownership of it once it is known to be one (a
+   * number is wrapped in a new `Fd`; use `fd.dup()` first to keep your own). A refusal leaves the
+   * fd alone: it stays open and the caller's.
    * @throws TypeError `ERR_BPFJS_WRONG_OBJECT` if the fd is not a BPF program.
    */
   static fromFd(fd: Fd | number): Program {
-    const owned = typeof fd === 'number' ? new Fd(validateU32(fd, 'fd')) : fd;
-    if (!Fd.isInstance(owned)) throw errInvalidArgType('fd', 'an Fd or a number', fd);
-    if (owned.closed) throw errClosed('Fd given as "fd"');
-    return Program.#adopt(owned, `fd ${owned.fd}`, undefined);
+    const n = borrowedFd(fd);
+    const info = Program.#inspect(n, `fd ${n}`);
+    return new Program(typeof fd === 'number' ? new Fd(n) : fd, info.typeId, info.id, undefined);
   }
 
+  /** Checks that `fd` is a program and reads its info; throws without touching the fd. */
+  static #inspect(fd: number, where: string): ProgramInfo {
+    const kind = objectKind(fd);
+    if (kind !== 'prog') throw errWrongObject(where, 'program', kind);
+    return decodeProgInfo(kernel.progInfo(fd));
+  }
+
+  /** Wraps an fd this package opened; closes it on failure. */
   static #adopt(fd: Fd, where: string, pinnedPath: string | undefined): Program {
     try {
-      const kind = objectKind(fd.fd);
-      if (kind !== 'prog') throw errWrongObject(where, 'program', kind);
-      const info = decodeProgInfo(kernel.progInfo(fd.fd));
-      const prog = new Program(fd, info.typeId, undefined);
+      const info = Program.#inspect(fd.fd, where);
+      const prog = new Program(fd, info.typeId, info.id, undefined);
       prog.#pinnedPath = pinnedPath;
       return prog;
     } catch (err) {
@@ -237,9 +299,9 @@ export class Program implements Disposable {
     return this.#expectedAttachType === undefined ? undefined : attachTypeName(this.#expectedAttachType);
   }
 
-  /** The program's id (one info call). @throws TypeError `ERR_BPFJS_CLOSED`. */
+  /** The program's id in the kernel, read once at load/open (no syscall; still known after `close()`). */
   get id(): number {
-    return this.info().id;
+    return this.#id;
   }
 
   /**
@@ -293,3 +355,4 @@ export class Program implements Disposable {
     return `Program(${this.type}, ${this.#fd.closed ? 'closed' : `fd ${this.#fd.fd}`})`;
   }
 }
+PROGRAM.mark(Program);
