@@ -49,6 +49,10 @@ const PROG_LOAD_KEYS = optionKeys(
   'logLevel',
   'logSize',
   'onLog',
+  'funcInfo',
+  'funcInfoRecSize',
+  'lineInfo',
+  'lineInfoRecSize',
 );
 const PROG_ATTACH_KEYS = optionKeys('targetFd', 'progFd', 'attachType', 'flags', 'replaceProgFd');
 const PROG_DETACH_KEYS = optionKeys('targetFd', 'progFd', 'attachType');
@@ -115,6 +119,48 @@ export interface ProgLoadOptions {
   logSize?: number;
   /** Receives the verifier log after a successful load when `logLevel` > 0. */
   onLog?: (log: string) => void;
+  /**
+   * `struct bpf_func_info` records (`funcInfoRecSize` bytes each, `insn_off` in instructions),
+   * one per function of the program; needs `btfFd` (5.0+).
+   */
+  funcInfo?: Uint8Array;
+  /** Size of one func_info record (default 8, `sizeof(struct bpf_func_info)`). */
+  funcInfoRecSize?: number;
+  /** `struct bpf_line_info` records (`lineInfoRecSize` bytes each); needs `btfFd` (5.0+). */
+  lineInfo?: Uint8Array;
+  /** Size of one line_info record (default 16, `sizeof(struct bpf_line_info)`). */
+  lineInfoRecSize?: number;
+}
+
+function setInfo(
+  attr: Struct<typeof ProgLoadAttr>,
+  bytes: unknown,
+  recSizeOpt: unknown,
+  defaultRecSize: number,
+  name: 'funcInfo' | 'lineInfo',
+): void {
+  if (bytes === undefined) return;
+  const data = validateBytes(bytes, `options.${name}`);
+  const recSize =
+    recSizeOpt === undefined
+      ? defaultRecSize
+      : validateInteger(recSizeOpt, `options.${name}RecSize`, defaultRecSize, 256);
+  if (data.byteLength === 0 || data.byteLength % recSize !== 0) {
+    throw errInvalidArgValue(`options.${name}`, data, `must hold a non-zero multiple of ${recSize} bytes`);
+  }
+  const copy = allocBytes(data.byteLength);
+  copy.set(data);
+  if (name === 'funcInfo') {
+    attr
+      .set('func_info_rec_size', recSize)
+      .setPointer('func_info', copy)
+      .set('func_info_cnt', data.byteLength / recSize);
+  } else {
+    attr
+      .set('line_info_rec_size', recSize)
+      .setPointer('line_info', copy)
+      .set('line_info_cnt', data.byteLength / recSize);
+  }
 }
 
 function fillProgLoad(opts: ProgLoadOptions): {
@@ -169,6 +215,8 @@ function fillProgLoad(opts: ProgLoadOptions): {
   }
   if (attachBtfObjFd !== undefined) attr.set('attach_btf_obj_fd', attachBtfObjFd);
   if (attachProgFd !== undefined) attr.set('attach_prog_fd', attachProgFd);
+  setInfo(attr, opts.funcInfo, opts.funcInfoRecSize, 8, 'funcInfo');
+  setInfo(attr, opts.lineInfo, opts.lineInfoRecSize, 16, 'lineInfo');
   const logLevel =
     opts.logLevel === undefined ? 0 : validateInteger(opts.logLevel, 'options.logLevel', 0, 0xffff);
   const logSize =
