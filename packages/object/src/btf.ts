@@ -1,0 +1,322 @@
+/**
+ * The object's own BTF: the `.BTF` section (types, through `@bpfjs/uapi`'s reader for lookups) and
+ * a raw, patchable copy for what the loader changes before handing it to the kernel — DATASEC
+ * sizes and VAR offsets from the symbol table, and kinds the running kernel lacks replaced the way
+ * libbpf sanitizes them (in place: same record sizes). Also `.BTF.ext`: func_info, line_info and
+ * CO-RE relocation records per section.
+ *
+ * @module
+ */
+import {
+  BTF_KIND_ARRAY,
+  BTF_KIND_CONST,
+  BTF_KIND_DATASEC,
+  BTF_KIND_DECL_TAG,
+  BTF_KIND_ENUM,
+  BTF_KIND_ENUM64,
+  BTF_KIND_FLOAT,
+  BTF_KIND_FUNC,
+  BTF_KIND_FUNC_PROTO,
+  BTF_KIND_INT,
+  BTF_KIND_STRUCT,
+  BTF_KIND_TYPE_TAG,
+  BTF_KIND_UNION,
+  BTF_KIND_VAR,
+  Btf,
+  BtfFormatError,
+} from '@bpfjs/uapi';
+import { BpfObjectError } from './errors.js';
+
+/** One variable of a DATASEC. */
+export interface DatasecVar {
+  /** Type id of the VAR (or FUNC for `.ksyms` functions). */
+  readonly type: number;
+  readonly offset: number;
+  readonly size: number;
+}
+
+/** One `.BTF.ext` record group: the section it belongs to and its records. */
+export interface BtfExtSection<R> {
+  readonly section: string;
+  readonly records: R[];
+}
+
+/** A func_info record (`struct bpf_func_info`): byte offset of the function in its section. */
+export interface FuncInfoRecord {
+  insnOff: number;
+  typeId: number;
+}
+/** A line_info record (`struct bpf_line_info`). */
+export interface LineInfoRecord {
+  insnOff: number;
+  fileNameOff: number;
+  lineOff: number;
+  lineCol: number;
+}
+/** A CO-RE relocation record (`struct bpf_core_relo`). */
+export interface CoreReloRecord {
+  insnOff: number;
+  typeId: number;
+  accessStrOff: number;
+  kind: number;
+}
+
+/** Parsed `.BTF.ext`. */
+export interface BtfExt {
+  readonly funcInfoRecSize: number;
+  readonly lineInfoRecSize: number;
+  readonly funcInfo: readonly BtfExtSection<FuncInfoRecord>[];
+  readonly lineInfo: readonly BtfExtSection<LineInfoRecord>[];
+  readonly coreRelo: readonly BtfExtSection<CoreReloRecord>[];
+}
+
+function btfError(message: string, section = '.BTF', cause?: unknown): BpfObjectError {
+  return new BpfObjectError('ERR_BPFJS_OBJECT_BTF', `${section}: ${message}`, { section }, cause);
+}
+
+const HDR = { magic: 0, version: 2, flags: 3, hdrLen: 4, typeOff: 8, typeLen: 12, strOff: 16, strLen: 20 };
+
+/** Extra bytes after `struct btf_type` for each kind (uapi btf.h record layouts). */
+function extraSize(kind: number, vlen: number): number | undefined {
+  switch (kind) {
+    case BTF_KIND_INT:
+      return 4;
+    case BTF_KIND_ARRAY:
+      return 12;
+    case BTF_KIND_STRUCT:
+    case BTF_KIND_UNION:
+      return vlen * 12;
+    case BTF_KIND_ENUM:
+      return vlen * 8;
+    case BTF_KIND_FUNC_PROTO:
+      return vlen * 8;
+    case BTF_KIND_VAR:
+      return 4;
+    case BTF_KIND_DATASEC:
+      return vlen * 12;
+    case BTF_KIND_DECL_TAG:
+      return 4;
+    case BTF_KIND_ENUM64:
+      return vlen * 12;
+    case 2: // PTR
+    case 7: // FWD
+    case 8: // TYPEDEF
+    case 9: // VOLATILE
+    case BTF_KIND_CONST:
+    case 11: // RESTRICT
+    case BTF_KIND_FUNC:
+    case BTF_KIND_FLOAT:
+    case BTF_KIND_TYPE_TAG:
+      return 0;
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * The object's BTF: `types` answers lookups; `raw` is a private copy the loader patches and loads.
+ */
+export class ObjectBtf {
+  /** Parsed types (uapi reader). */
+  readonly types: Btf;
+  /** A copy of the blob, patched in place by the fix-ups. */
+  readonly raw: Uint8Array;
+  readonly #view: DataView;
+  /** Byte offset of each type record in `raw` (index = id). */
+  readonly #offsets: number[];
+  readonly #strStart: number;
+  readonly #strEnd: number;
+
+  constructor(data: Uint8Array) {
+    try {
+      this.types = Btf.parse(data);
+    } catch (e) {
+      if (e instanceof BtfFormatError) throw btfError(e.message, '.BTF', e);
+      throw e;
+    }
+    this.raw = Uint8Array.from(data);
+    this.#view = new DataView(this.raw.buffer);
+    const v = this.#view;
+    if (v.getUint16(HDR.magic, true) !== 0xeb9f) throw btfError('big-endian BTF is not supported');
+    const hdrLen = v.getUint32(HDR.hdrLen, true);
+    const typeStart = hdrLen + v.getUint32(HDR.typeOff, true);
+    const typeEnd = typeStart + v.getUint32(HDR.typeLen, true);
+    this.#strStart = hdrLen + v.getUint32(HDR.strOff, true);
+    this.#strEnd = this.#strStart + v.getUint32(HDR.strLen, true);
+    const offsets = [0];
+    for (let o = typeStart; o < typeEnd; ) {
+      offsets.push(o);
+      const info = v.getUint32(o + 4, true);
+      const extra = extraSize((info >>> 24) & 0x1f, info & 0xffff);
+      if (extra === undefined)
+        throw btfError(`type ${offsets.length - 1} has unknown kind ${(info >>> 24) & 0x1f}`);
+      o += 12 + extra;
+    }
+    this.#offsets = offsets;
+  }
+
+  /** Number of type ids including void. */
+  get count(): number {
+    return this.#offsets.length;
+  }
+
+  /** A string of the string section. */
+  str(off: number): string {
+    return this.types.str(off);
+  }
+
+  /** Whether `off` is a valid string offset. */
+  hasStr(off: number): boolean {
+    return this.#strStart + off < this.#strEnd;
+  }
+
+  #info(id: number): number {
+    return this.#view.getUint32(this.#offsets[id]! + 4, true);
+  }
+
+  /** `BTF_KIND_*` of a type id, from the (possibly patched) raw copy. */
+  rawKind(id: number): number {
+    return id === 0 ? 0 : (this.#info(id) >>> 24) & 0x1f;
+  }
+
+  /** The variables of a DATASEC type. */
+  datasecVars(id: number): DatasecVar[] {
+    const o = this.#offsets[id]!;
+    const vlen = this.#info(id) & 0xffff;
+    const out: DatasecVar[] = [];
+    for (let i = 0; i < vlen; i++) {
+      const r = o + 12 + i * 12;
+      out.push({
+        type: this.#view.getUint32(r, true),
+        offset: this.#view.getUint32(r + 4, true),
+        size: this.#view.getUint32(r + 8, true),
+      });
+    }
+    return out;
+  }
+
+  /** `BTF_VAR_*` linkage of a VAR (0 static, 1 global allocated, 2 global extern). */
+  varLinkage(id: number): number {
+    return this.#view.getUint32(this.#offsets[id]! + 12, true);
+  }
+
+  /** The DATASEC of this name, if any. */
+  datasec(name: string): number | undefined {
+    return this.types.findByName(name, BTF_KIND_DATASEC)[0];
+  }
+
+  /** Sets a DATASEC's size (fix-up from the ELF section size). */
+  setDatasecSize(id: number, size: number): void {
+    this.#view.setUint32(this.#offsets[id]! + 8, size, true);
+  }
+
+  /** Sets the offset of variable `index` of a DATASEC (fix-up from the symbol value). */
+  setDatasecVarOffset(id: number, index: number, offset: number): void {
+    this.#view.setUint32(this.#offsets[id]! + 12 + index * 12 + 4, offset, true);
+  }
+
+  /** Overwrites a type's `info` and `size/type` words in place (sanitizing). @internal */
+  rewrite(id: number, kind: number, vlen: number, sizeOrType: number, nameOff?: number): void {
+    const o = this.#offsets[id]!;
+    if (nameOff !== undefined) this.#view.setUint32(o, nameOff, true);
+    this.#view.setUint32(o + 4, ((kind & 0x1f) << 24) | (vlen & 0xffff), true);
+    this.#view.setUint32(o + 8, sizeOrType, true);
+  }
+
+  /** Byte offset of a type record in `raw`. @internal */
+  recordOffset(id: number): number {
+    return this.#offsets[id]!;
+  }
+
+  /** The raw view (for sanitizing member records). @internal */
+  get view(): DataView {
+    return this.#view;
+  }
+}
+
+/**
+ * Parses `.BTF.ext` (func_info, line_info, CO-RE relocations). Section names in it are BTF string
+ * offsets, resolved through `btf`.
+ * @throws BpfObjectError `ERR_BPFJS_OBJECT_BTF` naming `.BTF.ext` and the offset.
+ */
+export function parseBtfExt(data: Uint8Array, btf: ObjectBtf): BtfExt {
+  const v = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const err = (m: string, offset?: number) =>
+    new BpfObjectError('ERR_BPFJS_OBJECT_BTF', `.BTF.ext: ${m}`, { section: '.BTF.ext', offset });
+  if (data.byteLength < 8) throw err('shorter than its header', 0);
+  if (v.getUint16(0, true) !== 0xeb9f) throw err(`bad magic 0x${v.getUint16(0, true).toString(16)}`, 0);
+  const hdrLen = v.getUint32(4, true);
+  if (hdrLen < 24 || hdrLen > data.byteLength) throw err(`header length ${hdrLen}`, 4);
+  const word = (o: number) => (o + 4 <= hdrLen ? v.getUint32(o, true) : 0);
+  function sections<R>(
+    off: number,
+    len: number,
+    minRec: number,
+    read: (o: number) => R,
+  ): { recSize: number; secs: BtfExtSection<R>[] } {
+    if (len === 0) return { recSize: minRec, secs: [] };
+    const start = hdrLen + off;
+    const end = start + len;
+    if (end > data.byteLength || len < 4)
+      throw err(`info section at ${start} (${len} bytes) runs past the end`, start);
+    const recSize = v.getUint32(start, true);
+    if (recSize < minRec || recSize % 4 !== 0)
+      throw err(`record size ${recSize} (at least ${minRec})`, start);
+    const secs: BtfExtSection<R>[] = [];
+    let o = start + 4;
+    while (o < end) {
+      if (o + 8 > end) throw err('truncated section header', o);
+      const nameOff = v.getUint32(o, true);
+      const n = v.getUint32(o + 4, true);
+      o += 8;
+      if (!btf.hasStr(nameOff)) throw err(`section name offset ${nameOff} outside the BTF strings`, o - 8);
+      if (n === 0 || o + n * recSize > end) throw err(`${n} records of ${recSize} bytes run past the end`, o);
+      const records: R[] = [];
+      for (let i = 0; i < n; i++) records.push(read(o + i * recSize));
+      o += n * recSize;
+      secs.push({ section: btf.str(nameOff), records });
+    }
+    return { recSize, secs };
+  }
+  const fi = sections(word(8), word(12), 8, (o) => ({
+    insnOff: v.getUint32(o, true),
+    typeId: v.getUint32(o + 4, true),
+  }));
+  const li = sections(word(16), word(20), 16, (o) => ({
+    insnOff: v.getUint32(o, true),
+    fileNameOff: v.getUint32(o + 4, true),
+    lineOff: v.getUint32(o + 8, true),
+    lineCol: v.getUint32(o + 12, true),
+  }));
+  const cr = sections(word(24), word(28), 16, (o) => ({
+    insnOff: v.getUint32(o, true),
+    typeId: v.getUint32(o + 4, true),
+    accessStrOff: v.getUint32(o + 8, true),
+    kind: v.getUint32(o + 12, true),
+  }));
+  return {
+    funcInfoRecSize: fi.recSize,
+    lineInfoRecSize: li.recSize,
+    funcInfo: fi.secs,
+    lineInfo: li.secs,
+    coreRelo: cr.secs,
+  };
+}
+
+/** Kinds re-exported for the loader. @internal */
+export const KIND = {
+  INT: BTF_KIND_INT,
+  ARRAY: BTF_KIND_ARRAY,
+  STRUCT: BTF_KIND_STRUCT,
+  UNION: BTF_KIND_UNION,
+  ENUM: BTF_KIND_ENUM,
+  ENUM64: BTF_KIND_ENUM64,
+  FUNC: BTF_KIND_FUNC,
+  FUNC_PROTO: BTF_KIND_FUNC_PROTO,
+  VAR: BTF_KIND_VAR,
+  DATASEC: BTF_KIND_DATASEC,
+  FLOAT: BTF_KIND_FLOAT,
+  DECL_TAG: BTF_KIND_DECL_TAG,
+  TYPE_TAG: BTF_KIND_TYPE_TAG,
+  CONST: BTF_KIND_CONST,
+} as const;

@@ -1,0 +1,660 @@
+/**
+ * Loading an opened object into the kernel, in libbpf's order: object BTF (fixed up), maps
+ * (reused when pinned by name, created otherwise; global data written and `.rodata` frozen),
+ * programs (data relocations, subprograms appended per program, func/line info), then prog-array
+ * and map-in-map slots. Anything created before a failure is closed and unpinned again.
+ *
+ * @module
+ */
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { Program } from '@bpfjs/link';
+import {
+  BpfError,
+  btfLoad,
+  type Fd,
+  mapGetInfo,
+  mapUpdateElem,
+  numPossibleCpus,
+  objGet,
+  progLoad,
+} from '@bpfjs/sys';
+import {
+  BPF_LSM_CGROUP,
+  BPF_LSM_MAC,
+  BPF_MAP_TYPE_ARRAY_OF_MAPS,
+  BPF_MAP_TYPE_CGROUP_ARRAY,
+  BPF_MAP_TYPE_CPUMAP,
+  BPF_MAP_TYPE_DEVMAP,
+  BPF_MAP_TYPE_DEVMAP_HASH,
+  BPF_MAP_TYPE_HASH_OF_MAPS,
+  BPF_MAP_TYPE_PERF_EVENT_ARRAY,
+  BPF_MAP_TYPE_PROG_ARRAY,
+  BPF_MAP_TYPE_QUEUE,
+  BPF_MAP_TYPE_RINGBUF,
+  BPF_MAP_TYPE_SOCKHASH,
+  BPF_MAP_TYPE_SOCKMAP,
+  BPF_MAP_TYPE_STACK,
+  BPF_MAP_TYPE_STACK_TRACE,
+  BPF_MAP_TYPE_USER_RINGBUF,
+  BPF_MAP_TYPE_XSKMAP,
+  BPF_PSEUDO_FUNC,
+  BPF_PSEUDO_MAP_FD,
+  BPF_PSEUDO_MAP_VALUE,
+  BPF_TRACE_ITER,
+  BPF_TRACE_RAW_TP,
+  BTF_KIND_FUNC,
+  BTF_KIND_TYPEDEF,
+  Btf,
+} from '@bpfjs/uapi';
+import { type BtfExtSection, KIND } from './btf.js';
+import { BpfObjectError, objectError } from './errors.js';
+import { INSN_SIZE, imm, isPseudoFunc, isSubprogCall, setImm, setSrcReg } from './insn.js';
+import { createMap, freezeMap, ObjectMap } from './map.js';
+import {
+  type BpfObject,
+  encodeScalar,
+  type FunctionCode,
+  type MapSpec,
+  type ProgramSpec,
+  type VariableSpec,
+} from './object.js';
+
+/** Options of {@link loadObject} / `BpfObject.load`. */
+export interface LoadOptions {
+  /** Directory (on bpffs) for maps with `pinning = LIBBPF_PIN_BY_NAME`; default `/sys/fs/bpf`. */
+  readonly pinPath?: string;
+  /** Existing maps to use instead of creating them, by map name (an `Fd` or anything with `fd: Fd`; it is duplicated). */
+  readonly mapReplacements?: Readonly<Record<string, Fd | { readonly fd: Fd }>>;
+  /** Verifier log level for every program (1 or 2; the log is only kept on failure). */
+  readonly logLevel?: number;
+  /** Verifier log buffer size. */
+  readonly logSize?: number;
+  /** Kernel BTF for attach targets (path, default `/sys/kernel/btf/vmlinux`, or a parsed `Btf`). */
+  readonly kernelBtf?: string | Btf;
+  /** Load only these programs (default: every program whose `autoload` is true). */
+  readonly programs?: readonly string[];
+}
+
+/** A global variable of a loaded object: read and (outside `.rodata`) written from JS. */
+export class Variable {
+  readonly name: string;
+  readonly size: number;
+  readonly offset: number;
+  readonly writable: boolean;
+  readonly #map: ObjectMap;
+
+  /** @internal */
+  constructor(spec: VariableSpec, map: ObjectMap) {
+    this.name = spec.name;
+    this.size = spec.size;
+    this.offset = spec.offset;
+    this.writable = spec.writable;
+    this.#map = map;
+  }
+
+  /** The variable's current bytes (one map lookup). */
+  get(): Uint8Array {
+    const value = this.#map.lookup(new Uint8Array(4));
+    if (value === undefined) throw objectError(`variable '${this.name}': its map has no element 0`);
+    return value.slice(this.offset, this.offset + this.size);
+  }
+
+  /** The variable as an unsigned integer (1, 2, 4 or 8 bytes; 8 gives a bigint). */
+  getInt(): number | bigint {
+    const b = this.get();
+    const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+    switch (this.size) {
+      case 1:
+        return v.getUint8(0);
+      case 2:
+        return v.getUint16(0, true);
+      case 4:
+        return v.getUint32(0, true);
+      case 8:
+        return v.getBigUint64(0, true);
+      default:
+        throw Object.assign(new RangeError(`variable '${this.name}' is ${this.size} bytes, not an integer`), {
+          code: 'ERR_OUT_OF_RANGE',
+        });
+    }
+  }
+
+  /**
+   * Writes the variable (read-modify-write of the data section's single element).
+   * @throws TypeError `ERR_BPFJS_OBJECT_INVALID` for `.rodata` (frozen); RangeError for a bad size.
+   */
+  set(value: Uint8Array | number | bigint | boolean): void {
+    if (!this.writable)
+      throw objectError(`variable '${this.name}' is read-only (.rodata is frozen at load)`, {
+        symbol: this.name,
+      });
+    const bytes = encodeScalar(value, this.size, `variable '${this.name}'`);
+    const key = new Uint8Array(4);
+    const cur = this.#map.lookup(key)!;
+    cur.set(bytes, this.offset);
+    this.#map.update(key, cur);
+  }
+}
+
+/** What a loaded object holds: its programs, maps and variables. Closing it closes every fd. */
+export class Collection implements Disposable {
+  /** Loaded programs by name. */
+  readonly programs: ReadonlyMap<string, Program>;
+  /** Maps by name (`.maps` names, `'.rodata'`, ...). */
+  readonly maps: ReadonlyMap<string, ObjectMap>;
+  /** Global variables by name. */
+  readonly variables: ReadonlyMap<string, Variable>;
+  readonly #btfFd: Fd | undefined;
+
+  /** @internal */
+  constructor(
+    programs: Map<string, Program>,
+    maps: Map<string, ObjectMap>,
+    variables: Map<string, Variable>,
+    btfFd: Fd | undefined,
+  ) {
+    this.programs = programs;
+    this.maps = maps;
+    this.variables = variables;
+    this.#btfFd = btfFd;
+  }
+
+  /** A program by name. @throws `ERR_BPFJS_OBJECT_INVALID` if there is none. */
+  program(name: string): Program {
+    const p = this.programs.get(name);
+    if (p === undefined) throw objectError(`the collection has no program '${name}'`, { program: name });
+    return p;
+  }
+
+  /** A map by name. @throws `ERR_BPFJS_OBJECT_INVALID` if there is none. */
+  map(name: string): ObjectMap {
+    const m = this.maps.get(name);
+    if (m === undefined) throw objectError(`the collection has no map '${name}'`, { map: name });
+    return m;
+  }
+
+  /** Closes every program, map and the BTF fd (idempotent). Pins and links keep their objects. */
+  close(): void {
+    for (const p of this.programs.values()) p.close();
+    for (const m of this.maps.values()) m.close();
+    this.#btfFd?.close();
+  }
+
+  /** Same as `close()`. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
+
+/** Map types the kernel refuses BTF key/value types for (libbpf drops them). */
+const NO_BTF_TYPES = new Set<number>([
+  BPF_MAP_TYPE_PERF_EVENT_ARRAY,
+  BPF_MAP_TYPE_CGROUP_ARRAY,
+  BPF_MAP_TYPE_STACK_TRACE,
+  BPF_MAP_TYPE_ARRAY_OF_MAPS,
+  BPF_MAP_TYPE_HASH_OF_MAPS,
+  BPF_MAP_TYPE_DEVMAP,
+  BPF_MAP_TYPE_DEVMAP_HASH,
+  BPF_MAP_TYPE_CPUMAP,
+  BPF_MAP_TYPE_XSKMAP,
+  BPF_MAP_TYPE_SOCKMAP,
+  BPF_MAP_TYPE_SOCKHASH,
+  BPF_MAP_TYPE_QUEUE,
+  BPF_MAP_TYPE_STACK,
+]);
+
+const PAGE_SIZE = 4096;
+
+/** libbpf's `adjust_ringbuf_sz`: a power-of-2 multiple of the page size, at least the size asked. */
+function ringbufSize(size: number): number {
+  if (size === 0) return 0;
+  if (size % PAGE_SIZE === 0 && Number.isInteger(Math.log2(size / PAGE_SIZE))) return size;
+  let n = PAGE_SIZE;
+  while (n <= size) n *= 2;
+  return n;
+}
+
+function effectiveMaxEntries(spec: MapSpec): number {
+  if (spec.type === BPF_MAP_TYPE_RINGBUF || spec.type === BPF_MAP_TYPE_USER_RINGBUF)
+    return ringbufSize(spec.maxEntries);
+  if (spec.type === BPF_MAP_TYPE_PERF_EVENT_ARRAY && spec.maxEntries === 0) return numPossibleCpus();
+  return spec.maxEntries;
+}
+
+interface Cleanup {
+  fds: { close(): void }[];
+  pins: string[];
+}
+
+function compatible(spec: MapSpec, fd: Fd, where: string): void {
+  const info = mapGetInfo(fd);
+  const want = {
+    type: spec.type,
+    keySize: spec.keySize,
+    valueSize: spec.valueSize,
+    maxEntries: effectiveMaxEntries(spec),
+    flags: spec.flags,
+  };
+  const diffs = (Object.keys(want) as (keyof typeof want)[])
+    .filter((k) => info[k] !== want[k])
+    .map((k) => `${k} ${info[k]} != ${want[k]}`);
+  if (diffs.length > 0)
+    throw objectError(`map '${spec.name}': ${where} is not compatible (${diffs.join(', ')})`, {
+      map: spec.name,
+    });
+}
+
+function createOne(spec: MapSpec, btfFd: Fd | undefined, innerFd: Fd | undefined): Fd {
+  const base = {
+    type: spec.type,
+    keySize: spec.keySize,
+    valueSize: spec.valueSize,
+    maxEntries: effectiveMaxEntries(spec),
+    flags: spec.flags,
+    name: spec.kernelName,
+    ...(spec.numaNode !== 0 ? { numaNode: spec.numaNode } : {}),
+    ...(spec.mapExtra !== 0n ? { mapExtra: spec.mapExtra } : {}),
+    ...(innerFd !== undefined ? { innerMapFd: innerFd } : {}),
+  };
+  const withBtf =
+    btfFd !== undefined && !NO_BTF_TYPES.has(spec.type) && (spec.keyTypeId !== 0 || spec.valueTypeId !== 0);
+  if (withBtf) {
+    try {
+      return createMap({ ...base, btfFd, btfKeyTypeId: spec.keyTypeId, btfValueTypeId: spec.valueTypeId });
+    } catch (e) {
+      if (!BpfError.isInstance(e)) throw e;
+      // libbpf: retry without BTF (some map types refuse key/value types).
+    }
+  }
+  return createMap(btfFd !== undefined && !NO_BTF_TYPES.has(spec.type) ? { ...base, btfFd } : base);
+}
+
+function createMaps(
+  obj: BpfObject,
+  opts: LoadOptions,
+  btfFd: Fd | undefined,
+  cleanup: Cleanup,
+): Map<string, ObjectMap> {
+  const out = new Map<string, ObjectMap>();
+  const replacements = opts.mapReplacements ?? {};
+  for (const name of Object.keys(replacements)) {
+    if (!obj.maps.has(name))
+      throw objectError(`mapReplacements names '${name}', which the object does not define`, { map: name });
+  }
+  for (const spec of obj.maps.values()) {
+    let fd: Fd | undefined;
+    let pinned: string | undefined;
+    const repl = replacements[spec.name];
+    if (repl !== undefined) {
+      const src = 'fd' in repl && typeof repl.fd === 'object' ? repl.fd : (repl as Fd);
+      fd = src.dup();
+      cleanup.fds.push(fd);
+      compatible(spec, fd, 'the replacement map');
+    } else if (spec.pinning === 1) {
+      const path = join(opts.pinPath ?? '/sys/fs/bpf', spec.name);
+      try {
+        fd = objGet(path);
+      } catch (e) {
+        if (!BpfError.isInstance(e) || e.code !== 'ENOENT') throw e;
+      }
+      if (fd !== undefined) {
+        cleanup.fds.push(fd);
+        compatible(spec, fd, `the map pinned at '${path}'`);
+        pinned = path;
+      }
+    }
+    if (fd === undefined) {
+      let innerFd: Fd | undefined;
+      if (spec.inner !== undefined) {
+        innerFd = createOne(spec.inner, btfFd, undefined);
+        cleanup.fds.push(innerFd);
+      }
+      try {
+        fd = createOne(spec, btfFd, innerFd);
+      } catch (e) {
+        throw withMapContext(e, spec);
+      } finally {
+        innerFd?.close();
+      }
+      cleanup.fds.push(fd);
+      if (spec.contents !== undefined) {
+        mapUpdateElem(fd, new Uint8Array(4), spec.contents);
+        if (spec.freeze) freezeMap(fd);
+      }
+      if (spec.pinning === 1) {
+        const path = join(opts.pinPath ?? '/sys/fs/bpf', spec.name);
+        new ObjectMap(spec.name, fd, { type: 0, keySize: 0, valueSize: 0, maxEntries: 0, flags: 0 }).pin(
+          path,
+        );
+        cleanup.pins.push(path);
+        pinned = path;
+      }
+    }
+    const m = new ObjectMap(spec.name, fd, {
+      type: spec.type,
+      keySize: spec.keySize,
+      valueSize: spec.valueSize,
+      maxEntries: effectiveMaxEntries(spec),
+      flags: spec.flags,
+    });
+    m.pinnedPath = pinned;
+    out.set(spec.name, m);
+  }
+  // Map-in-map slots: every target exists by now.
+  for (const spec of obj.maps.values()) {
+    if (spec.type === BPF_MAP_TYPE_PROG_ARRAY || spec.initSlots.size === 0) continue;
+    const outer = out.get(spec.name)!;
+    for (const [slot, target] of spec.initSlots) setSlot(outer, slot, out.get(target)!.fd.fd);
+  }
+  return out;
+}
+
+function setSlot(map: ObjectMap, slot: number, fd: number): void {
+  const key = new Uint8Array(map.keySize);
+  new DataView(key.buffer).setUint32(0, slot, true);
+  const value = new Uint8Array(4);
+  new DataView(value.buffer).setUint32(0, fd, true);
+  map.update(key, value);
+}
+
+function withMapContext(e: unknown, spec: MapSpec): unknown {
+  if (BpfError.isInstance(e)) {
+    (e as { message: string }).message +=
+      ` (map '${spec.name}': ${spec.typeName}, key ${spec.keySize}, value ${spec.valueSize}, max_entries ${spec.maxEntries}, flags 0x${spec.flags.toString(16)})`;
+  }
+  return e;
+}
+
+interface Linked {
+  insns: Uint8Array;
+  funcInfo: Uint8Array | undefined;
+  lineInfo: Uint8Array | undefined;
+  /** line_info records of the result (insn index → source). */
+  lines: { insn: number; file: number; line: number; col: number }[];
+}
+
+/** Applies map and data relocations to a copy of one function's code. */
+function relocateData(fn: FunctionCode, maps: Map<string, ObjectMap>, prog: string): Uint8Array {
+  const insns = Uint8Array.from(fn.insns);
+  for (const r of fn.relocs) {
+    switch (r.kind) {
+      case 'map':
+        setSrcReg(insns, r.insn, BPF_PSEUDO_MAP_FD);
+        setImm(insns, r.insn, maps.get(r.map)!.fd.fd);
+        break;
+      case 'data':
+        setImm(insns, r.insn + 1, imm(insns, r.insn) + r.offset);
+        setSrcReg(insns, r.insn, BPF_PSEUDO_MAP_VALUE);
+        setImm(insns, r.insn, maps.get(r.map)!.fd.fd);
+        break;
+      case 'func':
+        // libbpf marks callback addresses (clang emits src_reg 0) so the linker finds them.
+        setSrcReg(insns, r.insn, BPF_PSEUDO_FUNC);
+        break;
+      case 'extern':
+        throw new BpfObjectError(
+          'ERR_BPFJS_OBJECT_RELOCATION',
+          `program '${prog}': extern '${r.symbol}' (.kconfig/.ksyms) is not supported yet`,
+          { program: prog, symbol: r.symbol, section: fn.section },
+        );
+      default:
+        break;
+    }
+  }
+  return insns;
+}
+
+function extRecords<R extends { insnOff: number }>(
+  secs: readonly BtfExtSection<R>[] | undefined,
+  fn: FunctionCode,
+): R[] {
+  const sec = secs?.find((s) => s.section === fn.section);
+  if (sec === undefined) return [];
+  const end = fn.start + fn.insns.byteLength / INSN_SIZE;
+  return sec.records.filter((r) => r.insnOff / INSN_SIZE >= fn.start && r.insnOff / INSN_SIZE < end);
+}
+
+/** libbpf's `bpf_object__reloc_code`: appends used subprograms depth-first, fixes call offsets. */
+function link(obj: BpfObject, prog: ProgramSpec, relocated: (fn: FunctionCode) => Uint8Array): Linked {
+  const chunks: { fn: FunctionCode; at: number; insns: Uint8Array }[] = [];
+  const placed = new Map<FunctionCode, number>();
+  let total = 0;
+  const place = (fn: FunctionCode): number => {
+    const at = total;
+    const insns = relocated(fn);
+    chunks.push({ fn, at, insns });
+    placed.set(fn, at);
+    total += insns.byteLength / INSN_SIZE;
+    visit(fn, insns, at);
+    return at;
+  };
+  const visit = (fn: FunctionCode, insns: Uint8Array, at: number): void => {
+    const n = insns.byteLength / INSN_SIZE;
+    for (let i = 0; i < n; i++) {
+      const call = isSubprogCall(insns, i);
+      if (!call && !isPseudoFunc(insns, i)) continue;
+      const r = fn.relocs.find((x) => x.insn === i);
+      let target: number;
+      if (r !== undefined && r.kind === 'call') target = r.symOff / INSN_SIZE + imm(insns, i) + 1;
+      else if (r !== undefined && r.kind === 'func') target = (r.symOff + imm(insns, i)) / INSN_SIZE;
+      else if (r !== undefined)
+        throw new BpfObjectError(
+          'ERR_BPFJS_OBJECT_RELOCATION',
+          `program '${prog.name}': unexpected ${r.kind} relocation on a call at instruction ${i} of '${fn.name}'`,
+          { program: prog.name, section: fn.section },
+        );
+      else if (!call)
+        throw new BpfObjectError(
+          'ERR_BPFJS_OBJECT_RELOCATION',
+          `program '${prog.name}': callback address at instruction ${i} of '${fn.name}' has no relocation`,
+          { program: prog.name, section: fn.section },
+        );
+      else target = fn.start + i + imm(insns, i) + 1;
+      const sub = obj.subprograms.find((s) => s.start === target);
+      if (sub === undefined) {
+        throw new BpfObjectError(
+          'ERR_BPFJS_OBJECT_RELOCATION',
+          `program '${prog.name}': call at instruction ${i} of '${fn.name}' targets .text instruction ${target}, where no function starts`,
+          {
+            program: prog.name,
+            section: fn.section,
+            offset: (fn.start + i) * INSN_SIZE,
+          },
+        );
+      }
+      const subAt = placed.get(sub) ?? place(sub);
+      setImm(insns, i, subAt - (at + i) - 1);
+    }
+  };
+  place(prog.code);
+  const insns = new Uint8Array(total * INSN_SIZE);
+  for (const c of chunks) insns.set(c.insns, c.at * INSN_SIZE);
+
+  // func_info / line_info of every placed function, insn_off in instructions of the result.
+  let funcInfo: Uint8Array | undefined;
+  let lineInfo: Uint8Array | undefined;
+  const lines: Linked['lines'] = [];
+  const ext = obj.btfExt;
+  if (ext !== undefined) {
+    const fis: number[] = [];
+    const lis: number[] = [];
+    let funcsOk = true;
+    for (const c of chunks) {
+      const f = extRecords(ext.funcInfo, c.fn);
+      if (f.length === 0) funcsOk = false;
+      for (const r of f) fis.push(r.insnOff / INSN_SIZE - c.fn.start + c.at, r.typeId);
+      for (const r of extRecords(ext.lineInfo, c.fn)) {
+        const insn = r.insnOff / INSN_SIZE - c.fn.start + c.at;
+        lis.push(insn, r.fileNameOff, r.lineOff, r.lineCol);
+        lines.push({ insn, file: r.fileNameOff, line: r.lineOff, col: r.lineCol });
+      }
+    }
+    if (funcsOk && fis.length > 0) funcInfo = new Uint8Array(Uint32Array.from(fis).buffer);
+    if (funcInfo !== undefined && lis.length > 0) lineInfo = new Uint8Array(Uint32Array.from(lis).buffer);
+  }
+  return { insns, funcInfo, lineInfo, lines };
+}
+
+let kernelBtfCache: Btf | undefined;
+function kernelBtf(opt: string | Btf | undefined): Btf {
+  if (opt instanceof Btf) return opt;
+  if (typeof opt === 'string') return Btf.loadKernel(opt);
+  kernelBtfCache ??= Btf.loadKernel();
+  return kernelBtfCache;
+}
+
+/** libbpf's `find_kernel_btf_id`: the kernel BTF type a BTF-attached program names. */
+function attachBtfId(prog: ProgramSpec, opts: LoadOptions): number {
+  const target = prog.attachTo;
+  if (target === undefined || target === '') {
+    throw objectError(
+      `program '${prog.name}': section '${prog.section}' names no attach target (SEC("${prog.def.pattern.replace('+', '')}/<function>"))`,
+      { program: prog.name, section: prog.section },
+    );
+  }
+  let name = target;
+  let kind = BTF_KIND_FUNC;
+  if (prog.expectedAttachTypeId === BPF_TRACE_RAW_TP) {
+    name = `btf_trace_${target}`;
+    kind = BTF_KIND_TYPEDEF;
+  } else if (prog.expectedAttachTypeId === BPF_LSM_MAC || prog.expectedAttachTypeId === BPF_LSM_CGROUP) {
+    name = `bpf_lsm_${target}`;
+  } else if (prog.expectedAttachTypeId === BPF_TRACE_ITER) {
+    name = `bpf_iter_${target}`;
+  }
+  const ids = kernelBtf(opts.kernelBtf).findByName(name, kind);
+  if (ids.length === 0) {
+    throw objectError(
+      `program '${prog.name}': the kernel BTF has no ${kind === BTF_KIND_FUNC ? 'function' : 'typedef'} '${name}' to attach to (section '${prog.section}')`,
+      {
+        program: prog.name,
+        section: prog.section,
+      },
+    );
+  }
+  return ids[0]!;
+}
+
+/** Adds the program, the failing instruction and its C source line to a verifier error. */
+function verifierError(e: BpfError, prog: ProgramSpec, obj: BpfObject, linked: Linked): BpfError {
+  const log = e.log ?? '';
+  let failing: number | undefined;
+  for (const m of log.matchAll(/^(\d+): \([0-9a-f]{2}\)/gm)) failing = Number(m[1]);
+  let where = '';
+  if (failing !== undefined) {
+    where = ` at instruction ${failing}`;
+    let best: Linked['lines'][number] | undefined;
+    for (const l of linked.lines)
+      if (l.insn <= failing && (best === undefined || l.insn >= best.insn)) best = l;
+    if (best !== undefined && obj.btf !== undefined) {
+      const file = obj.btf.str(best.file);
+      const src = obj.btf.str(best.line).trim();
+      where += ` (${file.split('/').pop()}:${best.col >>> 10}: ${src})`;
+    }
+  }
+  const last = log
+    .trimEnd()
+    .split('\n')
+    .filter((l) => l.trim() !== '' && !l.startsWith('processed '))
+    .pop();
+  const err = new BpfError(e.errno, e.syscall, { command: e.command, log: e.log, hint: e.hint, cause: e });
+  err.message = `${e.message}: the verifier rejected program '${prog.name}' (${prog.type})${where}${last !== undefined ? `: ${last.trim()}` : ''}`;
+  return err;
+}
+
+/**
+ * Loads an opened object: BTF, maps, programs. Returns a {@link Collection} owning every fd.
+ * @throws BpfError from the kernel (a verifier rejection names the program, the instruction and
+ *   the C source line, with the full log in `log`); BpfObjectError for what the object asks and
+ *   the loader cannot do. On any failure everything created so far is closed (and unpinned).
+ */
+export function loadObject(obj: BpfObject, opts: LoadOptions = {}): Collection {
+  const cleanup: Cleanup = { fds: [], pins: [] };
+  try {
+    return load(obj, opts, cleanup);
+  } catch (e) {
+    for (const f of cleanup.fds.reverse()) f.close();
+    for (const p of cleanup.pins) rmSync(p, { force: true });
+    throw e;
+  }
+}
+
+function load(obj: BpfObject, opts: LoadOptions, cleanup: Cleanup): Collection {
+  const wanted = opts.programs;
+  if (wanted !== undefined) {
+    for (const n of wanted)
+      if (!obj.programs.has(n))
+        throw objectError(`options.programs names '${n}', which the object does not define`, { program: n });
+  }
+  const selected = [...obj.programs.values()].filter((p) =>
+    wanted === undefined ? p.autoload : wanted.includes(p.name),
+  );
+  // Resolve what can fail without the kernel first.
+  const btfIds = new Map<ProgramSpec, number>();
+  for (const p of selected) if (p.attachBtf) btfIds.set(p, attachBtfId(p, opts));
+
+  let btfFd: Fd | undefined;
+  if (obj.btf !== undefined) {
+    try {
+      btfFd = btfLoad({ data: obj.btf.raw });
+      cleanup.fds.push(btfFd);
+    } catch (e) {
+      // libbpf goes on without BTF when the kernel refuses it; programs and maps load without names.
+      if (!BpfError.isInstance(e)) throw e;
+      btfFd = undefined;
+    }
+  }
+  const maps = createMaps(obj, opts, btfFd, cleanup);
+
+  const programs = new Map<string, Program>();
+  const cache = new Map<FunctionCode, Uint8Array>();
+  for (const p of selected) {
+    const relocated = (fn: FunctionCode) => {
+      let r = cache.get(fn);
+      if (r === undefined) {
+        r = relocateData(fn, maps, p.name);
+        cache.set(fn, r);
+      }
+      return Uint8Array.from(r);
+    };
+    const linked = link(obj, p, relocated);
+    let fd: Fd;
+    try {
+      fd = progLoad({
+        type: p.typeId,
+        insns: linked.insns,
+        license: obj.license,
+        name: p.name.slice(0, 15).replace(/[^A-Za-z0-9_.]/g, '_'),
+        ...(p.expectedAttachTypeId !== undefined ? { expectedAttachType: p.expectedAttachTypeId } : {}),
+        ...(p.flags !== 0 ? { flags: p.flags } : {}),
+        ...(obj.kernelVersion !== undefined ? { kernVersion: obj.kernelVersion } : {}),
+        ...(btfIds.has(p) ? { attachBtfId: btfIds.get(p)! } : {}),
+        ...(btfFd !== undefined ? { btfFd } : {}),
+        ...(btfFd !== undefined && linked.funcInfo !== undefined ? { funcInfo: linked.funcInfo } : {}),
+        ...(btfFd !== undefined && linked.lineInfo !== undefined ? { lineInfo: linked.lineInfo } : {}),
+        ...(opts.logLevel !== undefined ? { logLevel: opts.logLevel } : {}),
+        ...(opts.logSize !== undefined ? { logSize: opts.logSize } : {}),
+      });
+    } catch (e) {
+      if (BpfError.isInstance(e) && e.log !== undefined) throw verifierError(e, p, obj, linked);
+      throw e;
+    }
+    cleanup.fds.push(fd);
+    const program = Program.fromFd(fd);
+    programs.set(p.name, program);
+  }
+  // Prog arrays: slots of loaded programs.
+  for (const spec of obj.maps.values()) {
+    if (spec.type !== BPF_MAP_TYPE_PROG_ARRAY) continue;
+    for (const [slot, target] of spec.initSlots) {
+      const prog = programs.get(target);
+      if (prog !== undefined) setSlot(maps.get(spec.name)!, slot, prog.fd.fd);
+    }
+  }
+  const variables = new Map<string, Variable>();
+  for (const v of obj.variables.values()) variables.set(v.name, new Variable(v, maps.get(v.map)!));
+  return new Collection(programs, maps, variables, btfFd);
+}
+
+export { KIND };
