@@ -14,6 +14,7 @@ import {
   BPF_MAP_TYPE_ARRAY_OF_MAPS,
   BPF_MAP_TYPE_HASH_OF_MAPS,
   BPF_MAP_TYPE_PROG_ARRAY,
+  BtfFormatError,
   bpf_attach_type_name,
   bpf_map_type_name,
   bpf_prog_type_name,
@@ -249,7 +250,12 @@ export class BpfObject {
         code: 'ERR_INVALID_ARG_TYPE',
       });
     }
-    return BpfObject.#parse(parseElf(bytes), name);
+    const elf = parseElf(bytes);
+    try {
+      return BpfObject.#parse(elf, name);
+    } catch (e) {
+      throw asObjectError(e);
+    }
   }
 
   static #parse(elf: ElfFile, name: string): BpfObject {
@@ -439,6 +445,20 @@ export class BpfObject {
       variables: [...this.variables.values()],
     };
   }
+}
+
+/**
+ * Type information is decoded lazily, so a malformed `.BTF` can surface as the BTF reader's
+ * `BtfFormatError` or an out-of-range read deep inside a lookup: both become a BpfObjectError.
+ */
+function asObjectError(e: unknown): unknown {
+  if (BpfObjectError.isInstance(e)) return e;
+  if (e instanceof BtfFormatError)
+    return new BpfObjectError('ERR_BPFJS_OBJECT_BTF', `.BTF: ${e.message}`, { section: '.BTF' }, e);
+  if (e instanceof RangeError) {
+    return new BpfObjectError('ERR_BPFJS_OBJECT_INVALID', `malformed object: ${e.message}`, {}, e);
+  }
+  return e;
 }
 
 /** Encodes a JS value as `size` little-endian bytes. @internal */
