@@ -7,6 +7,8 @@
  *
  * @module
  */
+
+import { Btf, BtfFormatError, btfExtraSize } from '@bpfjs/btf';
 import {
   BTF_KIND_ARRAY,
   BTF_KIND_CONST,
@@ -22,8 +24,6 @@ import {
   BTF_KIND_TYPE_TAG,
   BTF_KIND_UNION,
   BTF_KIND_VAR,
-  Btf,
-  BtfFormatError,
 } from '@bpfjs/uapi';
 import { BpfObjectError } from './errors.js';
 
@@ -76,43 +76,6 @@ function btfError(message: string, section = '.BTF', cause?: unknown): BpfObject
 
 const HDR = { magic: 0, version: 2, flags: 3, hdrLen: 4, typeOff: 8, typeLen: 12, strOff: 16, strLen: 20 };
 
-/** Extra bytes after `struct btf_type` for each kind (uapi btf.h record layouts). */
-function extraSize(kind: number, vlen: number): number | undefined {
-  switch (kind) {
-    case BTF_KIND_INT:
-      return 4;
-    case BTF_KIND_ARRAY:
-      return 12;
-    case BTF_KIND_STRUCT:
-    case BTF_KIND_UNION:
-      return vlen * 12;
-    case BTF_KIND_ENUM:
-      return vlen * 8;
-    case BTF_KIND_FUNC_PROTO:
-      return vlen * 8;
-    case BTF_KIND_VAR:
-      return 4;
-    case BTF_KIND_DATASEC:
-      return vlen * 12;
-    case BTF_KIND_DECL_TAG:
-      return 4;
-    case BTF_KIND_ENUM64:
-      return vlen * 12;
-    case 2: // PTR
-    case 7: // FWD
-    case 8: // TYPEDEF
-    case 9: // VOLATILE
-    case BTF_KIND_CONST:
-    case 11: // RESTRICT
-    case BTF_KIND_FUNC:
-    case BTF_KIND_FLOAT:
-    case BTF_KIND_TYPE_TAG:
-      return 0;
-    default:
-      return undefined;
-  }
-}
-
 /**
  * The object's BTF: `types` answers lookups; `raw` is a private copy the loader patches and loads.
  */
@@ -147,7 +110,7 @@ export class ObjectBtf {
     for (let o = typeStart; o < typeEnd; ) {
       offsets.push(o);
       const info = v.getUint32(o + 4, true);
-      const extra = extraSize((info >>> 24) & 0x1f, info & 0xffff);
+      const extra = btfExtraSize((info >>> 24) & 0x1f, info & 0xffff);
       if (extra === undefined)
         throw btfError(`type ${offsets.length - 1} has unknown kind ${(info >>> 24) & 0x1f}`);
       o += 12 + extra;
@@ -197,7 +160,7 @@ export class ObjectBtf {
 
   /** `BTF_VAR_*` linkage of a VAR (0 static, 1 global allocated, 2 global extern). */
   varLinkage(id: number): number {
-    return this.#view.getUint32(this.#offsets[id]! + 12, true);
+    return this.types.type(id).linkage ?? 0;
   }
 
   /** The DATASEC of this name, if any. */

@@ -8,6 +8,7 @@
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { Btf } from '@bpfjs/btf';
 import { Program } from '@bpfjs/link';
 import {
   BpfError,
@@ -45,7 +46,6 @@ import {
   BPF_TRACE_RAW_TP,
   BTF_KIND_FUNC,
   BTF_KIND_TYPEDEF,
-  Btf,
 } from '@bpfjs/uapi';
 import { type BtfExtSection, KIND } from './btf.js';
 import { BpfObjectError, objectError } from './errors.js';

@@ -7,6 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
+import { BtfFormatError } from '@bpfjs/btf';
 import {
   BPF_F_MMAPABLE,
   BPF_F_RDONLY_PROG,
@@ -14,7 +15,6 @@ import {
   BPF_MAP_TYPE_ARRAY_OF_MAPS,
   BPF_MAP_TYPE_HASH_OF_MAPS,
   BPF_MAP_TYPE_PROG_ARRAY,
-  BtfFormatError,
   bpf_attach_type_name,
   bpf_map_type_name,
   bpf_prog_type_name,
