@@ -8,7 +8,6 @@
  */
 export { BpfObjectError, type BpfObjectErrorCode, type ObjectErrorLocation } from './errors.js';
 export { Collection, type LoadOptions, Variable } from './load.js';
-export { ObjectMap } from './map.js';
 export {
   BpfObject,
   type MapOrigin,

@@ -10,17 +10,26 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Btf } from '@bpfjs/btf';
 import { Program } from '@bpfjs/link';
+import type { BpfMap } from '@bpfjs/map';
 import {
   BpfError,
   btfLoad,
   type Fd,
+  MAP_SHARED,
+  type Mapping,
+  mapFreeze,
   mapGetInfo,
   mapUpdateElem,
+  mmap,
+  munmap,
   numPossibleCpus,
   objGet,
+  PROT_READ,
+  PROT_WRITE,
   progLoad,
 } from '@bpfjs/sys';
 import {
+  BPF_F_MMAPABLE,
   BPF_LSM_CGROUP,
   BPF_LSM_MAC,
   BPF_MAP_TYPE_ARRAY_OF_MAPS,
@@ -50,7 +59,7 @@ import {
 import { type BtfExtSection, KIND } from './btf.js';
 import { BpfObjectError, objectError } from './errors.js';
 import { INSN_SIZE, imm, isPseudoFunc, isSubprogCall, setImm, setSrcReg } from './insn.js';
-import { createMap, freezeMap, ObjectMap } from './map.js';
+import { adoptMap, createMap } from './map.js';
 import {
   type BpfObject,
   encodeScalar,
@@ -76,28 +85,44 @@ export interface LoadOptions {
   readonly programs?: readonly string[];
 }
 
-/** A global variable of a loaded object: read and (outside `.rodata`) written from JS. */
+/**
+ * A global variable of a loaded object, read and (outside `.rodata`) written from JS: through the
+ * mmap()ed map value where the map is `BPF_F_MMAPABLE` (5.5+; no syscall per access), else through
+ * a lookup/update of the data section's single element.
+ */
 export class Variable {
   readonly name: string;
   readonly size: number;
   readonly offset: number;
   readonly writable: boolean;
-  readonly #map: ObjectMap;
+  readonly #map: BpfMap;
+  readonly #mapped: Uint8Array | undefined;
 
   /** @internal */
-  constructor(spec: VariableSpec, map: ObjectMap) {
+  constructor(spec: VariableSpec, map: BpfMap, mapped: Uint8Array | undefined) {
     this.name = spec.name;
     this.size = spec.size;
     this.offset = spec.offset;
     this.writable = spec.writable;
     this.#map = map;
+    this.#mapped = mapped;
   }
 
-  /** The variable's current bytes (one map lookup). */
-  get(): Uint8Array {
-    const value = this.#map.lookup(new Uint8Array(4));
+  /** Whether reads and writes go through memory shared with the kernel (mmap) rather than syscalls. */
+  get mmapped(): boolean {
+    return this.#mapped !== undefined;
+  }
+
+  #value(): Uint8Array {
+    if (this.#mapped !== undefined) return this.#mapped;
+    const value = this.#map.get(new Uint8Array(4));
     if (value === undefined) throw objectError(`variable '${this.name}': its map has no element 0`);
-    return value.slice(this.offset, this.offset + this.size);
+    return value;
+  }
+
+  /** The variable's current bytes (a copy). */
+  get(): Uint8Array {
+    return this.#value().slice(this.offset, this.offset + this.size);
   }
 
   /** The variable as an unsigned integer (1, 2, 4 or 8 bytes; 8 gives a bigint). */
@@ -121,19 +146,23 @@ export class Variable {
   }
 
   /**
-   * Writes the variable (read-modify-write of the data section's single element).
-   * @throws TypeError `ERR_BPFJS_OBJECT_INVALID` for `.rodata` (frozen); RangeError for a bad size.
+   * Writes the variable (in the mapped memory, or a read-modify-write of the element).
+   * @throws `ERR_BPFJS_OBJECT_INVALID` for `.rodata` (frozen at load); RangeError for a bad size.
    */
   set(value: Uint8Array | number | bigint | boolean): void {
-    if (!this.writable)
+    if (!this.writable) {
       throw objectError(`variable '${this.name}' is read-only (.rodata is frozen at load)`, {
         symbol: this.name,
       });
+    }
     const bytes = encodeScalar(value, this.size, `variable '${this.name}'`);
-    const key = new Uint8Array(4);
-    const cur = this.#map.lookup(key)!;
+    if (this.#mapped !== undefined) {
+      this.#mapped.set(bytes, this.offset);
+      return;
+    }
+    const cur = this.#value();
     cur.set(bytes, this.offset);
-    this.#map.update(key, cur);
+    this.#map.set(new Uint8Array(4), cur);
   }
 }
 
@@ -141,23 +170,26 @@ export class Variable {
 export class Collection implements Disposable {
   /** Loaded programs by name. */
   readonly programs: ReadonlyMap<string, Program>;
-  /** Maps by name (`.maps` names, `'.rodata'`, ...). */
-  readonly maps: ReadonlyMap<string, ObjectMap>;
+  /** Maps by name (`.maps` names, `'.rodata'`, ...) as `BpfMap`s of `@bpfjs/map`. */
+  readonly maps: ReadonlyMap<string, BpfMap>;
   /** Global variables by name. */
   readonly variables: ReadonlyMap<string, Variable>;
   readonly #btfFd: Fd | undefined;
+  readonly #mappings: Mapping[];
 
   /** @internal */
   constructor(
     programs: Map<string, Program>,
-    maps: Map<string, ObjectMap>,
+    maps: Map<string, BpfMap>,
     variables: Map<string, Variable>,
     btfFd: Fd | undefined,
+    mappings: Mapping[],
   ) {
     this.programs = programs;
     this.maps = maps;
     this.variables = variables;
     this.#btfFd = btfFd;
+    this.#mappings = mappings;
   }
 
   /** A program by name. @throws `ERR_BPFJS_OBJECT_INVALID` if there is none. */
@@ -168,14 +200,18 @@ export class Collection implements Disposable {
   }
 
   /** A map by name. @throws `ERR_BPFJS_OBJECT_INVALID` if there is none. */
-  map(name: string): ObjectMap {
+  map(name: string): BpfMap {
     const m = this.maps.get(name);
     if (m === undefined) throw objectError(`the collection has no map '${name}'`, { map: name });
     return m;
   }
 
-  /** Closes every program, map and the BTF fd (idempotent). Pins and links keep their objects. */
+  /**
+   * Closes every program, map and the BTF fd and unmaps the variables' memory (idempotent;
+   * variables cannot be used afterwards). Pins and links keep their objects.
+   */
   close(): void {
+    for (const m of this.#mappings.splice(0)) munmap(m);
     for (const p of this.programs.values()) p.close();
     for (const m of this.maps.values()) m.close();
     this.#btfFd?.close();
@@ -225,6 +261,7 @@ function effectiveMaxEntries(spec: MapSpec): number {
 interface Cleanup {
   fds: { close(): void }[];
   pins: string[];
+  mappings: Mapping[];
 }
 
 function compatible(spec: MapSpec, fd: Fd, where: string): void {
@@ -275,8 +312,8 @@ function createMaps(
   opts: LoadOptions,
   btfFd: Fd | undefined,
   cleanup: Cleanup,
-): Map<string, ObjectMap> {
-  const out = new Map<string, ObjectMap>();
+): Map<string, BpfMap> {
+  const out = new Map<string, BpfMap>();
   const replacements = opts.mapReplacements ?? {};
   for (const name of Object.keys(replacements)) {
     if (!obj.maps.has(name))
@@ -320,25 +357,16 @@ function createMaps(
       cleanup.fds.push(fd);
       if (spec.contents !== undefined) {
         mapUpdateElem(fd, new Uint8Array(4), spec.contents);
-        if (spec.freeze) freezeMap(fd);
-      }
-      if (spec.pinning === 1) {
-        const path = join(opts.pinPath ?? '/sys/fs/bpf', spec.name);
-        new ObjectMap(spec.name, fd, { type: 0, keySize: 0, valueSize: 0, maxEntries: 0, flags: 0 }).pin(
-          path,
-        );
-        cleanup.pins.push(path);
-        pinned = path;
+        // libbpf freezes .rodata before any program loads: the verifier then sees constants.
+        if (spec.freeze) mapFreeze(fd);
       }
     }
-    const m = new ObjectMap(spec.name, fd, {
-      type: spec.type,
-      keySize: spec.keySize,
-      valueSize: spec.valueSize,
-      maxEntries: effectiveMaxEntries(spec),
-      flags: spec.flags,
-    });
-    m.pinnedPath = pinned;
+    const m = adoptMap(fd);
+    if (spec.pinning === 1 && pinned === undefined) {
+      const path = join(opts.pinPath ?? '/sys/fs/bpf', spec.name);
+      m.pin(path);
+      cleanup.pins.push(path);
+    }
     out.set(spec.name, m);
   }
   // Map-in-map slots: every target exists by now.
@@ -350,12 +378,11 @@ function createMaps(
   return out;
 }
 
-function setSlot(map: ObjectMap, slot: number, fd: number): void {
+function setSlot(map: BpfMap, slot: number, fd: number): void {
   const key = new Uint8Array(map.keySize);
   new DataView(key.buffer).setUint32(0, slot, true);
-  const value = new Uint8Array(4);
-  new DataView(value.buffer).setUint32(0, fd, true);
-  map.update(key, value);
+  // prog arrays and map-in-maps take an fd as their value (BpfMap encodes it).
+  map.set(key, fd as unknown as Uint8Array);
 }
 
 function withMapContext(e: unknown, spec: MapSpec): unknown {
@@ -375,7 +402,7 @@ interface Linked {
 }
 
 /** Applies map and data relocations to a copy of one function's code. */
-function relocateData(fn: FunctionCode, maps: Map<string, ObjectMap>, prog: string): Uint8Array {
+function relocateData(fn: FunctionCode, maps: Map<string, BpfMap>, prog: string): Uint8Array {
   const insns = Uint8Array.from(fn.insns);
   for (const r of fn.relocs) {
     switch (r.kind) {
@@ -570,10 +597,11 @@ function verifierError(e: BpfError, prog: ProgramSpec, obj: BpfObject, linked: L
  *   the loader cannot do. On any failure everything created so far is closed (and unpinned).
  */
 export function loadObject(obj: BpfObject, opts: LoadOptions = {}): Collection {
-  const cleanup: Cleanup = { fds: [], pins: [] };
+  const cleanup: Cleanup = { fds: [], pins: [], mappings: [] };
   try {
     return load(obj, opts, cleanup);
   } catch (e) {
+    for (const m of cleanup.mappings) munmap(m);
     for (const f of cleanup.fds.reverse()) f.close();
     for (const p of cleanup.pins) rmSync(p, { force: true });
     throw e;
@@ -653,8 +681,18 @@ function load(obj: BpfObject, opts: LoadOptions, cleanup: Cleanup): Collection {
     }
   }
   const variables = new Map<string, Variable>();
-  for (const v of obj.variables.values()) variables.set(v.name, new Variable(v, maps.get(v.map)!));
-  return new Collection(programs, maps, variables, btfFd);
+  const views = new Map<string, Uint8Array>();
+  for (const spec of obj.maps.values()) {
+    if (spec.contents === undefined || (spec.flags & BPF_F_MMAPABLE) === 0) continue;
+    const m = maps.get(spec.name)!;
+    const length = Math.ceil(spec.valueSize / PAGE_SIZE) * PAGE_SIZE;
+    const mapping = mmap(m.fd, length, spec.freeze ? PROT_READ : PROT_READ | PROT_WRITE, 0, MAP_SHARED);
+    cleanup.mappings.push(mapping);
+    views.set(spec.name, new Uint8Array(mapping.buffer, 0, spec.valueSize));
+  }
+  for (const v of obj.variables.values())
+    variables.set(v.name, new Variable(v, maps.get(v.map)!, views.get(v.map)));
+  return new Collection(programs, maps, variables, btfFd, cleanup.mappings);
 }
 
 export { KIND };

@@ -16,8 +16,19 @@ struct {
 	__type(value, __u64);
 } dissected SEC(".maps");
 
+// Direct packet access first (BPF_PROG_TEST_RUN has no skb, so bpf_skb_load_bytes fails there),
+// bpf_skb_load_bytes for headers outside the linear data.
 static __always_inline void *header(struct __sk_buff *skb, __u16 off, __u16 len, void *buf)
 {
+	void *data = (void *)(long)skb->data;
+	void *data_end = (void *)(long)skb->data_end;
+	__u8 *hdr;
+
+	if (off > 0xffff - len)
+		return NULL;
+	hdr = data + off;
+	if ((void *)(hdr + len) <= data_end)
+		return hdr;
 	if (bpf_skb_load_bytes(skb, off, buf, len))
 		return NULL;
 	return buf;

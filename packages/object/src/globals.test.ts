@@ -1,0 +1,95 @@
+/**
+ * Global data after load: variables through mmap (BPF_F_MMAPABLE) read what the program wrote,
+ * `.rodata` set before load is what the verifier and program see, and is frozen afterwards;
+ * verifier rejections name the program, instruction and C line; a failed load leaves nothing.
+ */
+import { existsSync, readdirSync } from 'node:fs';
+import { requireExecutable, requireKernel, tempBpffs } from '@bpfjs/testkit';
+import { expect } from 'vitest';
+import { BpfObject } from './index.js';
+import { compile } from './test/compile.js';
+import { testRun } from './test/test-run.js';
+
+const gate = requireKernel().and(requireExecutable('clang', 'apt-get install clang'));
+
+gate.describe('global data and load failures (needs root, clang)', () => {
+  gate.it('variables: .rodata set before load, .data/.bss read and written through mmap', () => {
+    const obj = BpfObject.open(compile('globals'));
+    expect(obj.variables.get('multiplier')).toMatchObject({ map: '.rodata', size: 4, writable: false });
+    expect(obj.variables.get('table')).toMatchObject({ map: '.data.table', size: 16 });
+    expect(obj.maps.get('.rodata')).toMatchObject({
+      kernelName: 'globals_.rodata',
+      freeze: true,
+      flags: 0x80 | 0x400,
+    });
+    obj.setVariable('multiplier', 5);
+    using fs = tempBpffs();
+    using coll = obj.load({ pinPath: fs.path });
+    const counter = coll.variables.get('counter')!;
+    expect(counter.mmapped).toBe(true);
+    expect(counter.getInt()).toBe(7n);
+    // sum over index 0..7 of table[i & 3] + (i & 3) * multiplier + banner[0] ('b' = 98)
+    const expected = 2 * (1 + 2 + 3 + 4) + 2 * (0 + 5 + 10 + 15) + 8 * 98;
+    expect(testRun(coll.program('sum_loop'), new Uint8Array(64)).retval).toBe(0);
+    expect(counter.getInt()).toBe(BigInt(7 + expected));
+    expect(coll.variables.get('zeroed')!.getInt()).toBe(BigInt(expected));
+    expect(coll.variables.get('multiplier')!.getInt()).toBe(5);
+    expect(() => coll.variables.get('multiplier')!.set(1)).toThrow(
+      expect.objectContaining({ code: 'ERR_BPFJS_OBJECT_INVALID' }),
+    );
+    counter.set(100n);
+    // the kernel's element holds what the mapping wrote
+    const data = coll.map('.data').get(new Uint8Array(4))!;
+    expect(new DataView(data.buffer, data.byteOffset).getBigUint64(0, true)).toBe(100n);
+    expect(coll.map('.rodata').frozen).toBe(true);
+    // one element, keyed by skb->len (the test run's packet without its Ethernet header)
+    const entries = [...coll.map('shared_counts').entries()];
+    expect(entries).toHaveLength(1);
+    expect(entries[0]![1]).toEqual(new Uint8Array(BigUint64Array.of(BigInt(expected)).buffer));
+  });
+
+  gate.it(
+    'a verifier rejection names the program, the instruction and the C line; nothing is left behind',
+    () => {
+      const source = `#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} pinned_here SEC(".maps");
+__u32 seen;
+SEC("socket")
+int good(struct __sk_buff *skb) { seen = skb->len; return 0; }
+SEC("socket")
+int bad(struct __sk_buff *skb)
+{
+	return *(int *)(long)skb->len;
+}
+char _license[] SEC("license") = "GPL";
+`;
+      using fs = tempBpffs();
+      const obj = BpfObject.open(compile('verifier_error', { source }));
+      let err: (Error & { code?: string; log?: string }) | undefined;
+      try {
+        obj.load({ pinPath: fs.path });
+      } catch (e) {
+        err = e as Error;
+      }
+      expect(err?.code).toBe('EACCES');
+      expect(err?.message).toMatch(
+        /the verifier rejected program 'bad' \(socket_filter\) at instruction \d+ \(verifier_error-[0-9a-f]+\.c:16: return \*\(int \*\)\(long\)skb->len;\): R\d invalid mem access 'scalar'/,
+      );
+      expect(err?.log).toMatch(/invalid mem access/);
+      // the pinned-by-name map was created and pinned during the load, and removed again
+      expect(existsSync(fs.pinPath('pinned_here'))).toBe(false);
+      expect(readdirSync(fs.path).filter((n) => !n.endsWith('.debug'))).toEqual([]);
+      // only the good program: loads
+      using coll = obj.load({ pinPath: fs.path, programs: ['good'] });
+      expect([...coll.programs.keys()]).toEqual(['good']);
+      expect(existsSync(fs.pinPath('pinned_here'))).toBe(true);
+    },
+  );
+});
