@@ -3,6 +3,7 @@ import type { Action } from './commands/action.js';
 import { addDemoCommand } from './commands/demo.js';
 import { addLinkCommands } from './commands/link.js';
 import { addNetNsCommands } from './commands/netns.js';
+import { addObjectCommands } from './commands/object.js';
 import { addProgCommands } from './commands/prog.js';
 import type { Context } from './context.js';
 import { type Capability, EXIT_FAILURE, EXIT_USAGE, formatFailure, UsageError } from './errors.js';
@@ -69,6 +70,7 @@ export function createProgram(io: Io = processIo(), state?: RunState): Command {
   addLinkCommands(program, act);
   addProgCommands(program, act);
   addNetNsCommands(program, act);
+  addObjectCommands(program, act);
   addDemoCommand(program, act);
   return program;
 }

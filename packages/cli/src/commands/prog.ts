@@ -6,6 +6,7 @@ import { table } from '../format.js';
 import { isoSeconds, type JsonRecord, programRecord } from '../records.js';
 import type { Action } from './action.js';
 import { printRecordBlock } from './link.js';
+import { addLoadAllCommand } from './object.js';
 
 /** Prints program records as a table (ID TYPE NAME TAG LOADED_AT). */
 export function printProgramTable(ctx: Context, records: readonly JsonRecord[]): void {
@@ -87,4 +88,5 @@ export function addProgCommands(program: Command, act: Action): void {
         }
       }),
     );
+  addLoadAllCommand(prog, act);
 }
