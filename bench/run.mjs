@@ -680,7 +680,23 @@ function printReport(r) {
   );
 }
 
-main().catch((err) => {
-  console.error(err?.stack ?? err);
-  process.exit(1);
-});
+// The object-loading row (open + load of a clang-compiled object vs libbpf) runs in its own script
+// after the line-protocol benchmarks: `node bench/object.mjs` (see its header).
+function objectBench() {
+  const argv = process.argv.slice(2);
+  if (argv.includes('--json') || argv.includes('--help')) return;
+  execFileSync(
+    process.execPath,
+    [`${benchDir}object.mjs`, ...(argv.includes('--quick') ? ['--quick'] : [])],
+    {
+      stdio: 'inherit',
+    },
+  );
+}
+
+main()
+  .then(objectBench)
+  .catch((err) => {
+    console.error(err?.stack ?? err);
+    process.exit(1);
+  });

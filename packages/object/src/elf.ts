@@ -98,12 +98,16 @@ export interface ElfFile {
   readonly relocations: ReadonlyMap<number, readonly ElfRelocation[]>;
   /** Section by name (the first of that name). */
   section(name: string): ElfSection | undefined;
+  /** The symbols defined in a section (by index), in symbol table order. */
+  symbolsIn(index: number): readonly ElfSymbol[];
 }
 
 function u64(view: DataView, off: number, what: string): number {
-  const v = view.getBigUint64(off, true);
-  if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw elfError(`${what} ${v} is out of range`, { offset: off });
-  return Number(v);
+  const hi = view.getUint32(off + 4, true);
+  // Above 2^53 - 1 a number loses precision: no real object has such offsets or sizes.
+  if (hi > 0x1fffff)
+    throw elfError(`${what} ${view.getBigUint64(off, true)} is out of range`, { offset: off });
+  return hi * 0x1_0000_0000 + view.getUint32(off, true);
 }
 
 function cstr(bytes: Uint8Array, start: number, end: number): string | undefined {
@@ -311,5 +315,19 @@ export function parseElf(bytes: Uint8Array): ElfFile {
 
   const byName = new Map<string, ElfSection>();
   for (const s of sections) if (!byName.has(s.name)) byName.set(s.name, s);
-  return { bytes, sections, symbols, relocations, section: (name) => byName.get(name) };
+  const bySection = new Map<number, ElfSymbol[]>();
+  for (const sym of symbols) {
+    const list = bySection.get(sym.shndx);
+    if (list === undefined) bySection.set(sym.shndx, [sym]);
+    else list.push(sym);
+  }
+  const none: readonly ElfSymbol[] = [];
+  return {
+    bytes,
+    sections,
+    symbols,
+    relocations,
+    section: (name) => byName.get(name),
+    symbolsIn: (index) => bySection.get(index) ?? none,
+  };
 }

@@ -290,7 +290,8 @@ export class BpfObject {
       if (sec.size % INSN_SIZE !== 0)
         throw elfError(`code section size ${sec.size} is not a multiple of 8`, { section: sec.name });
       const def = sec.index === textIndex ? undefined : sectionDef(sec.name);
-      const syms = elf.symbols
+      const syms = elf
+        .symbolsIn(sec.index)
         .filter((s) => s.shndx === sec.index && s.type === STT_FUNC)
         .sort((a, b) => a.value - b.value);
       const relocs = codeRelocs(elf, sec.index, textIndex);
@@ -602,14 +603,16 @@ function codeRelocs(elf: ElfFile, secIndex: number, textIndex: number): CodeRelo
       continue;
     }
     if (target.name === MAPS_SEC || target.name === LEGACY_MAPS_SEC) {
-      const mapSym = elf.symbols.find(
-        (s) =>
-          s.shndx === sym.shndx &&
-          s.value === sym.value &&
-          s.type !== STT_SECTION &&
-          s.name !== '' &&
-          s.type !== STT_FUNC,
-      );
+      const mapSym = elf
+        .symbolsIn(sym.shndx)
+        .find(
+          (s) =>
+            s.shndx === sym.shndx &&
+            s.value === sym.value &&
+            s.type !== STT_SECTION &&
+            s.name !== '' &&
+            s.type !== STT_FUNC,
+        );
       if (mapSym === undefined)
         throw new BpfObjectError(
           'ERR_BPFJS_OBJECT_RELOCATION',
@@ -650,9 +653,7 @@ function fixupDatasecs(elf: ElfFile, btf: ObjectBtf): void {
     btf.datasecVars(id).forEach((v, i) => {
       if (btf.rawKind(v.type) !== KIND.VAR) return;
       const varName = btf.types.nameOf(v.type);
-      const sym = elf.symbols.find(
-        (s) => s.shndx === sec.index && s.name === varName && s.type === STT_OBJECT,
-      );
+      const sym = elf.symbolsIn(sec.index).find((s) => s.name === varName && s.type === STT_OBJECT);
       if (sym === undefined) {
         throw new BpfObjectError(
           'ERR_BPFJS_OBJECT_BTF',
