@@ -160,7 +160,8 @@ export class ObjectBtf {
 
   /** `BTF_VAR_*` linkage of a VAR (0 static, 1 global allocated, 2 global extern). */
   varLinkage(id: number): number {
-    return this.types.type(id).linkage ?? 0;
+    // from the patched copy: the fix-ups change linkage (hidden globals, .kconfig externs)
+    return this.#view.getUint32(this.#offsets[id]! + 12, true);
   }
 
   /** The DATASEC of this name, if any. */
@@ -176,6 +177,22 @@ export class ObjectBtf {
   /** Sets the offset of variable `index` of a DATASEC (fix-up from the symbol value). */
   setDatasecVarOffset(id: number, index: number, offset: number): void {
     this.#view.setUint32(this.#offsets[id]! + 12 + index * 12 + 4, offset, true);
+  }
+
+  /** Sorts a DATASEC's variables by offset (libbpf does; the kernel wants them in order). */
+  sortDatasecVars(id: number): void {
+    const vars = this.datasecVars(id).sort((a, b) => a.offset - b.offset);
+    const o = this.#offsets[id]! + 12;
+    vars.forEach((v, i) => {
+      this.#view.setUint32(o + i * 12, v.type, true);
+      this.#view.setUint32(o + i * 12 + 4, v.offset, true);
+      this.#view.setUint32(o + i * 12 + 8, v.size, true);
+    });
+  }
+
+  /** Sets a VAR's linkage (`.kconfig` externs become allocated, as libbpf does). */
+  setVarLinkage(id: number, linkage: number): void {
+    this.#view.setUint32(this.#offsets[id]! + 12, linkage, true);
   }
 
   /** Overwrites a type's `info` and `size/type` words in place (sanitizing). @internal */

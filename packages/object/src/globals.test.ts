@@ -7,6 +7,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { requireExecutable, requireKernel, tempBpffs } from '@bpfjs/testkit';
 import { expect } from 'vitest';
 import { BpfObject } from './index.js';
+import { kernelVersionCode, readKernelConfig } from './kconfig.js';
 import { compile } from './test/compile.js';
 import { testRun } from './test/test-run.js';
 
@@ -92,4 +93,41 @@ char _license[] SEC("license") = "GPL";
       expect(existsSync(fs.pinPath('pinned_here'))).toBe(true);
     },
   );
+
+  gate.it('.kconfig externs: kernel version and CONFIG_* values as the kernel configuration says', () => {
+    const obj = BpfObject.open(compile('kconfig'));
+    expect(obj.maps.get('.kconfig')).toMatchObject({ origin: 'kconfig', freeze: true, maxEntries: 1 });
+    using coll = obj.load();
+    expect(testRun(coll.program('read_config'), new Uint8Array(64)).retval).toBe(0);
+    const v = (n: string) => coll.variables.get(n)!.getInt();
+    const config = readKernelConfig();
+    expect(v('version')).toBe(BigInt(kernelVersionCode()));
+    expect(v('missing')).toBe(0n); // weak and absent
+    if (config !== undefined) {
+      const tri = config.get('CONFIG_NET_CLS_BPF');
+      expect(v('cls_bpf')).toBe(tri === 'y' ? 1n : tri === 'm' ? 2n : 0n);
+      expect(v('syscall_on')).toBe(config.get('CONFIG_BPF_SYSCALL') === 'y' ? 1n : 0n);
+      expect(v('hz')).toBe(BigInt(config.get('CONFIG_HZ') ?? 0));
+      const host = coll.variables.get('hostname')!.get();
+      const want = JSON.parse(config.get('CONFIG_DEFAULT_HOSTNAME') ?? '""') as string;
+      expect(Buffer.from(host.subarray(0, host.indexOf(0))).toString()).toBe(want);
+    }
+  });
+
+  gate.it('a non-weak kconfig extern the kernel does not have is refused before anything is created', () => {
+    const source = `#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+extern int CONFIG_BPFJS_DOES_NOT_EXIST __kconfig;
+int out;
+SEC("socket") int f(void *ctx) { out = CONFIG_BPFJS_DOES_NOT_EXIST; return 0; }
+char _license[] SEC("license") = "GPL";
+`;
+    const obj = BpfObject.open(compile('kconfig_missing', { source }));
+    expect(() => obj.load()).toThrow(
+      expect.objectContaining({
+        code: 'ERR_BPFJS_OBJECT_INVALID',
+        location: expect.objectContaining({ symbol: 'CONFIG_BPFJS_DOES_NOT_EXIST' }),
+      }),
+    );
+  });
 });

@@ -59,6 +59,7 @@ import {
 import { type BtfExtSection, KIND } from './btf.js';
 import { BpfObjectError, objectError } from './errors.js';
 import { INSN_SIZE, imm, isPseudoFunc, isSubprogCall, setImm, setSrcReg } from './insn.js';
+import { kconfigValues } from './kconfig.js';
 import { adoptMap, createMap } from './map.js';
 import {
   type BpfObject,
@@ -419,10 +420,15 @@ function relocateData(fn: FunctionCode, maps: Map<string, BpfMap>, prog: string)
         // libbpf marks callback addresses (clang emits src_reg 0) so the linker finds them.
         setSrcReg(insns, r.insn, BPF_PSEUDO_FUNC);
         break;
+      case 'kconfig':
+        setSrcReg(insns, r.insn, BPF_PSEUDO_MAP_VALUE);
+        setImm(insns, r.insn, maps.get('.kconfig')!.fd.fd);
+        setImm(insns, r.insn + 1, r.offset);
+        break;
       case 'extern':
         throw new BpfObjectError(
           'ERR_BPFJS_OBJECT_RELOCATION',
-          `program '${prog}': extern '${r.symbol}' (.kconfig/.ksyms) is not supported yet`,
+          `program '${prog}': extern '${r.symbol}' is not a .kconfig variable (.ksyms and other externs are not supported yet)`,
           { program: prog, symbol: r.symbol, section: fn.section },
         );
       default:
@@ -622,6 +628,11 @@ function load(obj: BpfObject, opts: LoadOptions, cleanup: Cleanup): Collection {
   const btfIds = new Map<ProgramSpec, number>();
   for (const p of selected) if (p.attachBtf) btfIds.set(p, attachBtfId(p, opts));
 
+  // .kconfig values are read before anything is created.
+  const kconfigSpec = obj.maps.get('.kconfig');
+  if (kconfigSpec !== undefined && obj.kconfig.length > 0) {
+    kconfigSpec.contents!.set(kconfigValues(obj.kconfig, kconfigSpec.valueSize));
+  }
   let btfFd: Fd | undefined;
   if (obj.btf !== undefined) {
     try {

@@ -32,7 +32,9 @@ import {
   SHN_UNDEF,
   SHT_NOBITS,
   SHT_PROGBITS,
+  STB_GLOBAL,
   STB_LOCAL,
+  STB_WEAK,
   STT_FUNC,
   STT_OBJECT,
   STT_SECTION,
@@ -48,7 +50,8 @@ export type CodeReloc =
   | { readonly kind: 'data'; readonly insn: number; readonly map: string; readonly offset: number }
   | { readonly kind: 'call'; readonly insn: number; readonly symOff: number }
   | { readonly kind: 'func'; readonly insn: number; readonly symOff: number }
-  | { readonly kind: 'extern'; readonly insn: number; readonly symbol: string };
+  | { readonly kind: 'extern'; readonly insn: number; readonly symbol: string }
+  | { readonly kind: 'kconfig'; readonly insn: number; readonly symbol: string; readonly offset: number };
 
 /** A function in an executable section: an entry-point program or a `.text` subprogram. @internal */
 export interface FunctionCode {
@@ -94,7 +97,7 @@ export interface ProgramSpec {
 }
 
 /** Where a map definition came from. */
-export type MapOrigin = 'btf' | 'legacy' | 'data' | 'rodata' | 'bss';
+export type MapOrigin = 'btf' | 'legacy' | 'data' | 'rodata' | 'bss' | 'kconfig';
 
 /** A map of the object (change `maxEntries`, `flags` etc. before load). */
 export interface MapSpec {
@@ -201,6 +204,8 @@ export class BpfObject {
   readonly subprograms: readonly FunctionCode[];
   /** @internal */
   readonly elf: ElfFile;
+  /** `.kconfig` externs with their place in the `.kconfig` map. @internal */
+  readonly kconfig: readonly KconfigExtern[];
 
   private constructor(init: {
     name: string;
@@ -213,6 +218,7 @@ export class BpfObject {
     btfExt: BtfExt | undefined;
     subprograms: FunctionCode[];
     elf: ElfFile;
+    kconfig: KconfigExtern[];
   }) {
     this.name = init.name;
     this.license = init.license;
@@ -224,6 +230,7 @@ export class BpfObject {
     this.btfExt = init.btfExt;
     this.subprograms = init.subprograms;
     this.elf = init.elf;
+    this.kconfig = init.kconfig;
   }
 
   /**
@@ -280,6 +287,10 @@ export class BpfObject {
     const extSec = elf.section('.BTF.ext');
     const btfExt = extSec !== undefined && btf !== undefined ? parseBtfExt(extSec.data, btf) : undefined;
 
+    const kconfig = btf === undefined ? [] : collectKconfig(elf, btf);
+    if (btf !== undefined) {
+      for (let id = 1; id < btf.count; id++) if (btf.rawKind(id) === KIND.DATASEC) btf.sortDatasecVars(id);
+    }
     // Functions of executable sections.
     const textIndex = elf.section('.text')?.index ?? -1;
     const programs = new Map<string, ProgramSpec>();
@@ -294,7 +305,7 @@ export class BpfObject {
         .symbolsIn(sec.index)
         .filter((s) => s.shndx === sec.index && s.type === STT_FUNC)
         .sort((a, b) => a.value - b.value);
-      const relocs = codeRelocs(elf, sec.index, textIndex);
+      const relocs = codeRelocs(elf, sec.index, textIndex, kconfig);
       for (const sym of syms) {
         if (sym.value % INSN_SIZE !== 0 || sym.size % INSN_SIZE !== 0 || sym.value + sym.size > sec.size) {
           throw elfError(
@@ -343,6 +354,7 @@ export class BpfObject {
     parseBtfMaps(elf, btf, maps, programs);
     parseLegacyMaps(elf, maps);
     parseDataSections(elf, btf, name, maps, variables);
+    if (kconfig.length > 0) maps.set('.kconfig', kconfigMap(btf!, name, kconfig));
     // Every map/data reference of the code must name a map that exists.
     for (const fn of functions) {
       for (const r of fn.relocs) {
@@ -370,6 +382,7 @@ export class BpfObject {
       btfExt,
       subprograms,
       elf,
+      kconfig,
     });
   }
 
@@ -522,7 +535,12 @@ function programSpec(code: FunctionCode, def: SectionDef): ProgramSpec {
 }
 
 /** Classifies the relocations of one code section (libbpf's `bpf_program__record_reloc`). */
-function codeRelocs(elf: ElfFile, secIndex: number, textIndex: number): CodeReloc[] {
+function codeRelocs(
+  elf: ElfFile,
+  secIndex: number,
+  textIndex: number,
+  kconfig: readonly KconfigExtern[],
+): CodeReloc[] {
   const sec = elf.sections[secIndex]!;
   const out: CodeReloc[] = [];
   for (const rel of elf.relocations.get(secIndex) ?? []) {
@@ -565,7 +583,9 @@ function codeRelocs(elf: ElfFile, secIndex: number, textIndex: number): CodeRelo
           `${sec.name}: relocation at instruction ${insn} against an undefined, unnamed symbol`,
           where,
         );
-      out.push({ kind: 'extern', insn, symbol: sym.name });
+      const k = kconfig.find((e) => e.name === sym.name);
+      if (k !== undefined && ld) out.push({ kind: 'kconfig', insn, symbol: sym.name, offset: k.offset });
+      else out.push({ kind: 'extern', insn, symbol: sym.name });
       continue;
     }
     if (sym.shndx >= SHN_LORESERVE) {
@@ -652,6 +672,9 @@ function fixupDatasecs(elf: ElfFile, btf: ObjectBtf): void {
     btf.setDatasecSize(id, sec.size);
     btf.datasecVars(id).forEach((v, i) => {
       if (btf.rawKind(v.type) !== KIND.VAR) return;
+      // libbpf's btf_fixup_datasec: static and extern variables keep what clang wrote.
+      const linkage = btf.varLinkage(v.type);
+      if (linkage === 0 || linkage === 2) return;
       const varName = btf.types.nameOf(v.type);
       const sym = elf.symbolsIn(sec.index).find((s) => s.name === varName && s.type === STT_OBJECT);
       if (sym === undefined) {
@@ -662,6 +685,8 @@ function fixupDatasecs(elf: ElfFile, btf: ObjectBtf): void {
         );
       }
       btf.setDatasecVarOffset(id, i, sym.value);
+      // hidden/internal globals are static to the kernel (and do not make the map mmapable)
+      if (sym.visibility === 1 || sym.visibility === 2) btf.setVarLinkage(v.type, 0);
     });
   }
 }
@@ -1019,3 +1044,106 @@ function parseDataSections(
 }
 
 export type { ElfSymbol };
+
+/** A `.kconfig` extern (`extern int CONFIG_HZ __kconfig;`) and where its value goes. */
+export interface KconfigExtern {
+  readonly name: string;
+  /** Byte offset in the `.kconfig` map value. */
+  readonly offset: number;
+  readonly size: number;
+  readonly align: number;
+  /** How libbpf reads the type: bool, char, tristate (`enum libbpf_tristate`), integer, char array. */
+  readonly kind: 'bool' | 'char' | 'tristate' | 'int' | 'chars';
+  readonly signed: boolean;
+  /** `__weak`: a missing value is 0 instead of an error. */
+  readonly weak: boolean;
+}
+
+/**
+ * libbpf's `bpf_object__collect_externs` for `.kconfig`: every undefined symbol with a BTF extern
+ * VAR in DATASEC `.kconfig`, laid out by (alignment descending, size ascending, name); the BTF
+ * DATASEC gets those offsets, its size, and allocated linkage (the kernel refuses extern VARs).
+ */
+function collectKconfig(elf: ElfFile, btf: ObjectBtf): KconfigExtern[] {
+  const ds = btf.datasec('.kconfig');
+  if (ds === undefined) return [];
+  const out: (Omit<KconfigExtern, 'offset'> & { varIndex: number })[] = [];
+  const vars = btf.datasecVars(ds);
+  for (const sym of elf.symbolsIn(SHN_UNDEF)) {
+    if (sym.name === '' || (sym.bind !== STB_GLOBAL && sym.bind !== STB_WEAK)) continue;
+    const varIndex = vars.findIndex((v) => btf.types.nameOf(v.type) === sym.name);
+    if (varIndex < 0) continue;
+    const varId = vars[varIndex]!.type;
+    const where = { section: '.kconfig', symbol: sym.name };
+    if (btf.rawKind(varId) !== KIND.VAR) {
+      throw objectError(
+        `extern '${sym.name}' in .kconfig is a function; only variables can be kconfig externs`,
+        where,
+      );
+    }
+    const typeId = btf.types.type(varId).type!;
+    const t = btf.types.type(skipMods(btf, typeId));
+    let kind: KconfigExtern['kind'] | undefined;
+    let signed = false;
+    if (t.kind === KIND.INT) {
+      const enc = t.int!.encoding;
+      signed = (enc & 1) !== 0;
+      if ((enc & 4) !== 0) kind = 'bool';
+      else if ((enc & 2) !== 0 && t.size === 1) kind = 'char';
+      else kind = 'int';
+    } else if (t.kind === KIND.ENUM && t.name === 'libbpf_tristate') {
+      kind = 'tristate';
+    } else if (t.kind === KIND.ARRAY) {
+      const el = btf.types.type(skipMods(btf, t.array!.type));
+      if (el.kind === KIND.INT && el.size === 1) kind = 'chars';
+    }
+    if (kind === undefined)
+      throw objectError(
+        `extern '${sym.name}' in .kconfig has a type libbpf cannot fill (${t.kindName} '${t.name}')`,
+        where,
+      );
+    out.push({
+      name: sym.name,
+      size: btf.types.sizeOf(typeId),
+      align: btf.types.alignOf(typeId),
+      kind,
+      signed,
+      weak: sym.bind === STB_WEAK,
+      varIndex,
+    });
+  }
+  out.sort(
+    (a, b) => b.align - a.align || a.size - b.size || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
+  );
+  let off = 0;
+  const placed: KconfigExtern[] = [];
+  for (const e of out) {
+    const offset = Math.ceil(off / e.align) * e.align;
+    off = offset + e.size;
+    btf.setDatasecVarOffset(ds, e.varIndex, offset);
+    btf.setVarLinkage(vars[e.varIndex]!.type, 1);
+    const { varIndex: _, ...rest } = e;
+    placed.push({ ...rest, offset });
+  }
+  btf.setDatasecSize(ds, off);
+  return placed;
+}
+
+function kconfigMap(btf: ObjectBtf, objName: string, externs: readonly KconfigExtern[]): MapSpec {
+  const last = externs[externs.length - 1]!;
+  const size = last.offset + last.size;
+  return {
+    ...emptyMap('.kconfig', 'kconfig', '.kconfig'),
+    kernelName: internalMapName(objName, '.kconfig'),
+    type: BPF_MAP_TYPE_ARRAY,
+    keySize: 4,
+    valueSize: size,
+    maxEntries: 1,
+    // every .kconfig VAR is made allocated (non-static), so libbpf makes the map mmapable
+    flags: BPF_F_RDONLY_PROG | BPF_F_MMAPABLE,
+    valueTypeId: btf.datasec('.kconfig') ?? 0,
+    contents: new Uint8Array(size),
+    freeze: true,
+    typeName: 'array',
+  };
+}
