@@ -57,6 +57,7 @@ import {
   BTF_KIND_TYPEDEF,
 } from '@bpfjs/uapi';
 import { type BtfExtSection, KIND } from './btf.js';
+import { applyCore, type CoreTargets, kernelTargets, POISON_IMM, type Poisoned } from './core.js';
 import { BpfObjectError, objectError } from './errors.js';
 import { INSN_SIZE, imm, isPseudoFunc, isSubprogCall, setImm, setSrcReg } from './insn.js';
 import { kconfigValues } from './kconfig.js';
@@ -400,11 +401,32 @@ interface Linked {
   lineInfo: Uint8Array | undefined;
   /** line_info records of the result (insn index → source). */
   lines: { insn: number; file: number; line: number; col: number }[];
+  /** The functions placed in the result. */
+  functions: FunctionCode[];
 }
 
 /** Applies map and data relocations to a copy of one function's code. */
-function relocateData(fn: FunctionCode, maps: Map<string, BpfMap>, prog: string): Uint8Array {
+function relocateData(
+  obj: BpfObject,
+  fn: FunctionCode,
+  maps: Map<string, BpfMap>,
+  prog: string,
+  targets: () => CoreTargets,
+  poisoned: Poisoned[],
+): Uint8Array {
   const insns = Uint8Array.from(fn.insns);
+  const core = extRecords(obj.btfExt?.coreRelo, fn);
+  if (core.length > 0 && obj.btf !== undefined) {
+    const relos = core.map((r) => ({
+      insn: r.insnOff / INSN_SIZE - fn.start,
+      typeId: r.typeId,
+      access: obj.btf!.str(r.accessStrOff),
+      kind: r.kind,
+    }));
+    for (const p of applyCore(insns, relos, obj.btf.types, targets, { program: prog, section: fn.section })) {
+      poisoned.push({ insn: p.insn, what: `${p.what} in '${fn.name}'` });
+    }
+  }
   for (const r of fn.relocs) {
     switch (r.kind) {
       case 'map':
@@ -526,15 +548,17 @@ function link(obj: BpfObject, prog: ProgramSpec, relocated: (fn: FunctionCode) =
     if (funcsOk && fis.length > 0) funcInfo = new Uint8Array(Uint32Array.from(fis).buffer);
     if (funcInfo !== undefined && lis.length > 0) lineInfo = new Uint8Array(Uint32Array.from(lis).buffer);
   }
-  return { insns, funcInfo, lineInfo, lines };
+  return { insns, funcInfo, lineInfo, lines, functions: chunks.map((c) => c.fn) };
 }
 
-let kernelBtfCache: Btf | undefined;
 function kernelBtf(opt: string | Btf | undefined): Btf {
   if (opt instanceof Btf) return opt;
   if (typeof opt === 'string') return Btf.loadKernel(opt);
-  kernelBtfCache ??= Btf.loadKernel();
-  return kernelBtfCache;
+  return kernelTargets().vmlinux;
+}
+
+function coreTargets(opt: string | Btf | undefined): CoreTargets {
+  return opt === undefined ? kernelTargets() : kernelTargets(kernelBtf(opt));
 }
 
 /** libbpf's `find_kernel_btf_id`: the kernel BTF type a BTF-attached program names. */
@@ -570,7 +594,13 @@ function attachBtfId(prog: ProgramSpec, opts: LoadOptions): number {
 }
 
 /** Adds the program, the failing instruction and its C source line to a verifier error. */
-function verifierError(e: BpfError, prog: ProgramSpec, obj: BpfObject, linked: Linked): BpfError {
+function verifierError(
+  e: BpfError,
+  prog: ProgramSpec,
+  obj: BpfObject,
+  linked: Linked,
+  poisoned: readonly Poisoned[],
+): BpfError {
   const log = e.log ?? '';
   let failing: number | undefined;
   for (const m of log.matchAll(/^(\d+): \([0-9a-f]{2}\)/gm)) failing = Number(m[1]);
@@ -591,8 +621,18 @@ function verifierError(e: BpfError, prog: ProgramSpec, obj: BpfObject, linked: L
     .split('\n')
     .filter((l) => l.trim() !== '' && !l.startsWith('processed '))
     .pop();
-  const err = new BpfError(e.errno, e.syscall, { command: e.command, log: e.log, hint: e.hint, cause: e });
-  err.message = `${e.message}: the verifier rejected program '${prog.name}' (${prog.type})${where}${last !== undefined ? `: ${last.trim()}` : ''}`;
+  // A reached poisoned instruction: say which CO-RE relocations the kernel's BTF could not satisfy.
+  const core =
+    poisoned.length > 0 && log.includes(`unknown#${POISON_IMM}`)
+      ? ` (CO-RE relocations the kernel's BTF does not satisfy: ${poisoned.map((p) => p.what).join('; ')})`
+      : '';
+  const err = new BpfError(e.errno, e.syscall, {
+    command: e.command,
+    log: e.log,
+    hint: core === '' ? e.hint : `a CO-RE relocation could not be resolved against the kernel${core}`,
+    cause: e,
+  });
+  err.message = `${e.message}: the verifier rejected program '${prog.name}' (${prog.type})${where}${last !== undefined ? `: ${last.trim()}` : ''}${core}`;
   return err;
 }
 
@@ -648,12 +688,16 @@ function load(obj: BpfObject, opts: LoadOptions, cleanup: Cleanup): Collection {
 
   const programs = new Map<string, Program>();
   const cache = new Map<FunctionCode, Uint8Array>();
+  const poisonedBy = new Map<FunctionCode, Poisoned[]>();
+  const targets = () => coreTargets(opts.kernelBtf);
   for (const p of selected) {
     const relocated = (fn: FunctionCode) => {
       let r = cache.get(fn);
       if (r === undefined) {
-        r = relocateData(fn, maps, p.name);
+        const poisoned: Poisoned[] = [];
+        r = relocateData(obj, fn, maps, p.name, targets, poisoned);
         cache.set(fn, r);
+        poisonedBy.set(fn, poisoned);
       }
       return Uint8Array.from(r);
     };
@@ -676,7 +720,10 @@ function load(obj: BpfObject, opts: LoadOptions, cleanup: Cleanup): Collection {
         ...(opts.logSize !== undefined ? { logSize: opts.logSize } : {}),
       });
     } catch (e) {
-      if (BpfError.isInstance(e) && e.log !== undefined) throw verifierError(e, p, obj, linked);
+      if (BpfError.isInstance(e) && e.log !== undefined) {
+        const poisoned = linked.functions.flatMap((f) => poisonedBy.get(f) ?? []);
+        throw verifierError(e, p, obj, linked, poisoned);
+      }
       throw e;
     }
     cleanup.fds.push(fd);
