@@ -15,9 +15,14 @@ const alias = [
   })),
 ];
 
-// Files named `*.serial.test.ts` touch machine-global state (the init netns's flow dissector, which
-// excludes flow dissectors in every other netns). They run after everything else, one file at a time.
-// `*.soak.test.ts` are long soaks, run only by `pnpm soak`.
+// A test file's name says where it runs (kernels/lib/marks.mjs; kernels/marks.host.test.ts checks
+// the names against what the files do):
+// - `*.host.test.ts`: kernel-independent (no bpf(2), netns, mount or socket call): here only, not in
+//   the kernel matrix's guests;
+// - `*.test.ts`: touches the kernel: here and on every kernel of the matrix (kernels/vitest.config.ts);
+// - `*.serial.test.ts`: touches machine-global state (the init netns's flow dissector, which excludes
+//   flow dissectors in every other netns). Here they run after everything else, one file at a time;
+// - `*.soak.test.ts`: long soaks, run only by `pnpm soak`.
 export default defineConfig({
   resolve: { alias },
   test: {
@@ -49,6 +54,11 @@ export default defineConfig({
           exclude: ['**/*.serial.test.ts', '**/*.soak.test.ts', '**/node_modules/**'],
           sequence: { groupOrder: 0 },
         },
+      },
+      {
+        // The kernel matrix's own checks that run on the host (test-file marks, the runner's logic).
+        extends: true as const,
+        test: { name: 'kernels', include: ['kernels/*.host.test.ts'], sequence: { groupOrder: 0 } },
       },
       {
         // Smoke run of bench/ (a few iterations; asserts the report's shape, never a duration).

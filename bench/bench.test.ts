@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { makeGate, requireKernel } from '@bpfjs/testkit';
+import { makeGate, requireKernel, scaleTimeout } from '@bpfjs/testkit';
 import { expect, it } from 'vitest';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -20,7 +20,13 @@ const haveCc = (() => {
   }
 })();
 
-const OPS = ['info', 'update', 'query', 'query64', 'links', 'create_close'];
+const ALL_OPS = ['info', 'update', 'query', 'query64', 'links', 'create_close'];
+// In the kernel matrix's emulated guests (every side is a process, seconds apiece to start) the
+// smoke run measures two operations — a netns link's info and a 64-link sk_lookup query — and fewer
+// heap calls; the host runs them all.
+const inMatrix = Boolean(process.env.BPFJS_KERNEL_MATRIX);
+const OPS = inMatrix ? ['info', 'query64'] : ALL_OPS;
+const HEAP_CALLS = inMatrix ? 200 : 2000;
 const SIDES = ['c', 'floor', 'sys', 'obj'] as const;
 
 interface SideStats {
@@ -61,13 +67,14 @@ requireKernel()
             '--rounds',
             '1',
             '--heap-calls',
-            '2000',
+            String(HEAP_CALLS),
+            ...(inMatrix ? ['--ops', OPS.join(',')] : []),
             '--sched',
             'normal',
             '--json-out',
             out,
           ],
-          { cwd: root, encoding: 'utf8', timeout: 120_000 },
+          { cwd: root, encoding: 'utf8', timeout: scaleTimeout(120_000) },
         );
         expect(res.stderr).not.toMatch(/error\(s\)/);
         expect(res.status).toBe(0);
@@ -95,12 +102,13 @@ requireKernel()
         const byId = Object.fromEntries(report.results.map((r) => [r.id, r]));
         for (const side of SIDES) {
           expect(byId.info?.[side]?.check?.type, `info type ${side}`).toBe(5); // BPF_LINK_TYPE_NETNS
-          expect(byId.query?.[side]?.check?.progCount, `query ${side}`).toBe(1);
           expect(byId.query64?.[side]?.check?.progCount, `query64 ${side}`).toBe(64);
+          if (inMatrix) continue;
+          expect(byId.query?.[side]?.check?.progCount, `query ${side}`).toBe(1);
           expect(byId.links?.[side]?.check?.linksPerSweep, `links ${side}`).toBeGreaterThanOrEqual(65);
         }
         for (const k of ['obj', 'sys', 'floor'] as const) {
-          expect(report.heap[k].calls).toBe(2000);
+          expect(report.heap[k].calls).toBe(HEAP_CALLS);
           expect(report.heap[k].heapUsedGrowth).toBeTypeOf('number');
         }
       } finally {

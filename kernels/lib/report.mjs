@@ -14,7 +14,7 @@ const firstLine = (s) =>
     .find((l) => l.trim()) ?? '';
 
 /** Builds the summary of one kernel's run (see run.mjs for the inputs). */
-export function summarize({ kernel, boot, results, problem, fetchMs, totalMs, cmdMode }) {
+export function summarize({ kernel, boot, results, problem, fetchMs, totalMs, limitSec, cmdMode }) {
   const s = {
     id: kernel.id,
     release: kernel.release,
@@ -28,6 +28,10 @@ export function summarize({ kernel, boot, results, problem, fetchMs, totalMs, cm
     bootMs: boot.bootMs,
     testMs: results?.ms,
     totalMs,
+    // The kernel's time limit and how much of it the run used (boot, suites and any crash retry):
+    // above 0.5 a machine twice as slow would cut it.
+    limitSec,
+    limitFraction: limitSec ? Math.round((totalMs / 1000 / limitSec) * 1000) / 1000 : undefined,
     passed: 0,
     failed: 0,
     skipped: 0,
@@ -110,7 +114,19 @@ function table(rows) {
 /** The matrix table with skip reasons and failures below it. */
 export function formatSummary(summaries) {
   const rows = [
-    ['kernel', 'release', 'boot', 'suites', 'total', 'passed', 'failed', 'skipped', 'unfinished', 'result'],
+    [
+      'kernel',
+      'release',
+      'boot',
+      'suites',
+      'total',
+      'of limit',
+      'passed',
+      'failed',
+      'skipped',
+      'unfinished',
+      'result',
+    ],
   ];
   for (const s of summaries) {
     rows.push([
@@ -119,6 +135,7 @@ export function formatSummary(summaries) {
       secs(s.bootMs),
       secs(s.testMs),
       secs(s.totalMs),
+      s.limitFraction === undefined ? '-' : `${Math.round(s.limitFraction * 100)}% of ${s.limitSec}s`,
       s.passed ?? '-',
       s.failed ?? '-',
       s.skipped ?? '-',
@@ -127,6 +144,11 @@ export function formatSummary(summaries) {
     ]);
   }
   const out = [table(rows)];
+  const slow = summaries.filter((s) => s.limitFraction > 0.5);
+  if (slow.length)
+    out.push(
+      `\nover half of the time limit: ${slow.map((s) => `${s.id} (${Math.round(s.limitFraction * 100)}%)`).join(', ')} — a machine twice as slow would cut ${slow.length > 1 ? 'them' : 'it'}`,
+    );
   for (const s of summaries) {
     const reasons = Object.entries(s.skipReasons ?? {}).sort((a, b) => b[1] - a[1]);
     if (reasons.length) {

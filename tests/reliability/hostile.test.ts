@@ -8,6 +8,7 @@ import * as link from '@bpfjs/link';
 import * as netns from '@bpfjs/netns';
 import * as sys from '@bpfjs/sys';
 import * as testkit from '@bpfjs/testkit';
+import { scaleTimeout } from '@bpfjs/testkit';
 import * as uapi from '@bpfjs/uapi';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 // @ts-expect-error plain ESM shared with the child process
@@ -40,7 +41,7 @@ kernel.describe('hostile input (in-process, packages from source)', () => {
 kernel.describe('hostile input (child process, built dist)', () => {
   it('runs every row without a crash and exits 0', () => {
     const script = fileURLToPath(new URL('./fixtures/hostile-child.mjs', import.meta.url));
-    const r = spawnSync(process.execPath, [script], { encoding: 'utf8', timeout: 60_000 });
+    const r = spawnSync(process.execPath, [script], { encoding: 'utf8', timeout: scaleTimeout(60_000) });
     const out = `${r.stdout}\n${r.stderr}`;
     expect(r.signal, out).toBeNull();
     expect(r.status, out).toBe(0);

@@ -12,6 +12,7 @@ import {
   flowDissectorProgram,
   requireExecutable,
   requireKernel,
+  scaleTimeout,
   tempNetNs,
 } from '@bpfjs/testkit';
 import { afterAll, beforeAll, expect } from 'vitest';
@@ -46,7 +47,7 @@ function runAs(caps: Cap[], mode: 'story' | 'calls', fds: number[] = []) {
       stage!.fixture('privilege-child.mjs'),
       mode,
     ],
-    { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'pipe', ...fds] },
+    { encoding: 'utf8', timeout: scaleTimeout(60_000), stdio: ['ignore', 'pipe', 'pipe', ...fds] },
   );
   const out = `${res.stdout}\n${res.stderr}`;
   expect(res.status, out).toBe(0);
@@ -144,7 +145,13 @@ gate.describe('least privilege (setpriv, uid 65534)', () => {
     }
   });
 
-  for (const held of [['bpf'], ['net_admin'], ['sys_admin'], ['bpf', 'net_admin']] as Cap[][]) {
+  // The partial sets check the hints' arithmetic over what the kernel answered; in the kernel matrix's
+  // emulated guests (a node process per set, seconds apiece) the full and the empty set above show
+  // each kernel's capability checks, and the host runs the partial sets.
+  const partial = process.env.BPFJS_KERNEL_MATRIX
+    ? []
+    : [['bpf'], ['net_admin'], ['sys_admin'], ['bpf', 'net_admin']];
+  for (const held of partial as Cap[][]) {
     gate.it(
       `with only ${held.map((c) => CAP_NAME[c]).join(' + ')}: the EPERM hints name what is missing`,
       () => {

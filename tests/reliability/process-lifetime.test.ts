@@ -3,7 +3,7 @@
 // it from the pin, update it and detach it.
 import { Link, queryPrograms } from '@bpfjs/link';
 import { NetNs } from '@bpfjs/netns';
-import { expectErrno, requireKernel, tempBpffs, waitFor } from '@bpfjs/testkit';
+import { expectErrno, requireKernel, scaleTimeout, tempBpffs, waitFor } from '@bpfjs/testkit';
 import { expect } from 'vitest';
 import { startChild } from './lib/child.js';
 
@@ -23,7 +23,12 @@ function linkGone(id: number): boolean {
 }
 
 kernel.describe('process lifetime of netns links', () => {
-  for (const how of ['SIGKILL', 'SIGTERM', 'exit'] as const) {
+  // In the kernel matrix's emulated guests (a node process per case, seconds apiece) SIGKILL alone —
+  // the kernel releasing the fd table of a process that did nothing — stands for the three endings.
+  const endings = process.env.BPFJS_KERNEL_MATRIX
+    ? (['SIGKILL'] as const)
+    : (['SIGKILL', 'SIGTERM', 'exit'] as const);
+  for (const how of endings) {
     kernel.it(`an unpinned link is gone after its process ends (${how})`, async () => {
       const name = `bpfjs-lifetime-${process.pid}-${how}`;
       const ns = NetNs.create({ name });
@@ -40,7 +45,10 @@ kernel.describe('process lifetime of netns links', () => {
         const end = await child.exited;
         if (how === 'exit') expect(end).toEqual({ code: 0, signal: null });
         else expect(end.signal).toBe(how);
-        await waitFor(() => linkGone(linkId), { timeoutMs: 10_000, description: `link ${linkId} released` });
+        await waitFor(() => linkGone(linkId), {
+          timeoutMs: scaleTimeout(10_000),
+          description: `link ${linkId} released`,
+        });
         expect(queryPrograms(ns, 'flow_dissector').programIds).toEqual([]);
       } finally {
         await child.stop();
@@ -86,7 +94,10 @@ kernel.describe('process lifetime of netns links', () => {
       const pinned = Link.fromPin(pin);
       pinned.unpin(pin);
       pinned.close();
-      await waitFor(() => linkGone(linkId), { timeoutMs: 10_000, description: `link ${linkId} released` });
+      await waitFor(() => linkGone(linkId), {
+        timeoutMs: scaleTimeout(10_000),
+        description: `link ${linkId} released`,
+      });
     } finally {
       await holder.stop();
       await updater.child?.stop();

@@ -6,7 +6,7 @@ import { assemble } from '@bpfjs/asm';
 import { attachNetNs, Link, links, Program, programs, queryPrograms } from '@bpfjs/link';
 import { NetNs } from '@bpfjs/netns';
 import { linkGetNextId, progGetNextId } from '@bpfjs/sys';
-import { deferCleanup, skLookupInstructions, tempBpffs, waitFor } from '@bpfjs/testkit';
+import { deferCleanup, scaleTimeout, skLookupInstructions, tempBpffs, waitFor } from '@bpfjs/testkit';
 import { expect } from 'vitest';
 
 export interface CycleReport {
@@ -93,7 +93,10 @@ export async function leakCycles(cycles: number): Promise<CycleReport> {
       const liveProgs = allIds(progGetNextId);
       return [...linkIds].every((id) => !liveLinks.has(id)) && [...progIds].every((id) => !liveProgs.has(id));
     },
-    { timeoutMs: 20_000, description: 'every link and program of the cycles gone from the id lists' },
+    {
+      timeoutMs: scaleTimeout(20_000),
+      description: 'every link and program of the cycles gone from the id lists',
+    },
   );
   // The object API agrees (links()/programs() walk the same lists with info).
   expect([...links()].filter((l) => linkIds.has(l.id))).toEqual([]);
