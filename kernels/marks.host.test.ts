@@ -11,11 +11,16 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { checkMarks, createScanner, markOf, testFiles } from './lib/marks.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
+type Problem = { file: string; problem: string };
+const line = (p: Problem) => `${p.file}: ${p.problem}`;
 
 describe('test-file marks of this repository', () => {
-  it('every file is marked for where it must run', () => {
-    const problems: { file: string; problem: string }[] = checkMarks(root);
-    expect(problems.map((p) => `${p.file}: ${p.problem}`)).toEqual([]);
+  it('no file that touches the kernel is marked host-only', () => {
+    const { errors, notes } = checkMarks(root) as Record<'errors' | 'notes', Problem[]>;
+    // Guest files that look pure cost guest time; they are listed, not failed (the guest is safe).
+    if (notes.length)
+      console.warn(`guest test files that touch no kernel interface:\n${notes.map(line).join('\n')}`);
+    expect(errors.map(line)).toEqual([]);
   });
 
   it('finds the files of every package, the reliability suite and bench', () => {
@@ -73,16 +78,15 @@ describe('the scan behind the check', () => {
     'packages/x/src/k.serial.test.ts': `import { requireKernel } from '${TESTKIT}';\n`,
     'packages/x/src/long.soak.test.ts': "import { g } from './pure.js';\n",
   });
-  const problems = () =>
-    Object.fromEntries(
-      (checkMarks(dir) as { file: string; problem: string }[]).map((p) => [
-        p.file.replace('packages/x/src/', ''),
-        p.problem,
-      ]),
-    );
+  const problems = () => {
+    const { errors, notes } = checkMarks(dir) as Record<'errors' | 'notes', Problem[]>;
+    const byFile = (list: Problem[]) =>
+      Object.fromEntries(list.map((p) => [p.file.replace('packages/x/src/', ''), p.problem]));
+    return { errors: byFile(errors), notes: byFile(notes) };
+  };
 
   it('fails a host-marked file that imports, runs, reads or loads something kernel-facing', () => {
-    const p = problems();
+    const p = problems().errors;
     expect(p['a.host.test.ts']).toMatch(/must run in the guest.*imports @bpfjs\/sys/);
     expect(p['b.host.test.ts']).toMatch(/packages\/x\/src\/lib\.ts imports @bpfjs\/sys/);
     expect(p['c.host.test.ts']).toMatch(/runs bpftool/);
@@ -92,18 +96,11 @@ describe('the scan behind the check', () => {
     expect(p['g.host.test.ts']).toMatch(/imports @bpfjs\/link/);
   });
 
-  it('fails a guest file that touches no kernel interface, and leaves correct marks and soaks alone', () => {
-    const p = problems();
-    expect(p['pure.test.ts']).toMatch(/rename it to \*\.host\.test\.ts/);
-    expect(p['ok.host.test.ts']).toBeUndefined();
-    expect(p['kernel.test.ts']).toBeUndefined();
-    expect(p['k.serial.test.ts']).toBeUndefined();
-    expect(p['long.soak.test.ts']).toBeUndefined();
-    expect(Object.keys(p).sort()).toEqual(
-      ['a', 'b', 'c', 'd', 'e', 'f', 'g']
-        .map((x) => `${x}.host.test.ts`)
-        .concat('pure.test.ts')
-        .sort(),
+  it('notes a guest file that touches no kernel interface, and leaves correct marks and soaks alone', () => {
+    const { errors, notes } = problems();
+    expect(notes).toEqual({ 'pure.test.ts': expect.stringMatching(/rename it to \*\.host\.test\.ts/) });
+    expect(Object.keys(errors).sort()).toEqual(
+      ['a', 'b', 'c', 'd', 'e', 'f', 'g'].map((x) => `${x}.host.test.ts`),
     );
   });
 

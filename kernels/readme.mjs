@@ -27,6 +27,24 @@ if (!runs.length) {
   console.error('kernels/readme: the results hold no pinned kernel');
   process.exit(1);
 }
+// The table stands for complete runs only: every pinned kernel, each run to its end (not cut by its
+// time limit, not stopped without results, not run with a vitest filter — run.mjs saves no
+// filtered run).
+const incomplete = [
+  ...pinned.filter((k) => !results.kernels?.[k.id]).map((k) => `${k.id}: no run`),
+  ...runs
+    .filter(({ r }) => r.status !== 'passed' && r.status !== 'failed')
+    .map(({ k, r }) => `${k.id}: ${r.status}${r.problem ? ` (${r.problem})` : ''}`),
+  ...runs
+    .filter(({ r }) => r.unfinished > 0)
+    .map(({ k, r }) => `${k.id}: ${r.unfinished} test(s) unfinished`),
+];
+if (incomplete.length) {
+  console.error(
+    `kernels/readme: the table is generated from complete runs only; run \`pnpm test:kernels\` to its end:\n  ${incomplete.join('\n  ')}`,
+  );
+  process.exit(1);
+}
 
 const row = (cells) => `| ${cells.join(' | ')} |`;
 const version = (k) => k.packages[0].version.replace(/-[^-]+$/, '');
@@ -46,6 +64,15 @@ const lines = [
         : `${r.passed} / ${r.failed} / ${r.skipped}${r.problem?.startsWith('time limit') ? ' (run cut by the time limit)' : ''}${r.crashes?.length ? ` (boot ${r.crashes.length + 1}: the guest kernel crashed under TCG before)` : ''}`,
     ),
   ]),
+  row([
+    'guest run: time / its limit',
+    '',
+    ...runs.map(({ r }) =>
+      r.limitSec
+        ? `${Math.round(r.totalMs / 1000)} s / ${r.limitSec} s (${Math.round(r.limitFraction * 100)}%)`
+        : '-',
+    ),
+  ]),
   ...FEATURES.map((f) =>
     row([
       f.name,
@@ -57,11 +84,12 @@ const lines = [
     ]),
   ),
   '',
-  `Run ${[...new Set(runs.map(({ r }) => r.date?.slice(0, 10)))].join(', ')} at commit ${[
-    ...new Set(runs.map(({ r }) => r.commit).filter(Boolean)),
-  ].join(', ')}. ✓ works (its tests pass), — skipped because the kernel lacks it (the gate's reason),`,
-  '✗ a test of it fails, … not reached within the time limit, ? no test of it ran. "since" is the upstream',
-  'version that added the feature.',
+  `Generated from complete runs — every test file that touches the kernel ran on every kernel, none cut by its time limit — on ${[
+    ...new Set(runs.map(({ r }) => r.date?.slice(0, 10))),
+  ].join(', ')} at commit ${[...new Set(runs.map(({ r }) => r.commit).filter(Boolean))].join(', ')}.`,
+  "✓ works (its tests pass), — skipped because the kernel lacks it (the gate's reason), ✗ a test of it fails,",
+  '? no test of it ran. "since" is the upstream version that added the feature. Kernel-independent tests',
+  '(`*.host.test.ts`) run once, on the host, and are not counted here.',
   'See [kernels/README.md](kernels/README.md) for how the matrix runs.',
   END,
 ];
