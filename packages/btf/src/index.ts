@@ -11,5 +11,6 @@
 export * from './btf.js';
 export * from './codec.js';
 export * from './errors.js';
+export * from './ext.js';
 export * from './kinds.js';
 export * from './writer.js';
