@@ -4,6 +4,7 @@
  * verifier rejections name the program, instruction and C line; a failed load leaves nothing.
  */
 import { existsSync, readdirSync } from 'node:fs';
+import { BpfMap } from '@bpfjs/map';
 import { requireExecutable, requireKernel, tempBpffs } from '@bpfjs/testkit';
 import { expect } from 'vitest';
 import { BpfObject } from './index.js';
@@ -128,6 +129,31 @@ char _license[] SEC("license") = "GPL";
         code: 'ERR_BPFJS_OBJECT_INVALID',
         location: expect.objectContaining({ symbol: 'CONFIG_BPFJS_DOES_NOT_EXIST' }),
       }),
+    );
+  });
+
+  gate.it('the spec can be changed before load: max entries, map replacements, which programs', () => {
+    const obj = BpfObject.open(compile('globals'));
+    obj.maps.get('shared_counts')!.maxEntries = 128;
+    obj.maps.get('shared_counts')!.pinning = 0;
+    using mine = BpfMap.create({ type: 'array', keySize: 4, valueSize: 8, maxEntries: 4, name: 'mine' });
+    using coll = obj.load({ mapReplacements: { inner_b: mine }, programs: ['lookup_inner', 'tail_target'] });
+    expect([...coll.programs.keys()].sort()).toEqual(['lookup_inner', 'tail_target']);
+    expect(coll.map('shared_counts').maxEntries).toBe(128);
+    // outer[1] holds the replacement: the program writes into our map through it
+    expect(coll.map('inner_b').id).toBe(mine.id);
+    const key = new Uint8Array(4);
+    mine.set(key, new Uint8Array(8));
+    expect(testRun(coll.program('lookup_inner'), new Uint8Array(64)).retval).toBe(1);
+    const value = mine.get(key)!;
+    expect(new DataView(value.buffer, value.byteOffset).getBigUint64(0, true)).toBeGreaterThan(0n);
+    // a replacement that does not fit the definition is refused before anything is created
+    using wrong = BpfMap.create({ type: 'hash', keySize: 4, valueSize: 8, maxEntries: 4 });
+    expect(() => obj.load({ mapReplacements: { inner_b: wrong } })).toThrow(
+      /inner_b.*not compatible \(type 1 != 2/,
+    );
+    expect(() => obj.load({ mapReplacements: { nope: wrong } })).toThrow(
+      /'nope', which the object does not define/,
     );
   });
 });
