@@ -24,9 +24,11 @@ import {
   munmap,
   numPossibleCpus,
   objGet,
+  optionKeys,
   PROT_READ,
   PROT_WRITE,
   progLoad,
+  validateObject,
 } from '@bpfjs/sys';
 import {
   BPF_F_MMAPABLE,
@@ -61,6 +63,18 @@ import { applyCore, type CoreTargets, kernelTargets, POISON_IMM, type Poisoned }
 import { BpfObjectError, objectError } from './errors.js';
 import { INSN_SIZE, imm, isPseudoFunc, isSubprogCall, setImm, setSrcReg } from './insn.js';
 import { kconfigValues } from './kconfig.js';
+import { type BtfFeatures, btfFeatures, needsSanitizing, sanitizeBtf } from './sanitize.js';
+
+const ALL_FEATURES: BtfFeatures = {
+  func: true,
+  funcGlobal: true,
+  datasec: true,
+  float: true,
+  declTag: true,
+  typeTag: true,
+  enum64: true,
+};
+
 import { adoptMap, createMap } from './map.js';
 import {
   type BpfObject,
@@ -85,7 +99,22 @@ export interface LoadOptions {
   readonly kernelBtf?: string | Btf;
   /** Load only these programs (default: every program whose `autoload` is true). */
   readonly programs?: readonly string[];
+  /**
+   * Pretend the kernel's BTF loader lacks these kinds (tests of the sanitizing for old kernels).
+   * @internal
+   */
+  readonly btfFeatures?: Partial<BtfFeatures>;
 }
+
+const LOAD_KEYS = optionKeys(
+  'pinPath',
+  'mapReplacements',
+  'logLevel',
+  'logSize',
+  'kernelBtf',
+  'programs',
+  'btfFeatures',
+);
 
 /**
  * A global variable of a loaded object, read and (outside `.rodata`) written from JS: through the
@@ -643,6 +672,7 @@ function verifierError(
  *   the loader cannot do. On any failure everything created so far is closed (and unpinned).
  */
 export function loadObject(obj: BpfObject, opts: LoadOptions = {}): Collection {
+  validateObject(opts, 'options', LOAD_KEYS);
   const cleanup: Cleanup = { fds: [], pins: [], mappings: [] };
   try {
     return load(obj, opts, cleanup);
@@ -674,9 +704,12 @@ function load(obj: BpfObject, opts: LoadOptions, cleanup: Cleanup): Collection {
     kconfigSpec.contents!.set(kconfigValues(obj.kconfig, kconfigSpec.valueSize));
   }
   let btfFd: Fd | undefined;
+  const features: BtfFeatures =
+    obj.btf === undefined ? { ...ALL_FEATURES } : { ...btfFeatures(), ...opts.btfFeatures };
   if (obj.btf !== undefined) {
     try {
-      btfFd = btfLoad({ data: obj.btf.raw });
+      // libbpf's bpf_object__sanitize_and_load_btf: kinds the kernel lacks are rewritten first.
+      btfFd = btfLoad({ data: needsSanitizing(features) ? sanitizeBtf(obj.btf.raw, features) : obj.btf.raw });
       cleanup.fds.push(btfFd);
     } catch (e) {
       // libbpf goes on without BTF when the kernel refuses it; programs and maps load without names.
@@ -713,9 +746,14 @@ function load(obj: BpfObject, opts: LoadOptions, cleanup: Cleanup): Collection {
         ...(p.flags !== 0 ? { flags: p.flags } : {}),
         ...(obj.kernelVersion !== undefined ? { kernVersion: obj.kernelVersion } : {}),
         ...(btfIds.has(p) ? { attachBtfId: btfIds.get(p)! } : {}),
-        ...(btfFd !== undefined ? { btfFd } : {}),
-        ...(btfFd !== undefined && linked.funcInfo !== undefined ? { funcInfo: linked.funcInfo } : {}),
-        ...(btfFd !== undefined && linked.lineInfo !== undefined ? { lineInfo: linked.lineInfo } : {}),
+        // programs refer to BTF (and carry func/line info) only where the kernel has BTF functions
+        ...(btfFd !== undefined && features.func ? { btfFd } : {}),
+        ...(btfFd !== undefined && features.func && linked.funcInfo !== undefined
+          ? { funcInfo: linked.funcInfo }
+          : {}),
+        ...(btfFd !== undefined && features.func && linked.lineInfo !== undefined
+          ? { lineInfo: linked.lineInfo }
+          : {}),
         ...(opts.logLevel !== undefined ? { logLevel: opts.logLevel } : {}),
         ...(opts.logSize !== undefined ? { logSize: opts.logSize } : {}),
       });

@@ -349,6 +349,17 @@ export class BpfObject {
       }
     }
 
+    // libbpf: a global subprogram with hidden/internal visibility is verified as static.
+    if (btf !== undefined) {
+      for (const fn of subprograms) {
+        const sym = elf.symbolsIn(fn.sectionIndex).find((x) => x.name === fn.name && x.type === STT_FUNC);
+        if (sym === undefined || sym.bind === STB_LOCAL || (sym.visibility !== 1 && sym.visibility !== 2))
+          continue;
+        for (const id of btf.types.findByName(fn.name, KIND.FUNC)) {
+          if (btf.types.type(id).vlen === 1) btf.rewrite(id, KIND.FUNC, 0, btf.types.type(id).type!);
+        }
+      }
+    }
     const maps = new Map<string, MapSpec>();
     const variables = new Map<string, VariableSpec>();
     parseBtfMaps(elf, btf, maps, programs);
