@@ -230,11 +230,16 @@ export class Collection implements Disposable {
     return p;
   }
 
-  /** A map by name. @throws `ERR_BPFJS_OBJECT_INVALID` if there is none. */
-  map(name: string): BpfMap {
+  /**
+   * A map by name (keys and values as bytes). Fd-valued maps (sockmap/sockhash, prog arrays,
+   * map-in-maps) take the socket, program or map itself in `set()`: type them with
+   * `coll.map<FdSource>('sockets')` (`FdSource` from `@bpfjs/map`).
+   * @throws `ERR_BPFJS_OBJECT_INVALID` if there is none.
+   */
+  map<V = Uint8Array>(name: string): BpfMap<Uint8Array, V> {
     const m = this.maps.get(name);
     if (m === undefined) throw objectError(`the collection has no map '${name}'`, { map: name });
-    return m;
+    return m as unknown as BpfMap<Uint8Array, V>;
   }
 
   /**

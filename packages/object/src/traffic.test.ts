@@ -6,7 +6,8 @@
  */
 import { spawnSync } from 'node:child_process';
 import { attachNetNs } from '@bpfjs/link';
-import { AF_INET, bind, getsockname, listen, SOCK_STREAM, sockaddr, socket } from '@bpfjs/sys';
+import type { FdSource } from '@bpfjs/map';
+import { getsockname } from '@bpfjs/sys';
 import { requireExecutable, requireKernel, scaleTimeout, tempNetNs } from '@bpfjs/testkit';
 import { expect } from 'vitest';
 import { BpfObject } from './index.js';
@@ -41,15 +42,11 @@ gate.describe('objects on real traffic (needs root, clang, nsenter)', () => {
   gate.it('the sk_lookup dispatcher steers a connection to the socket in its SOCKHASH', () => {
     const ns = tempNetNs();
     inside(ns.fd.fd, ['ip', 'link', 'set', 'lo', 'up']);
-    using server = ns.run(() => {
-      const s = socket(AF_INET, SOCK_STREAM);
-      bind(s, sockaddr('127.0.0.1', 0));
-      listen(s);
-      return s;
-    });
+    // as in the README's example
+    using server = ns.socket({ type: 'tcp' });
     const serverPort = getsockname(server).port;
     using coll = BpfObject.open(compile('sk_lookup')).load();
-    coll.map('sockets').set(u32(7777), server as unknown as Uint8Array);
+    coll.map<FdSource>('sockets').set(u32(7777), server);
     // Nobody listens on 7777 or 7778: without the dispatcher both are refused.
     expect(inside(ns.fd.fd, [process.execPath, '-e', CONNECT, '7777'])).toBe('ECONNREFUSED');
     using link = attachNetNs(coll.program('dispatch'), ns);
