@@ -83,8 +83,8 @@ export class ObjectBtf {
   /** Parsed types (uapi reader). */
   readonly types: Btf;
   /** A copy of the blob, patched in place by the fix-ups. */
-  readonly raw: Uint8Array;
-  readonly #view: DataView;
+  #raw: Uint8Array;
+  #view: DataView;
   /** Byte offset of each type record in `raw` (index = id). */
   readonly #offsets: number[];
   readonly #strStart: number;
@@ -97,8 +97,8 @@ export class ObjectBtf {
       if (e instanceof BtfFormatError) throw btfError(e.message, '.BTF', e);
       throw e;
     }
-    this.raw = Uint8Array.from(data);
-    this.#view = new DataView(this.raw.buffer);
+    this.#raw = Uint8Array.from(data);
+    this.#view = new DataView(this.#raw.buffer);
     const v = this.#view;
     if (v.getUint16(HDR.magic, true) !== 0xeb9f) throw btfError('big-endian BTF is not supported');
     const hdrLen = v.getUint32(HDR.hdrLen, true);
@@ -116,6 +116,46 @@ export class ObjectBtf {
       o += 12 + extra;
     }
     this.#offsets = offsets;
+  }
+
+  /** The (patched) blob that goes to the kernel. */
+  get raw(): Uint8Array {
+    return this.#raw;
+  }
+
+  /**
+   * Appends one type record (`words`: name_off placeholder first, then info and the rest) whose
+   * name is `name` (added to the strings); returns its id. Types added here exist only in the blob
+   * for the kernel, not in `types`.
+   */
+  appendType(name: string, words: readonly number[]): number {
+    const v = this.#view;
+    const hdrLen = v.getUint32(4, true);
+    const typeEnd = hdrLen + v.getUint32(8, true) + v.getUint32(12, true);
+    const strStart = hdrLen + v.getUint32(16, true);
+    const strLen = v.getUint32(20, true);
+    const nameBytes = Buffer.from(`${name}\0`, 'latin1');
+    const rec = words.length * 4;
+    const out = new Uint8Array(this.#raw.byteLength + rec + nameBytes.byteLength);
+    out.set(this.#raw.subarray(0, typeEnd), 0);
+    const ov = new DataView(out.buffer);
+    words.forEach((w, i) => {
+      ov.setUint32(typeEnd + i * 4, i === 0 ? strLen : w, true);
+    });
+    out.set(this.#raw.subarray(typeEnd, strStart + strLen), typeEnd + rec);
+    out.set(nameBytes, strStart + rec + strLen);
+    ov.setUint32(12, v.getUint32(12, true) + rec, true);
+    ov.setUint32(16, v.getUint32(16, true) + rec, true);
+    ov.setUint32(20, strLen + nameBytes.byteLength, true);
+    this.#raw = out;
+    this.#view = ov;
+    this.#offsets.push(typeEnd);
+    return this.#offsets.length - 1;
+  }
+
+  /** The name offset of a type record in the blob. */
+  nameOff(id: number): number {
+    return this.#view.getUint32(this.#offsets[id]!, true);
   }
 
   /** Number of type ids including void. */
@@ -177,6 +217,14 @@ export class ObjectBtf {
   /** Sets the offset of variable `index` of a DATASEC (fix-up from the symbol value). */
   setDatasecVarOffset(id: number, index: number, offset: number): void {
     this.#view.setUint32(this.#offsets[id]! + 12 + index * 12 + 4, offset, true);
+  }
+
+  /** Rewrites variable `index` of a DATASEC. */
+  setDatasecVar(id: number, index: number, type: number, offset: number, size: number): void {
+    const o = this.#offsets[id]! + 12 + index * 12;
+    this.#view.setUint32(o, type, true);
+    this.#view.setUint32(o + 4, offset, true);
+    this.#view.setUint32(o + 8, size, true);
   }
 
   /** Sorts a DATASEC's variables by offset (libbpf does; the kernel wants them in order). */

@@ -212,7 +212,7 @@ function fieldsCompat(lb: Btf, lid: number, tb: Btf, tid: number): boolean {
 }
 
 /** libbpf's __bpf_core_types_are_compat. */
-function typesCompat(lb: Btf, lid: number, tb: Btf, tid: number, level = 2): boolean {
+export function typesCompat(lb: Btf, lid: number, tb: Btf, tid: number, level = 2): boolean {
   if (!kindCompat(lb.type(lid), tb.type(tid))) return false;
   for (let depth = 0; depth < 32; depth++) {
     const l = skipMods(lb, lid);

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Btf } from '@bpfjs/btf';
 import { Program } from '@bpfjs/link';
@@ -50,18 +50,28 @@ import {
   BPF_MAP_TYPE_STACK_TRACE,
   BPF_MAP_TYPE_USER_RINGBUF,
   BPF_MAP_TYPE_XSKMAP,
+  BPF_PSEUDO_BTF_ID,
   BPF_PSEUDO_FUNC,
+  BPF_PSEUDO_KFUNC_CALL,
   BPF_PSEUDO_MAP_FD,
   BPF_PSEUDO_MAP_VALUE,
   BPF_TRACE_ITER,
   BPF_TRACE_RAW_TP,
   BTF_KIND_FUNC,
   BTF_KIND_TYPEDEF,
+  BTF_KIND_VAR,
 } from '@bpfjs/uapi';
 import { type BtfExtSection, KIND } from './btf.js';
-import { applyCore, type CoreTargets, kernelTargets, POISON_IMM, type Poisoned } from './core.js';
+import {
+  applyCore,
+  type CoreTargets,
+  kernelTargets,
+  POISON_IMM,
+  type Poisoned,
+  typesCompat,
+} from './core.js';
 import { BpfObjectError, objectError } from './errors.js';
-import { INSN_SIZE, imm, isPseudoFunc, isSubprogCall, setImm, setSrcReg } from './insn.js';
+import { INSN_SIZE, imm, isPseudoFunc, isSubprogCall, setImm, setOff, setSrcReg } from './insn.js';
 import { kconfigValues } from './kconfig.js';
 import { type BtfFeatures, btfFeatures, needsSanitizing, sanitizeBtf } from './sanitize.js';
 
@@ -444,6 +454,7 @@ function relocateData(
   obj: BpfObject,
   fn: FunctionCode,
   maps: Map<string, BpfMap>,
+  ksyms: ReadonlyMap<string, ResolvedKsym>,
   prog: string,
   targets: () => CoreTargets,
   poisoned: Poisoned[],
@@ -481,10 +492,26 @@ function relocateData(
         setImm(insns, r.insn, maps.get('.kconfig')!.fd.fd);
         setImm(insns, r.insn + 1, r.offset);
         break;
+      case 'ksym': {
+        const k = ksyms.get(r.symbol)!;
+        if (r.call) {
+          setSrcReg(insns, r.insn, BPF_PSEUDO_KFUNC_CALL);
+          setImm(insns, r.insn, k.btfId);
+          setOff(insns, r.insn, 0);
+        } else if (k.btfId !== 0) {
+          setSrcReg(insns, r.insn, BPF_PSEUDO_BTF_ID);
+          setImm(insns, r.insn, k.btfId);
+          setImm(insns, r.insn + 1, 0);
+        } else {
+          setImm(insns, r.insn, Number(BigInt.asIntN(32, k.address)));
+          setImm(insns, r.insn + 1, Number(BigInt.asIntN(32, k.address >> 32n)));
+        }
+        break;
+      }
       case 'extern':
         throw new BpfObjectError(
           'ERR_BPFJS_OBJECT_RELOCATION',
-          `program '${prog}': extern '${r.symbol}' is not a .kconfig variable (.ksyms and other externs are not supported yet)`,
+          `program '${prog}': extern '${r.symbol}' is neither a .kconfig nor a .ksyms extern`,
           { program: prog, symbol: r.symbol, section: fn.section },
         );
       default:
@@ -703,6 +730,8 @@ function load(obj: BpfObject, opts: LoadOptions, cleanup: Cleanup): Collection {
   const btfIds = new Map<ProgramSpec, number>();
   for (const p of selected) if (p.attachBtf) btfIds.set(p, attachBtfId(p, opts));
 
+  // .ksyms resolve against the kernel's BTF (and kallsyms) before anything is created.
+  const ksyms = resolveKsyms(obj, opts);
   // .kconfig values are read before anything is created.
   const kconfigSpec = obj.maps.get('.kconfig');
   if (kconfigSpec !== undefined && obj.kconfig.length > 0) {
@@ -733,7 +762,7 @@ function load(obj: BpfObject, opts: LoadOptions, cleanup: Cleanup): Collection {
       let r = cache.get(fn);
       if (r === undefined) {
         const poisoned: Poisoned[] = [];
-        r = relocateData(obj, fn, maps, p.name, targets, poisoned);
+        r = relocateData(obj, fn, maps, ksyms, p.name, targets, poisoned);
         cache.set(fn, r);
         poisonedBy.set(fn, poisoned);
       }
@@ -797,3 +826,58 @@ function load(obj: BpfObject, opts: LoadOptions, cleanup: Cleanup): Collection {
 }
 
 export { KIND };
+
+/** A `.ksyms` extern resolved: its kernel BTF id (typed), or its address (typeless), 0 if weak and absent. */
+interface ResolvedKsym {
+  readonly btfId: number;
+  readonly address: bigint;
+}
+
+let kallsyms: Map<string, bigint> | undefined;
+function kallsymsAddress(name: string): bigint | undefined {
+  if (kallsyms === undefined) {
+    kallsyms = new Map();
+    for (const line of readFileSync('/proc/kallsyms', 'utf8').split('\n')) {
+      const [addr, , sym] = line.split(/\s+/);
+      if (sym !== undefined && !kallsyms.has(sym)) kallsyms.set(sym, BigInt(`0x${addr}`));
+    }
+  }
+  return kallsyms.get(name);
+}
+
+/**
+ * libbpf's ksym resolution: kfuncs and typed variables by name and kind in the kernel's BTF
+ * (types checked compatible), typeless variables in /proc/kallsyms. Weak ones may be absent.
+ * @throws BpfObjectError naming the extern otherwise (module BTF: not supported yet).
+ */
+function resolveKsyms(obj: BpfObject, opts: LoadOptions): Map<string, ResolvedKsym> {
+  const out = new Map<string, ResolvedKsym>();
+  for (const k of obj.ksyms) {
+    const where = { section: '.ksyms', symbol: k.name };
+    if (!k.func && k.typeId === 0) {
+      const address = kallsymsAddress(k.name);
+      if (address === undefined && !k.weak)
+        throw objectError(`ksym '${k.name}' is not in /proc/kallsyms`, where);
+      out.set(k.name, { btfId: 0, address: address ?? 0n });
+      continue;
+    }
+    const kernel = kernelBtf(opts.kernelBtf);
+    const id = kernel.findByName(k.name, k.func ? BTF_KIND_FUNC : BTF_KIND_VAR)[0];
+    if (id === undefined) {
+      if (k.weak) {
+        out.set(k.name, { btfId: 0, address: 0n });
+        continue;
+      }
+      throw objectError(
+        `ksym '${k.name}': the kernel BTF has no ${k.func ? 'function' : 'variable'} of that name`,
+        where,
+      );
+    }
+    const target = k.func ? kernel.type(id).type! : kernel.resolve(kernel.type(id).type!);
+    if (!typesCompat(obj.btf!.types, k.typeId, kernel, target)) {
+      throw objectError(`ksym '${k.name}': its type in the object does not match the kernel's`, where);
+    }
+    out.set(k.name, { btfId: id, address: 0n });
+  }
+  return out;
+}

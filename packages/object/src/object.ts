@@ -51,7 +51,8 @@ export type CodeReloc =
   | { readonly kind: 'call'; readonly insn: number; readonly symOff: number }
   | { readonly kind: 'func'; readonly insn: number; readonly symOff: number }
   | { readonly kind: 'extern'; readonly insn: number; readonly symbol: string }
-  | { readonly kind: 'kconfig'; readonly insn: number; readonly symbol: string; readonly offset: number };
+  | { readonly kind: 'kconfig'; readonly insn: number; readonly symbol: string; readonly offset: number }
+  | { readonly kind: 'ksym'; readonly insn: number; readonly symbol: string; readonly call: boolean };
 
 /** A function in an executable section: an entry-point program or a `.text` subprogram. @internal */
 export interface FunctionCode {
@@ -206,6 +207,8 @@ export class BpfObject {
   readonly elf: ElfFile;
   /** `.kconfig` externs with their place in the `.kconfig` map. @internal */
   readonly kconfig: readonly KconfigExtern[];
+  /** `.ksyms` externs (kernel variables and kfuncs). @internal */
+  readonly ksyms: readonly KsymExtern[];
 
   private constructor(init: {
     name: string;
@@ -219,6 +222,7 @@ export class BpfObject {
     subprograms: FunctionCode[];
     elf: ElfFile;
     kconfig: KconfigExtern[];
+    ksyms: KsymExtern[];
   }) {
     this.name = init.name;
     this.license = init.license;
@@ -231,6 +235,7 @@ export class BpfObject {
     this.subprograms = init.subprograms;
     this.elf = init.elf;
     this.kconfig = init.kconfig;
+    this.ksyms = init.ksyms;
   }
 
   /**
@@ -288,6 +293,7 @@ export class BpfObject {
     const btfExt = extSec !== undefined && btf !== undefined ? parseBtfExt(extSec.data, btf) : undefined;
 
     const kconfig = btf === undefined ? [] : collectKconfig(elf, btf);
+    const ksyms = btf === undefined ? [] : collectKsyms(elf, btf);
     if (btf !== undefined) {
       for (let id = 1; id < btf.count; id++) if (btf.rawKind(id) === KIND.DATASEC) btf.sortDatasecVars(id);
     }
@@ -305,7 +311,7 @@ export class BpfObject {
         .symbolsIn(sec.index)
         .filter((s) => s.shndx === sec.index && s.type === STT_FUNC)
         .sort((a, b) => a.value - b.value);
-      const relocs = codeRelocs(elf, sec.index, textIndex, kconfig);
+      const relocs = codeRelocs(elf, sec.index, textIndex, kconfig, ksyms);
       for (const sym of syms) {
         if (sym.value % INSN_SIZE !== 0 || sym.size % INSN_SIZE !== 0 || sym.value + sym.size > sec.size) {
           throw elfError(
@@ -394,6 +400,7 @@ export class BpfObject {
       subprograms,
       elf,
       kconfig,
+      ksyms,
     });
   }
 
@@ -551,6 +558,7 @@ function codeRelocs(
   secIndex: number,
   textIndex: number,
   kconfig: readonly KconfigExtern[],
+  ksyms: readonly KsymExtern[],
 ): CodeReloc[] {
   const sec = elf.sections[secIndex]!;
   const out: CodeReloc[] = [];
@@ -596,6 +604,8 @@ function codeRelocs(
         );
       const k = kconfig.find((e) => e.name === sym.name);
       if (k !== undefined && ld) out.push({ kind: 'kconfig', insn, symbol: sym.name, offset: k.offset });
+      else if (ksyms.some((e) => e.name === sym.name))
+        out.push({ kind: 'ksym', insn, symbol: sym.name, call });
       else out.push({ kind: 'extern', insn, symbol: sym.name });
       continue;
     }
@@ -1157,4 +1167,67 @@ function kconfigMap(btf: ObjectBtf, objName: string, externs: readonly KconfigEx
     freeze: true,
     typeName: 'array',
   };
+}
+
+/** A `.ksyms` extern: a kernel variable (`extern const struct rq runqueues __ksym;`) or kfunc. */
+export interface KsymExtern {
+  readonly name: string;
+  /** A kfunc (`extern ... f(...) __ksym;`) rather than a variable. */
+  readonly func: boolean;
+  /** Local BTF type of the variable (after modifiers) or the kfunc's FUNC_PROTO; 0 for typeless. */
+  readonly typeId: number;
+  readonly weak: boolean;
+}
+
+/**
+ * libbpf's `.ksyms` part of `bpf_object__collect_externs`: each extern with a VAR or FUNC in DATASEC
+ * `.ksyms`; the kernel refuses extern VARs, so (as libbpf) every entry becomes a 4-byte allocated
+ * `int` VAR at `4 * i` — kfuncs through an added VAR `dummy_ksym`, their FUNC made global and
+ * unnamed parameters named after it.
+ */
+function collectKsyms(elf: ElfFile, btf: ObjectBtf): KsymExtern[] {
+  const ds = btf.datasec('.ksyms');
+  if (ds === undefined) return [];
+  const vars = btf.datasecVars(ds);
+  const out: KsymExtern[] = [];
+  for (const sym of elf.symbolsIn(SHN_UNDEF)) {
+    if (sym.name === '' || (sym.bind !== STB_GLOBAL && sym.bind !== STB_WEAK)) continue;
+    const v = vars.find((x) => btf.types.nameOf(x.type) === sym.name);
+    if (v === undefined) continue;
+    const t = btf.types.type(v.type);
+    const func = t.kind === KIND.FUNC;
+    const typeId = func ? t.type! : btf.types.resolve(t.type!);
+    out.push({ name: sym.name, func, typeId, weak: sym.bind === STB_WEAK });
+  }
+  // BTF for the kernel: the dummy VAR first (if any kfunc), then every entry rewritten.
+  let intId = 0;
+  for (let id = 1; id < btf.types.count && intId === 0; id++) {
+    const t = btf.types.type(id);
+    if (t.kind === KIND.INT && t.int?.bits === 32) intId = id;
+  }
+  let dummy = 0;
+  if (vars.some((x) => btf.rawKind(x.type) === KIND.FUNC)) {
+    dummy = btf.appendType('dummy_ksym', [0, (14 << 24) >>> 0, intId, 1]);
+  }
+  const view = btf.view;
+  vars.forEach((x, i) => {
+    const rec = btf.recordOffset(x.type);
+    if (btf.rawKind(x.type) === KIND.FUNC) {
+      const protoId = btf.types.type(x.type).type!;
+      const proto = btf.recordOffset(protoId);
+      const params = btf.types.type(protoId).params ?? [];
+      params.forEach((p, j) => {
+        if (p.type !== 0 && p.name === '') view.setUint32(proto + 12 + j * 8, btf.nameOff(dummy), true);
+      });
+      // vs->type = dummy; FUNC linkage global
+      btf.setDatasecVar(ds, i, dummy, i * 4, 4);
+      view.setUint32(rec + 4, ((KIND.FUNC << 24) | 1) >>> 0, true);
+    } else {
+      btf.setVarLinkage(x.type, 1);
+      view.setUint32(rec + 8, intId, true);
+      btf.setDatasecVar(ds, i, x.type, i * 4, 4);
+    }
+  });
+  btf.setDatasecSize(ds, vars.length * 4);
+  return out;
 }

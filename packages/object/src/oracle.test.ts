@@ -13,9 +13,9 @@ const gate = requireKernel().and(
 // what the kernel ended up with must be identical: program types and translated instructions
 // (map ids normalised to names), map types, sizes, flags, max entries, BTF key/value type names.
 gate.describe('bpfjs loads objects exactly as libbpf does (needs root, clang, libbpf-dev)', () => {
-  for (const name of ['sk_lookup', 'globals', 'flow_dissector', 'kconfig', 'core']) {
+  for (const name of ['sk_lookup', 'globals', 'flow_dissector', 'kconfig', 'core', 'ksyms']) {
     gate.it(`${name}.c`, () => {
-      const path = compile(name, { vmlinux: name === 'core' });
+      const path = compile(name, { vmlinux: name === 'core' || name === 'ksyms' });
       using fs = tempBpffs();
       const oracle = libbpfLoad(path, fs.path, fs.path);
       const obj = BpfObject.open(path);
