@@ -20,7 +20,19 @@ const haveCc = (() => {
   }
 })();
 
-const ALL_OPS = ['info', 'update', 'query', 'query64', 'links', 'create_close'];
+const ALL_OPS = [
+  'info',
+  'update',
+  'query',
+  'query64',
+  'links',
+  'create_close',
+  'map_get',
+  'map_set',
+  'map_percpu_get',
+  'map_dump',
+  'map_dump_elem',
+];
 // In the kernel matrix's emulated guests (every side is a process, seconds apiece to start) the
 // smoke run measures two operations — a netns link's info and a 64-link sk_lookup query — and fewer
 // heap calls; the host runs them all.
@@ -45,7 +57,10 @@ interface Report {
       SideStats | null
     >
   >;
-  heap: Record<'obj' | 'sys' | 'floor', { calls: number; heapUsedGrowth: number; rssGrowth: number }>;
+  heap: Record<
+    'obj' | 'sys' | 'floor' | 'mapObj' | 'mapSys',
+    { calls: number; heapUsedGrowth: number; rssGrowth: number }
+  >;
   errors: string[];
 }
 
@@ -106,8 +121,18 @@ requireKernel()
           if (inMatrix) continue;
           expect(byId.query?.[side]?.check?.progCount, `query ${side}`).toBe(1);
           expect(byId.links?.[side]?.check?.linksPerSweep, `links ${side}`).toBeGreaterThanOrEqual(65);
+          expect(byId.map_get?.[side]?.check?.value, `map_get ${side}`).toBe(42);
+          expect(byId.map_percpu_get?.[side]?.check?.cpus, `map_percpu_get ${side}`).toBeGreaterThanOrEqual(
+            1,
+          );
+          expect(byId.map_dump?.[side]?.check?.entriesPerSweep, `map_dump ${side}`).toBe(100_000);
+          expect(byId.map_dump_elem?.[side]?.check?.entriesPerSweep, `map_dump_elem ${side}`).toBe(100_000);
         }
-        for (const k of ['obj', 'sys', 'floor'] as const) {
+        // The map rows' heap lines (map.get, mapLookupElem) come with the map operations.
+        const heapKeys = inMatrix
+          ? (['obj', 'sys', 'floor'] as const)
+          : (['obj', 'sys', 'floor', 'mapObj', 'mapSys'] as const);
+        for (const k of heapKeys) {
           expect(report.heap[k].calls).toBe(HEAP_CALLS);
           expect(report.heap[k].heapUsedGrowth).toBeTypeOf('number');
         }

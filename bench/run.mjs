@@ -31,7 +31,7 @@ const HELP = `usage: node bench/run.mjs [options]   (pnpm bench -- [options])
   --quick            few iterations and 2 rounds (CI smoke; numbers are not meaningful)
   --rounds N         rounds per operation (default 15; quick: 2)
   --scale F          multiply every iteration count by F (default 1)
-  --ops a,b          only these operations (${'info,update,query,query64,links,create_close'})
+  --ops a,b          only these operations (${'info,update,query,query64,links,create_close,map_get,map_set,map_percpu_get,map_dump,map_dump_elem'})
   --heap-calls N     link.info() calls for the heap/RSS measurement (default 1000000; quick: 20000; 0 = skip)
   --json             print the JSON report on stdout instead of the table
   --markdown         also print the results as a Markdown table (for bench/README.md)
@@ -168,6 +168,53 @@ const OPS = [
     obj: 'attachNetNs()+close()',
     iters: 2_000,
     quick: 50,
+    target: {},
+  },
+  // Map rows (issue 16): single operations within 1.20x the floor (object API); reading 100,000
+  // entries batched within 1.3x C and at least 5x faster than per element.
+  {
+    id: 'map_get',
+    title: '6. MAP_LOOKUP_ELEM, hash u32 -> u64',
+    sys: 'mapLookupElem()',
+    obj: 'map.get(k)',
+    iters: 40_000,
+    quick: 500,
+    target: {},
+  },
+  {
+    id: 'map_set',
+    title: '7. MAP_UPDATE_ELEM, hash u32 -> u64',
+    sys: 'mapUpdateElem()',
+    obj: 'map.set(k, v)',
+    iters: 40_000,
+    quick: 500,
+    target: {},
+  },
+  {
+    id: 'map_percpu_get',
+    title: '8. MAP_LOOKUP_ELEM, percpu_array u32 -> u64',
+    sys: 'mapLookupElem()',
+    obj: 'map.get(k) (one bigint per CPU)',
+    iters: 40_000,
+    quick: 500,
+    target: {},
+  },
+  {
+    id: 'map_dump',
+    title: '9. 100,000 entries batched, per entry',
+    sys: 'mapLookupBatch() loop',
+    obj: 'entries({ batchSize: 4096 })',
+    iters: 3,
+    quick: 1,
+    target: { objC: 1.3 },
+  },
+  {
+    id: 'map_dump_elem',
+    title: '9b. 100,000 entries per element, per entry',
+    sys: 'mapGetNextKey() + mapLookupElem()',
+    obj: 'entries()',
+    iters: 2,
+    quick: 1,
     target: {},
   },
 ];
@@ -451,6 +498,12 @@ async function main() {
       ['obj', 'bpfjs', 'heap:obj'],
       ['sys', 'bpfjs', 'heap:sys'],
       ...(sides.floor ? [['floor', 'floor', 'heap']] : []),
+      ...(!opt.ops || opt.ops.some((o) => o.startsWith('map'))
+        ? [
+            ['mapObj', 'bpfjs', 'map_heap:obj'],
+            ['mapSys', 'bpfjs', 'map_heap:sys'],
+          ]
+        : []),
     ]) {
       const res = await sides[side].run(cmd, opt.heapCalls);
       if (res.error) errors.push(`heap [${key}]: ${res.error}`);
@@ -558,6 +611,16 @@ async function main() {
 }
 
 /** The results as Markdown (machine line, ratio table, heap lines). */
+/** "entries() batched is N x faster than per element" (target: at least 5x), when both ran. */
+function batchSpeedup(r) {
+  const find = (id) => r.results.find((x) => x.id === id);
+  const batched = find('map_dump')?.obj?.median;
+  const perElement = find('map_dump_elem')?.obj?.median;
+  if (!batched || !perElement) return null;
+  const x = perElement / batched;
+  return `map entries(): batched ${x.toFixed(1)}x faster than per element${x < 5 ? ' ✗ (target: at least 5x)' : ' (target: at least 5x)'}`;
+}
+
 function markdown(r) {
   const m = r.machine;
   const out = [
@@ -573,10 +636,18 @@ function markdown(r) {
       `| ${x.title} | ${ns(x.c)} | ${ns(x.floor)} | ${ns(x.sys)} | ${ns(x.obj)} | ${cell(x.ratios.floorC)} | ${cell(x.ratios.sysC, x.targets.sysC)} | ${cell(x.ratios.objC, x.targets.objC)} | ${cell(x.ratios.sysFloor, x.targets.sysFloor)} | ${cell(x.ratios.objFloor, x.targets.objFloor)} |`,
     );
   }
+  const speedup = batchSpeedup(r);
+  if (speedup) out.push('', speedup);
   if (r.heap) {
     out.push('', `Heap over ${r.config.heapCalls.toLocaleString('en')} calls (forced GC before/after):`);
     for (const [k, h] of Object.entries(r.heap)) {
-      const what = { obj: '`link.info()`', sys: '`linkGetInfo(fd)`', floor: 'floor' }[k];
+      const what = {
+        obj: '`link.info()`',
+        sys: '`linkGetInfo(fd)`',
+        floor: 'floor',
+        mapObj: '`map.get(k)` (hash u32 -> u64)',
+        mapSys: '`mapLookupElem()`',
+      }[k];
       if (h.error || h.unsupported) out.push(`- ${what}: n/a`);
       else
         out.push(
@@ -659,12 +730,20 @@ function printReport(r) {
     for (const [k, v] of Object.entries(x.notes)) byNote.set(v, [...(byNote.get(v) ?? []), `${x.id}[${k}]`]);
   if (byNote.size)
     console.log(`\nnotes:\n${[...byNote].map(([v, where]) => `  ${v}  (${where.join(', ')})`).join('\n')}`);
+  const speedup = batchSpeedup(r);
+  if (speedup) console.log(`\n${speedup}`);
   if (r.heap) {
     console.log(
       `\nheap/RSS growth over ${r.config.heapCalls.toLocaleString('en')} calls (forced GC before and after, after a warm-up):`,
     );
     for (const [k, h] of Object.entries(r.heap)) {
-      const what = { obj: 'link.info()', sys: 'linkGetInfo(fd)', floor: 'floor (bare koffi)' }[k];
+      const what = {
+        obj: 'link.info()',
+        sys: 'linkGetInfo(fd)',
+        floor: 'floor (bare koffi)',
+        mapObj: 'map.get(k)',
+        mapSys: 'mapLookupElem()',
+      }[k];
       if (h.error || h.unsupported)
         console.log(
           `  ${what.padEnd(20)} ${h.error ? `error: ${h.error}` : `n/a${h.reason ? `: ${h.reason}` : ''}`}`,

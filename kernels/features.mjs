@@ -102,6 +102,36 @@ export const FEATURES = [
     since: '6.4',
     tests: /link\/src\/tracing-links\.test\.ts > .*netfilter link at IPv4/,
   },
+  {
+    name: 'map freeze (BPF_MAP_FREEZE)',
+    since: '5.2',
+    tests: /map\/src\/map\.test\.ts > .*freeze: later writes are EPERM/,
+  },
+  {
+    name: 'mmapable arrays (BPF_F_MMAPABLE, mapArray)',
+    since: '5.5',
+    tests: /map\/src\/map\.test\.ts > .*reads and writes elements through shared memory/,
+  },
+  {
+    name: 'map batch operations (BPF_MAP_*_BATCH)',
+    since: '5.6',
+    tests: /map\/src\/map\.test\.ts > .*batch: setMany \/ deleteMany/,
+  },
+  {
+    name: 'ring buffer maps (RingBuffer: mmap, poll wake-up)',
+    since: '5.8',
+    tests: /map\/src\/ringbuf\.test\.ts > .*(records in order|async iterator)/,
+  },
+  {
+    name: 'sockets made in a netns in a sockmap, steered by sk_lookup',
+    since: '5.9',
+    tests: /testkit\/src\/sk-lookup\.test\.ts > .*redirect: sockmap/,
+  },
+  {
+    name: 'lookup-and-delete on hash maps',
+    since: '5.14',
+    tests: /map\/src\/map\.test\.ts > .*lookupAndDelete on a hash/,
+  },
 ];
 
 /** The cell of one feature on one kernel (`summary` as stored in results.json). */

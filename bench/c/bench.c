@@ -299,8 +299,187 @@ static void op_create_close(long iters) {
   report("create_close", iters, t1 - t0, iters, NULL);
 }
 
+
+// --- maps (issue: map rows) ----------------------------------------------------------------
+// hash u32 -> u64 (16 slots, key 1 present), percpu_array u32 -> u64 (1 slot), and a hash of
+// DUMP_ENTRIES u32 -> u64 entries read whole (batch lookup, or next key + lookup per element).
+#define DUMP_ENTRIES 100000
+#define DUMP_BATCH 4096
+
+static int map_hash = -1, map_percpu = -1, map_dump = -1;
+static int ncpus = 0;
+
+static int map_create(enum bpf_map_type type, uint32_t key, uint32_t value, uint32_t max) {
+  const size_t attr_sz = offsetofend(union bpf_attr, map_extra);
+  union bpf_attr attr;
+  memset(&attr, 0, attr_sz);
+  attr.map_type = type;
+  attr.key_size = key;
+  attr.value_size = value;
+  attr.max_entries = max;
+  return sys_bpf_fd(BPF_MAP_CREATE, &attr, attr_sz);
+}
+
+// libbpf's bpf_map_lookup_elem / bpf_map_update_elem / bpf_map_get_next_key / bpf_map_lookup_batch.
+static int map_lookup_elem(int fd, const void *key, void *value) {
+  const size_t attr_sz = offsetofend(union bpf_attr, flags);
+  union bpf_attr attr;
+  memset(&attr, 0, attr_sz);
+  attr.map_fd = fd;
+  attr.key = ptr_to_u64(key);
+  attr.value = ptr_to_u64(value);
+  return sys_bpf(BPF_MAP_LOOKUP_ELEM, &attr, attr_sz);
+}
+
+static int map_update_elem(int fd, const void *key, const void *value, uint64_t flags) {
+  const size_t attr_sz = offsetofend(union bpf_attr, flags);
+  union bpf_attr attr;
+  memset(&attr, 0, attr_sz);
+  attr.map_fd = fd;
+  attr.key = ptr_to_u64(key);
+  attr.value = ptr_to_u64(value);
+  attr.flags = flags;
+  return sys_bpf(BPF_MAP_UPDATE_ELEM, &attr, attr_sz);
+}
+
+static int map_get_next_key(int fd, const void *key, void *next) {
+  const size_t attr_sz = offsetofend(union bpf_attr, next_key);
+  union bpf_attr attr;
+  memset(&attr, 0, attr_sz);
+  attr.map_fd = fd;
+  attr.key = ptr_to_u64(key);
+  attr.next_key = ptr_to_u64(next);
+  return sys_bpf(BPF_MAP_GET_NEXT_KEY, &attr, attr_sz);
+}
+
+static int map_lookup_batch(int fd, void *in, void *out, void *keys, void *values, uint32_t *count) {
+  const size_t attr_sz = offsetofend(union bpf_attr, batch);
+  union bpf_attr attr;
+  memset(&attr, 0, attr_sz);
+  attr.batch.map_fd = fd;
+  attr.batch.in_batch = ptr_to_u64(in);
+  attr.batch.out_batch = ptr_to_u64(out);
+  attr.batch.keys = ptr_to_u64(keys);
+  attr.batch.values = ptr_to_u64(values);
+  attr.batch.count = *count;
+  int err = sys_bpf(BPF_MAP_LOOKUP_BATCH, &attr, attr_sz);
+  *count = attr.batch.count;
+  return err;
+}
+
+static int possible_cpus(void) {
+  FILE *f = fopen("/sys/devices/system/cpu/possible", "r");
+  if (!f) die("open /sys/devices/system/cpu/possible");
+  char buf[256];
+  if (!fgets(buf, sizeof(buf), f)) die("read possible cpus");
+  fclose(f);
+  int max = 0;
+  for (char *p = strtok(buf, ","); p; p = strtok(NULL, ",")) {
+    char *dash = strchr(p, '-');
+    int hi = atoi(dash ? dash + 1 : p);
+    if (hi + 1 > max) max = hi + 1;
+  }
+  return max;
+}
+
+static void setup_maps(void) {
+  ncpus = possible_cpus();
+  map_hash = map_create(BPF_MAP_TYPE_HASH, 4, 8, 16);
+  map_percpu = map_create(BPF_MAP_TYPE_PERCPU_ARRAY, 4, 8, 1);
+  map_dump = map_create(BPF_MAP_TYPE_HASH, 4, 8, DUMP_ENTRIES);
+  if (map_hash < 0 || map_percpu < 0 || map_dump < 0) die("BPF_MAP_CREATE");
+  uint32_t k = 1;
+  uint64_t v = 42;
+  if (map_update_elem(map_hash, &k, &v, BPF_ANY) != 0) die("BPF_MAP_UPDATE_ELEM");
+  for (uint32_t i = 0; i < DUMP_ENTRIES; i++) {
+    uint64_t val = i;
+    if (map_update_elem(map_dump, &i, &val, BPF_ANY) != 0) die("BPF_MAP_UPDATE_ELEM dump");
+  }
+}
+
+static void op_map_get(long iters) {
+  uint32_t k = 1;
+  uint64_t v = 0;
+  uint64_t t0 = now_ns();
+  for (long i = 0; i < iters; i++)
+    if (map_lookup_elem(map_hash, &k, &v) != 0) return fail_op("map_get", "BPF_MAP_LOOKUP_ELEM");
+  uint64_t t1 = now_ns();
+  char extra[64];
+  snprintf(extra, sizeof(extra), "\"check\":{\"value\":%llu}", (unsigned long long)v);
+  report("map_get", iters, t1 - t0, iters, extra);
+}
+
+static void op_map_set(long iters) {
+  uint32_t k = 2;
+  uint64_t t0 = now_ns();
+  for (long i = 0; i < iters; i++) {
+    uint64_t v = (uint64_t)i;
+    if (map_update_elem(map_hash, &k, &v, BPF_ANY) != 0) return fail_op("map_set", "BPF_MAP_UPDATE_ELEM");
+  }
+  uint64_t t1 = now_ns();
+  report("map_set", iters, t1 - t0, iters, NULL);
+}
+
+static void op_map_percpu_get(long iters) {
+  uint32_t k = 0;
+  uint64_t values[512];
+  if (ncpus > 512) die("too many CPUs");
+  uint64_t t0 = now_ns();
+  for (long i = 0; i < iters; i++)
+    if (map_lookup_elem(map_percpu, &k, values) != 0) return fail_op("map_percpu_get", "BPF_MAP_LOOKUP_ELEM");
+  uint64_t t1 = now_ns();
+  char extra[64];
+  snprintf(extra, sizeof(extra), "\"check\":{\"cpus\":%d}", ncpus);
+  report("map_percpu_get", iters, t1 - t0, iters, extra);
+}
+
+static void op_map_dump(long iters) {
+  static uint32_t keys[DUMP_BATCH];
+  static uint64_t values[DUMP_BATCH];
+  long seen = 0;
+  uint64_t t0 = now_ns();
+  for (long i = 0; i < iters; i++) {
+    uint64_t in = 0, out = 0;
+    int first = 1;
+    for (;;) {
+      uint32_t count = DUMP_BATCH;
+      int err = map_lookup_batch(map_dump, first ? NULL : &in, &out, keys, values, &count);
+      if (err != 0 && errno != ENOENT) return fail_op("map_dump", "BPF_MAP_LOOKUP_BATCH");
+      seen += count;
+      if (err != 0) break;
+      in = out;
+      first = 0;
+    }
+  }
+  uint64_t t1 = now_ns();
+  char extra[64];
+  snprintf(extra, sizeof(extra), "\"check\":{\"entriesPerSweep\":%ld}", iters ? seen / iters : 0);
+  report("map_dump", iters, t1 - t0, seen, extra);
+}
+
+static void op_map_dump_elem(long iters) {
+  long seen = 0;
+  uint64_t t0 = now_ns();
+  for (long i = 0; i < iters; i++) {
+    uint32_t key = 0, next = 0;
+    uint64_t v;
+    int first = 1;
+    while (map_get_next_key(map_dump, first ? NULL : &key, &next) == 0) {
+      if (map_lookup_elem(map_dump, &next, &v) == 0) seen++;
+      key = next;
+      first = 0;
+    }
+    if (errno != ENOENT) return fail_op("map_dump_elem", "BPF_MAP_GET_NEXT_KEY");
+  }
+  uint64_t t1 = now_ns();
+  char extra[64];
+  snprintf(extra, sizeof(extra), "\"check\":{\"entriesPerSweep\":%ld}", iters ? seen / iters : 0);
+  report("map_dump_elem", iters, t1 - t0, seen, extra);
+}
+
 int main(void) {
   setup();
+  setup_maps();
   printf("{\"ready\":true,\"side\":\"c\",\"netnsIno\":%lu,\"attrSizes\":{\"info\":%zu,\"link_update\":%zu,"
          "\"query\":%zu,\"link_create\":%zu,\"open_flags\":%zu},\"linkInfoSize\":%zu}\n",
          netns_a_ino, offsetofend(union bpf_attr, info), offsetofend(union bpf_attr, link_update),
@@ -324,6 +503,11 @@ int main(void) {
     else if (strcmp(op, "query64") == 0) op_query("query64", netns_b, LISTING_LINKS, iters);
     else if (strcmp(op, "links") == 0) op_links(iters);
     else if (strcmp(op, "create_close") == 0) op_create_close(iters);
+    else if (strcmp(op, "map_get") == 0) op_map_get(iters);
+    else if (strcmp(op, "map_set") == 0) op_map_set(iters);
+    else if (strcmp(op, "map_percpu_get") == 0) op_map_percpu_get(iters);
+    else if (strcmp(op, "map_dump") == 0) op_map_dump(iters);
+    else if (strcmp(op, "map_dump_elem") == 0) op_map_dump_elem(iters);
     else {
       printf("{\"op\":\"%s\",\"unsupported\":true}\n", op);
       fflush(stdout);

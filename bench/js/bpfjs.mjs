@@ -32,6 +32,7 @@ try {
     asm: await load('asm'),
     netns: await load('netns'),
     link: await load('link'),
+    map: await load('map'),
   });
 } catch (err) {
   // Keep the protocol alive so the harness reports n/a (with the reason) instead of failing outright.
@@ -44,7 +45,8 @@ if (ops) await serve('bpfjs', ops.table, ops.ready);
 else await serve('bpfjs', {}, { unavailable: reason }, reason);
 ops?.cleanup();
 
-function setup({ sys, uapi, asm, netns, link }) {
+function setup({ sys, uapi, asm, netns, link, map }) {
+  const { BpfMap } = map;
   const { NetNs } = netns;
   const { Program, attachNetNs, queryPrograms, links } = link;
   const BPF_SK_LOOKUP = uapi.BPF_SK_LOOKUP ?? uapi.bpf_attach_type?.BPF_SK_LOOKUP;
@@ -90,7 +92,111 @@ function setup({ sys, uapi, asm, netns, link }) {
   const progCount = (q) => (q.programIds ?? q.progIds ?? q.ids ?? []).length;
 
   const haveWithFdById = typeof sys.withFdById === 'function';
+  // --- maps ----------------------------------------------------------------------------------
+  const DUMP_ENTRIES = 100_000;
+  const DUMP_BATCH = 4096;
+  const hash = BpfMap.create({ type: 'hash', key: 'u32', value: 'u64', maxEntries: 16 });
+  hash.set(1, 42n);
+  const percpu = BpfMap.create({ type: 'percpu_array', key: 'u32', value: 'u64', maxEntries: 1 });
+  const dump = BpfMap.create({ type: 'hash', key: 'u32', value: 'u64', maxEntries: DUMP_ENTRIES });
+  for (let i = 0; i < DUMP_ENTRIES; i++) dump.set(i, BigInt(i));
+  const u32 = (n) => new Uint8Array(new Uint32Array([n]).buffer);
+  const sysKey1 = u32(1);
+  const sysKey2 = u32(2);
+  const sysValue = new Uint8Array(8);
+  const sysSetValue = new Uint8Array(8);
+  const sysSetView = new DataView(sysSetValue.buffer);
+  const sysPercpuKey = u32(0);
+  const sysPercpuValue = new Uint8Array(8 * percpu.cpus);
+  const dumpCheck = (seen, iters) => ({ entriesPerSweep: iters ? seen / iters : 0 });
+  const mapOps = {
+    'map_get:sys'(iters) {
+      const r = timeLoop(iters, () => sys.mapLookupElem(hash.fd, sysKey1, sysValue));
+      return { ...r, check: { value: Number(new DataView(sysValue.buffer).getBigUint64(0, true)) } };
+    },
+    'map_get:obj'(iters) {
+      let v;
+      const r = timeLoop(iters, () => {
+        v = hash.get(1);
+      });
+      return { ...r, check: { value: Number(v) } };
+    },
+    'map_set:sys': (iters) =>
+      timeLoop(iters, (i) => {
+        sysSetView.setBigUint64(0, BigInt(i), true);
+        sys.mapUpdateElem(hash.fd, sysKey2, sysSetValue);
+      }),
+    'map_set:obj': (iters) => timeLoop(iters, (i) => hash.set(2, BigInt(i))),
+    'map_percpu_get:sys'(iters) {
+      const r = timeLoop(iters, () => sys.mapLookupElem(percpu.fd, sysPercpuKey, sysPercpuValue));
+      return { ...r, check: { cpus: percpu.cpus } };
+    },
+    'map_percpu_get:obj'(iters) {
+      let v;
+      const r = timeLoop(iters, () => {
+        v = percpu.get(0);
+      });
+      return { ...r, check: { cpus: v.length } };
+    },
+    'map_dump:sys'(iters) {
+      const inBatch = new Uint8Array(8);
+      const outBatch = new Uint8Array(8);
+      const keys = new Uint8Array(4 * DUMP_BATCH);
+      const values = new Uint8Array(8 * DUMP_BATCH);
+      let seen = 0;
+      const t0 = process.hrtime.bigint();
+      for (let i = 0; i < iters; i++) {
+        let first = true;
+        for (;;) {
+          const r = sys.mapLookupBatch(dump.fd, {
+            inBatch: first ? null : inBatch,
+            outBatch,
+            keys,
+            values,
+            count: DUMP_BATCH,
+          });
+          seen += r.count;
+          if (r.done) break;
+          inBatch.set(outBatch);
+          first = false;
+        }
+      }
+      return { ns: Number(process.hrtime.bigint() - t0), count: seen, check: dumpCheck(seen, iters) };
+    },
+    'map_dump:obj'(iters) {
+      let seen = 0;
+      const t0 = process.hrtime.bigint();
+      for (let i = 0; i < iters; i++) for (const _ of dump.entries({ batchSize: DUMP_BATCH })) seen++;
+      return { ns: Number(process.hrtime.bigint() - t0), count: seen, check: dumpCheck(seen, iters) };
+    },
+    'map_dump_elem:sys'(iters) {
+      const cursor = new Uint8Array(4);
+      const next = new Uint8Array(4);
+      const value = new Uint8Array(8);
+      let seen = 0;
+      const t0 = process.hrtime.bigint();
+      for (let i = 0; i < iters; i++) {
+        let first = true;
+        while (sys.mapGetNextKey(dump.fd, first ? null : cursor, next)) {
+          sys.mapLookupElem(dump.fd, next, value);
+          seen++;
+          cursor.set(next);
+          first = false;
+        }
+      }
+      return { ns: Number(process.hrtime.bigint() - t0), count: seen, check: dumpCheck(seen, iters) };
+    },
+    'map_dump_elem:obj'(iters) {
+      let seen = 0;
+      const t0 = process.hrtime.bigint();
+      for (let i = 0; i < iters; i++) for (const _ of dump.entries()) seen++;
+      return { ns: Number(process.hrtime.bigint() - t0), count: seen, check: dumpCheck(seen, iters) };
+    },
+    'map_heap:sys': (iters) => heapGrowth(iters, () => sys.mapLookupElem(hash.fd, sysKey1, sysValue)),
+    'map_heap:obj': (iters) => heapGrowth(iters, () => hash.get(1)),
+  };
   const ops = {
+    ...mapOps,
     'info:sys'(iters) {
       let info;
       const r = timeLoop(iters, () => {
@@ -227,6 +333,9 @@ function setup({ sys, uapi, asm, netns, link }) {
     progQ.close();
     nsA.close();
     nsB.close();
+    hash.close();
+    percpu.close();
+    dump.close();
   };
   return {
     table: ops,

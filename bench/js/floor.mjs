@@ -151,9 +151,142 @@ function query(attr, expect, iters) {
   return { ...r, check: { progCount: cnt } };
 }
 
+// --- maps ------------------------------------------------------------------------------------
+const BPF_MAP_CREATE = 0;
+const BPF_MAP_LOOKUP_ELEM = 1;
+const BPF_MAP_UPDATE_ELEM = 2;
+const BPF_MAP_GET_NEXT_KEY = 4;
+const BPF_MAP_LOOKUP_BATCH = 24;
+const BPF_MAP_TYPE_HASH = 1;
+const BPF_MAP_TYPE_PERCPU_ARRAY = 6;
+const DUMP_ENTRIES = 100_000;
+const DUMP_BATCH = 4096;
+const ELEM_SIZE = 32; // offsetofend(union bpf_attr, flags)
+const BATCH_SIZE = 56; // offsetofend(union bpf_attr, batch)
+
+function mapCreate(type, keySize, valueSize, maxEntries) {
+  const attr = stable(72);
+  attr.view.setUint32(0, type, true);
+  attr.view.setUint32(4, keySize, true);
+  attr.view.setUint32(8, valueSize, true);
+  attr.view.setUint32(12, maxEntries, true);
+  return bpf(BPF_MAP_CREATE, attr, 72);
+}
+function elemAttr(fd, key, value, flags = 0) {
+  const attr = stable(ELEM_SIZE);
+  // The attr holds only the addresses: keep the buffers alive as long as the attr.
+  attr.keep = [key, value];
+  attr.view.setUint32(0, fd, true);
+  attr.view.setBigUint64(8, key.addr, true);
+  attr.view.setBigUint64(16, value.addr, true);
+  attr.view.setBigUint64(24, BigInt(flags), true);
+  return attr;
+}
+const possible = readFileSync('/sys/devices/system/cpu/possible', 'utf8').trim();
+const ncpus = Math.max(...possible.split(',').map((p) => Number(p.split('-').at(-1)) + 1));
+const mapHash = mapCreate(BPF_MAP_TYPE_HASH, 4, 8, 16);
+const mapPercpu = mapCreate(BPF_MAP_TYPE_PERCPU_ARRAY, 4, 8, 1);
+const mapDump = mapCreate(BPF_MAP_TYPE_HASH, 4, 8, DUMP_ENTRIES);
+const hashKey = stable(4);
+hashKey.view.setUint32(0, 1, true);
+const hashValue = stable(8);
+hashValue.view.setBigUint64(0, 42n, true);
+const getAttr = elemAttr(mapHash, hashKey, hashValue);
+bpf(BPF_MAP_UPDATE_ELEM, getAttr, ELEM_SIZE);
+const setKey = stable(4);
+setKey.view.setUint32(0, 2, true);
+const setValue = stable(8);
+const setAttr = elemAttr(mapHash, setKey, setValue);
+const percpuKey = stable(4);
+const percpuValue = stable(8 * ncpus);
+const percpuAttr = elemAttr(mapPercpu, percpuKey, percpuValue);
+{
+  const k = stable(4);
+  const v = stable(8);
+  const a = elemAttr(mapDump, k, v);
+  for (let i = 0; i < DUMP_ENTRIES; i++) {
+    k.view.setUint32(0, i, true);
+    v.view.setBigUint64(0, BigInt(i), true);
+    bpf(BPF_MAP_UPDATE_ELEM, a, ELEM_SIZE);
+  }
+}
+const batchIn = stable(8);
+const batchOut = stable(8);
+const batchKeys = stable(4 * DUMP_BATCH);
+const batchValues = stable(8 * DUMP_BATCH);
+const batchAttr = stable(BATCH_SIZE);
+batchAttr.keep = [batchIn, batchOut, batchKeys, batchValues];
+batchAttr.view.setBigUint64(8, batchOut.addr, true);
+batchAttr.view.setBigUint64(16, batchKeys.addr, true);
+batchAttr.view.setBigUint64(24, batchValues.addr, true);
+batchAttr.view.setUint32(36, mapDump, true);
+const dumpCursor = stable(4);
+const dumpNext = stable(4);
+const dumpValue = stable(8);
+const nextAttr = stable(24);
+nextAttr.keep = [dumpCursor, dumpNext];
+nextAttr.view.setUint32(0, mapDump, true);
+nextAttr.view.setBigUint64(16, dumpNext.addr, true);
+const dumpLookup = elemAttr(mapDump, dumpNext, dumpValue);
+
+const mapOps = {
+  map_get(iters) {
+    const r = timeLoop(iters, () => {
+      if (syscall4(NR_BPF, BPF_MAP_LOOKUP_ELEM, getAttr.bytes, ELEM_SIZE) !== 0) fail('MAP_LOOKUP_ELEM');
+    });
+    return { ...r, check: { value: Number(hashValue.view.getBigUint64(0, true)) } };
+  },
+  map_set(iters) {
+    return timeLoop(iters, (i) => {
+      setValue.view.setBigUint64(0, BigInt(i), true);
+      if (syscall4(NR_BPF, BPF_MAP_UPDATE_ELEM, setAttr.bytes, ELEM_SIZE) !== 0) fail('MAP_UPDATE_ELEM');
+    });
+  },
+  map_percpu_get(iters) {
+    const r = timeLoop(iters, () => {
+      if (syscall4(NR_BPF, BPF_MAP_LOOKUP_ELEM, percpuAttr.bytes, ELEM_SIZE) !== 0) fail('MAP_LOOKUP_ELEM');
+    });
+    return { ...r, check: { cpus: ncpus } };
+  },
+  map_dump(iters) {
+    let seen = 0;
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < iters; i++) {
+      let first = true;
+      for (;;) {
+        batchAttr.view.setBigUint64(0, first ? 0n : batchIn.addr, true);
+        batchAttr.view.setUint32(32, DUMP_BATCH, true);
+        const err = syscall4(NR_BPF, BPF_MAP_LOOKUP_BATCH, batchAttr.bytes, BATCH_SIZE);
+        if (err !== 0 && koffi.errno() !== ENOENT) fail('MAP_LOOKUP_BATCH');
+        seen += batchAttr.view.getUint32(32, true);
+        if (err !== 0) break;
+        batchIn.bytes.set(batchOut.bytes);
+        first = false;
+      }
+    }
+    const t1 = process.hrtime.bigint();
+    return { ns: Number(t1 - t0), count: seen, check: { entriesPerSweep: iters ? seen / iters : 0 } };
+  },
+  map_dump_elem(iters) {
+    let seen = 0;
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < iters; i++) {
+      nextAttr.view.setBigUint64(8, 0n, true);
+      while (syscall4(NR_BPF, BPF_MAP_GET_NEXT_KEY, nextAttr.bytes, 24) === 0) {
+        if (syscall4(NR_BPF, BPF_MAP_LOOKUP_ELEM, dumpLookup.bytes, ELEM_SIZE) === 0) seen++;
+        dumpCursor.bytes.set(dumpNext.bytes);
+        nextAttr.view.setBigUint64(8, dumpCursor.addr, true);
+      }
+    }
+    const t1 = process.hrtime.bigint();
+    return { ns: Number(t1 - t0), count: seen, check: { entriesPerSweep: iters ? seen / iters : 0 } };
+  },
+};
+
 await serve(
   'floor',
   {
+    ...mapOps,
     info(iters) {
       const r = timeLoop(iters, () => {
         if (syscall4(NR_BPF, BPF_OBJ_GET_INFO_BY_FD, infoAttr.bytes, sizes.info) !== 0)

@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import type { Action } from './commands/action.js';
 import { addDemoCommand } from './commands/demo.js';
 import { addLinkCommands } from './commands/link.js';
+import { addMapCommands } from './commands/map.js';
 import { addNetNsCommands } from './commands/netns.js';
 import { addObjectCommands } from './commands/object.js';
 import { addProgCommands } from './commands/prog.js';
@@ -32,7 +33,7 @@ export function createProgram(io: Io = processIo(), state?: RunState): Command {
   const program = new Command('bpfjs');
   program
     .description(
-      'show and manage BPF links, programs and netns attachments; `bpfjs demo` shows the netns link story',
+      'show and manage BPF links, programs, maps and netns attachments; `bpfjs demo` shows the netns link story',
     )
     .version(VERSION, '-V, --version')
     .option('-j, --json', 'print JSON (bpftool field names) instead of tables')
@@ -69,6 +70,7 @@ export function createProgram(io: Io = processIo(), state?: RunState): Command {
 
   addLinkCommands(program, act);
   addProgCommands(program, act);
+  addMapCommands(program, act);
   addNetNsCommands(program, act);
   addObjectCommands(program, act);
   addDemoCommand(program, act);

@@ -41,9 +41,20 @@ describe('run()', () => {
 
   it('createProgram builds the command tree', () => {
     const program = createProgram(bufferedIo());
-    expect(program.commands.map((c) => c.name())).toEqual(['link', 'prog', 'netns', 'demo']);
+    expect(program.commands.map((c) => c.name())).toEqual(['link', 'prog', 'map', 'netns', 'demo']);
     const link = program.commands.find((c) => c.name() === 'link');
     expect(link?.commands.map((c) => c.name())).toEqual(['list', 'show', 'pin', 'update', 'detach']);
+    const map = program.commands.find((c) => c.name() === 'map');
+    expect(map?.commands.map((c) => c.name())).toEqual([
+      'list',
+      'show',
+      'dump',
+      'lookup',
+      'update',
+      'delete',
+      'pin',
+      'freeze',
+    ]);
   });
 
   requireKernel().it('resolves 1 with bpfjs: <code>: <message> for a kernel failure', async () => {

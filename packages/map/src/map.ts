@@ -246,6 +246,10 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> implements Disposable {
   readonly #key: Codec<K>;
   readonly #value: Codec<V>;
   readonly #fdValues: boolean;
+  readonly #perCpu: boolean;
+  // True for maps with keyed elements (not queue/stack/bloom filter/ring buffers): the hot paths
+  // check this one field instead of the type sets.
+  readonly #keyed: boolean;
   #pinnedPath: string | undefined;
 
   private constructor(fd: Fd, info: MapInfo, keyCodec: Codec<K>, valueCodec: Codec<V>) {
@@ -256,6 +260,8 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> implements Disposable {
     this.#maxEntries = info.maxEntries;
     this.#flags = info.flags;
     this.#fdValues = FD_VALUES.has(info.type);
+    this.#perCpu = PERCPU.has(info.type);
+    this.#keyed = !QUEUES.has(info.type) && !RINGS.has(info.type);
     this.#cpus = PERCPU.has(info.type) ? numPossibleCpus() : 1;
     this.#valueBytes =
       this.#cpus > 1 || PERCPU.has(info.type) ? slotSize(info.valueSize) * this.#cpus : info.valueSize;
@@ -525,6 +531,7 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> implements Disposable {
   }
 
   #elementOp(operation: string): void {
+    if (this.#keyed && !this.#fd.closed) return;
     if (this.#fd.closed) throw errClosed(`map (${operation})`);
     if (QUEUES.has(this.#typeId)) {
       throw errOperation(operation, this.type, 'use push(), pop() and peek()');
@@ -543,7 +550,7 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> implements Disposable {
       else view.setUint32(offset, fd, true);
       return;
     }
-    if (this.#cpus === 1 && !PERCPU.has(this.#typeId)) {
+    if (!this.#perCpu) {
       this.#value.write(view, bytes, offset, this.#valueSize, value, 'value');
       return;
     }
@@ -575,8 +582,7 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> implements Disposable {
       // User-space lookups of fd maps give the id (programs, maps) or the socket cookie.
       return (this.#valueSize === 8 ? view.getBigUint64(offset, true) : view.getUint32(offset, true)) as V;
     }
-    if (this.#cpus === 1 && !PERCPU.has(this.#typeId))
-      return this.#value.read(view, bytes, offset, this.#valueSize);
+    if (!this.#perCpu) return this.#value.read(view, bytes, offset, this.#valueSize);
     const slot = slotSize(this.#valueSize);
     const out: V[] = [];
     for (let cpu = 0; cpu < this.#cpus; cpu++)
@@ -873,10 +879,21 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> implements Disposable {
     this.#elementOp('entries');
     const batchSize = iterateBatchSize(options);
     if (batchSize !== undefined && !noBatch.has(this.#typeId) && !this.#fdValues) {
-      const done = yield* this.#batchEntries(batchSize);
-      if (done) return;
+      // Inlined here (not delegated to another generator): one resume per element.
+      const b = this.#batchCursor(batchSize);
+      if (this.#batchFetch(b)) {
+        const ks = this.#keySize;
+        const vs = this.#valueBytes;
+        for (;;) {
+          const { keys, values, keyView, valueView, count } = b;
+          for (let i = 0; i < count; i++) {
+            yield [this.#key.read(keyView, keys, i * ks, ks), this.#readValue(valueView, values, i * vs)];
+          }
+          if (b.done || !this.#batchFetch(b)) return;
+        }
+      }
     }
-    for (const [k, v] of this.#walk(true)) yield [k, v as V];
+    yield* this.#walk(true) as Generator<[K, V], void, undefined>;
   }
 
   /** Every key (see {@link entries} for the guarantees under concurrent change). */
@@ -942,57 +959,60 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> implements Disposable {
     }
   }
 
-  /**
-   * Batched lookup. Returns true when it walked the whole map; false when the kernel has no
-   * batch lookup for this map type (nothing yielded then).
-   */
-  *#batchEntries(batchSize: number): Generator<[K, V], boolean, undefined> {
-    let size = batchSize;
+  #batchCursor(size: number): BatchCursor {
     const tokenSize = Math.max(this.#keySize, 8);
-    const inBatch = new Uint8Array(new ArrayBuffer(tokenSize));
-    const outBatch = new Uint8Array(new ArrayBuffer(tokenSize));
-    let keys = new Uint8Array(new ArrayBuffer(this.#keySize * size));
-    let values = new Uint8Array(new ArrayBuffer(this.#valueBytes * size));
-    let first = true;
-    let yielded = false;
+    const keys = new Uint8Array(new ArrayBuffer(this.#keySize * size));
+    const values = new Uint8Array(new ArrayBuffer(this.#valueBytes * size));
+    return {
+      size,
+      inBatch: new Uint8Array(new ArrayBuffer(tokenSize)),
+      outBatch: new Uint8Array(new ArrayBuffer(tokenSize)),
+      keys,
+      values,
+      keyView: new DataView(keys.buffer),
+      valueView: new DataView(values.buffer),
+      count: 0,
+      first: true,
+      done: false,
+    };
+  }
+
+  /**
+   * The next batch into `b` (`BPF_MAP_LOOKUP_BATCH`); false when the kernel has no batch lookup
+   * for this map type (only on the first call: then nothing was read and iteration goes per
+   * element). A bucket larger than the batch (ENOSPC) doubles the batch and asks again.
+   */
+  #batchFetch(b: BatchCursor): boolean {
+    if (!b.first) b.inBatch.set(b.outBatch);
     for (;;) {
       if (this.#fd.closed) throw errClosed('map (iteration)');
-      let r: { count: number; done: boolean };
       try {
-        r = mapBatchUnchecked(
+        const r = mapBatchUnchecked(
           'lookup',
           this.#fd.fd,
-          first ? null : inBatch,
-          outBatch,
-          keys,
-          values,
-          size,
+          b.first ? null : b.inBatch,
+          b.outBatch,
+          b.keys,
+          b.values,
+          b.size,
           0n,
           0n,
         );
+        b.count = r.count;
+        b.done = r.done;
+        b.first = false;
+        return true;
       } catch (err) {
         if (BpfError.isInstance(err) && err.code === 'ENOSPC') {
-          // One hash bucket holds more elements than fit: grow and ask again.
-          size *= 2;
-          keys = new Uint8Array(new ArrayBuffer(this.#keySize * size));
-          values = new Uint8Array(new ArrayBuffer(this.#valueBytes * size));
+          const grown = this.#batchCursor(b.size * 2);
+          grown.first = b.first;
+          grown.inBatch.set(b.inBatch);
+          Object.assign(b, { ...grown, inBatch: b.inBatch, outBatch: b.outBatch });
           continue;
         }
-        if (!yielded && first && this.#batchUnsupported(err)) return false;
+        if (b.first && this.#batchUnsupported(err)) return false;
         this.#fail(err as BpfError, 'map.entries');
       }
-      const kv = new DataView(keys.buffer);
-      const vv = new DataView(values.buffer);
-      for (let i = 0; i < r.count; i++) {
-        yielded = true;
-        yield [
-          this.#key.read(kv, keys, i * this.#keySize, this.#keySize),
-          this.#readValue(vv, values, i * this.#valueBytes),
-        ];
-      }
-      if (r.done) return true;
-      inBatch.set(outBatch);
-      first = false;
     }
   }
 
@@ -1068,6 +1088,20 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> implements Disposable {
   }
 }
 Object.defineProperty(BpfMap.prototype, BRAND, { value: true });
+
+/** The state of one batched iteration: buffers for `size` elements and the kernel's position. */
+interface BatchCursor {
+  size: number;
+  inBatch: Uint8Array;
+  outBatch: Uint8Array;
+  keys: Uint8Array;
+  values: Uint8Array;
+  keyView: DataView;
+  valueView: DataView;
+  count: number;
+  first: boolean;
+  done: boolean;
+}
 
 function checkFdCodec(codec: Codec<unknown>, type: number): void {
   if (codec === fdCodec && !FD_VALUES.has(type)) {

@@ -19,12 +19,12 @@ import {
   MapCreateAttr,
   MapElemAttr,
 } from '@bpfjs/uapi/linux/bpf';
-import { bpfUnchecked } from './bpf.js';
+import { bpfAt, bpfUnchecked, type ScratchAttr, scratchAttr } from './bpf.js';
 import { BpfError, errOutOfRange } from './errors.js';
 import { adoptFd, Fd } from './fd.js';
 import { mapGetInfo } from './info.js';
 import { validateObjName } from './prog.js';
-import { Struct } from './struct.js';
+import { addressOf, allocBytes, Struct } from './struct.js';
 import {
   optionKeys,
   validateBytes,
@@ -168,11 +168,29 @@ function checkLen(buf: Uint8Array, name: string, want: number): void {
     throw errOutOfRange(`${name}.byteLength`, `${want} (the map's size)`, buf.byteLength);
 }
 
-function elemAttr(n: number, key: Uint8Array | null, flags: number): Struct<typeof MapElemAttr> {
-  const attr = new Struct(MapElemAttr);
-  attr.set('map_fd', n).setPointer('key', key);
-  if (flags !== 0) attr.set('flags', flags);
-  return attr;
+// The element commands share one scratch attr (offsets resolved once, no allocation per call);
+// every field a command reads is written on each call.
+const E = MapElemAttr.fields;
+const ELEM_END = E.flags.offset + E.flags.size;
+const KEY_END = E.key.offset + E.key.size;
+let elemScratch: ScratchAttr | undefined;
+
+function elemCall(
+  cmd: number,
+  n: number,
+  key: Uint8Array | null,
+  value: Uint8Array | null,
+  flags: number,
+  size: number,
+): void {
+  elemScratch ??= scratchAttr(allocBytes(MapElemAttr.size));
+  const v = elemScratch.view;
+  v.setUint32(E.map_fd.offset, n, true);
+  v.setBigUint64(E.key.offset, key === null ? 0n : addressOf(key), true);
+  // `value` and `next_key` share one slot (a union).
+  v.setBigUint64(E.value.offset, value === null ? 0n : addressOf(value), true);
+  v.setBigUint64(E.flags.offset, BigInt(flags), true);
+  bpfAt(cmd, elemScratch, size);
 }
 
 /**
@@ -189,10 +207,7 @@ export function mapLookupElem(mapFd: Fd | number, key: Uint8Array, value: Uint8A
   const sizes = sizesOf(mapFd, n);
   checkLen(k, 'key', sizes.key);
   checkLen(v, 'value', sizes.value);
-  const attr = elemAttr(n, k, f);
-  attr.setPointer('value', v);
-  attr.use('flags');
-  bpfUnchecked(BPF_MAP_LOOKUP_ELEM, attr.bytes, attr.end);
+  elemCall(BPF_MAP_LOOKUP_ELEM, n, k, v, f, ELEM_END);
 }
 
 /**
@@ -208,10 +223,7 @@ export function mapUpdateElem(mapFd: Fd | number, key: Uint8Array, value: Uint8A
   const sizes = sizesOf(mapFd, n);
   checkLen(k, 'key', sizes.key);
   checkLen(v, 'value', sizes.value);
-  const attr = elemAttr(n, k, f);
-  attr.setPointer('value', v);
-  attr.use('flags');
-  bpfUnchecked(BPF_MAP_UPDATE_ELEM, attr.bytes, attr.end);
+  elemCall(BPF_MAP_UPDATE_ELEM, n, k, v, f, ELEM_END);
 }
 
 /**
@@ -222,8 +234,7 @@ export function mapDeleteElem(mapFd: Fd | number, key: Uint8Array): void {
   const n = validateFd(mapFd, 'mapFd');
   const k = validateBytes(key, 'key');
   checkLen(k, 'key', sizesOf(mapFd, n).key);
-  const attr = elemAttr(n, k, 0);
-  bpfUnchecked(BPF_MAP_DELETE_ELEM, attr.bytes, attr.end);
+  elemCall(BPF_MAP_DELETE_ELEM, n, k, null, 0, KEY_END);
 }
 
 /**
@@ -238,10 +249,8 @@ export function mapGetNextKey(mapFd: Fd | number, key: Uint8Array | null, nextKe
   const sizes = sizesOf(mapFd, n);
   if (k !== null) checkLen(k, 'key', sizes.key);
   checkLen(nk, 'nextKey', sizes.key);
-  const attr = elemAttr(n, k, 0);
-  attr.use('key').setPointer('next_key', nk);
   try {
-    bpfUnchecked(BPF_MAP_GET_NEXT_KEY, attr.bytes, attr.end);
+    elemCall(BPF_MAP_GET_NEXT_KEY, n, k, nk, 0, E.next_key.offset + E.next_key.size);
   } catch (e) {
     if (BpfError.isInstance(e) && e.errno === ENOENT) return false;
     throw e;
