@@ -5,7 +5,9 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { BtfWriter } from '@bpfjs/btf';
 import { BpfMap } from '@bpfjs/map';
+import { btfLoad } from '@bpfjs/sys';
 import { requireExecutable, requireKernel, tempBpffs } from '@bpfjs/testkit';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 
@@ -162,5 +164,45 @@ requireKernel()
       );
       expect(frozen.code).toBe(1);
       expect(frozen.stderr).toMatch(/EPERM.*frozen/);
+    });
+
+    it("dump --json of a map with BTF carries bpftool's formatted, equal to bpftool's", async () => {
+      const w = new BtfWriter();
+      const u32 = w.add({ kind: 'int', name: 'unsigned int', size: 4, int: { encoding: 0, bits: 32 } });
+      const u64 = w.add({
+        kind: 'int',
+        name: 'long long unsigned int',
+        size: 8,
+        int: { encoding: 0, bits: 64 },
+      });
+      const ch = w.add({ kind: 'int', name: 'char', size: 1, int: { encoding: 1, bits: 8 } });
+      const name = w.add({ kind: 'array', array: { type: ch, indexType: u32, nelems: 8 } });
+      const value = w.add({
+        kind: 'struct',
+        name: 'counter',
+        size: 16,
+        members: [
+          { name: 'hits', type: u64, bitOffset: 0 },
+          { name: 'name', type: name, bitOffset: 64 },
+        ],
+      });
+      using btf = btfLoad({ data: w.encode() });
+      using m = BpfMap.create({
+        type: 'hash',
+        key: 'btf',
+        value: 'btf',
+        maxEntries: 4,
+        btf: { fd: btf, keyTypeId: u32, valueTypeId: value },
+      });
+      m.set(3, { hits: 12n, name: 'web' }).set(4, { hits: 1n, name: 'db' });
+      const ours = JSON.parse((await bpfjs('--json', 'map', 'dump', String(m.id))).stdout) as Element[];
+      const theirs = bpftool('map', 'dump', 'id', String(m.id)) as Element[];
+      expect(ours.sort(byKey)).toEqual(theirs.sort(byKey));
+      expect(ours.map((e) => (e as { formatted?: unknown }).formatted)).toContainEqual({
+        key: 3,
+        value: { hits: 12, name: 'web' },
+      });
+      const plain = (await bpfjs('map', 'dump', String(m.id))).stdout;
+      expect(plain).toMatch(/"name": "web"/);
     });
   });

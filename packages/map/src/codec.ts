@@ -5,6 +5,8 @@
  *
  * @module
  */
+
+import type { BtfValue } from '@bpfjs/btf';
 import { BpfjsRangeError, BpfjsTypeError, errInvalidArgType, errOutOfRange } from '@bpfjs/sys';
 import type { FieldLayout, TypeLayout } from '@bpfjs/uapi';
 
@@ -43,6 +45,22 @@ export const fdCodec: Codec<FdValue> = {
   },
 };
 
+/**
+ * The codec name of keys/values typed by the map's BTF (`'btf'`): replaced by a `BtfCodec` once
+ * the map's BTF is known (`BpfMap.create` with `btf`, or the map info of an opened map).
+ * @internal
+ */
+export const btfPlaceholder: Codec<BtfValue> = {
+  name: 'btf',
+  size: undefined,
+  write() {
+    throw new BpfjsTypeError('ERR_BPFJS_MAP_NO_BTF', "the 'btf' codec needs a map with BTF");
+  },
+  read() {
+    throw new BpfjsTypeError('ERR_BPFJS_MAP_NO_BTF', "the 'btf' codec needs a map with BTF");
+  },
+};
+
 /** A user codec: bytes in, bytes out. `size`, when given, is checked against the map. */
 export interface CustomCodec<T> {
   /** Encodes a value to exactly the map's key/value size in bytes. */
@@ -67,6 +85,7 @@ export type BigIntCodecName = 'u64' | 's64';
 export type CodecSpec<T = unknown> =
   | 'bytes'
   | 'fd'
+  | 'btf'
   | IntCodecName
   | BigIntCodecName
   | { readonly string: number }
@@ -79,19 +98,21 @@ export type CodecValue<S> = S extends 'bytes'
   ? Uint8Array
   : S extends 'fd'
     ? FdValue
-    : S extends IntCodecName
-      ? number
-      : S extends BigIntCodecName
-        ? bigint
-        : S extends { readonly string: number }
-          ? string
-          : S extends { readonly struct: TypeLayout }
-            ? Record<string, unknown>
-            : S extends CustomCodec<infer T>
-              ? T
-              : S extends Codec<infer T>
+    : S extends 'btf'
+      ? BtfValue
+      : S extends IntCodecName
+        ? number
+        : S extends BigIntCodecName
+          ? bigint
+          : S extends { readonly string: number }
+            ? string
+            : S extends { readonly struct: TypeLayout }
+              ? Record<string, unknown>
+              : S extends CustomCodec<infer T>
                 ? T
-                : Uint8Array;
+                : S extends Codec<infer T>
+                  ? T
+                  : Uint8Array;
 
 function errSize(what: string, expected: number, actual: number): BpfjsRangeError {
   return errOutOfRange(`${what}.byteLength`, `${expected} (the map's size)`, actual);
@@ -308,6 +329,7 @@ export function resolveCodec<S extends CodecSpec>(spec: S, name = 'codec'): Code
 function resolve(spec: unknown, name: string): Codec<unknown> {
   if (spec === undefined || spec === 'bytes') return bytesCodec as Codec<unknown>;
   if (spec === 'fd') return fdCodec as Codec<unknown>;
+  if (spec === 'btf') return btfPlaceholder as Codec<unknown>;
   if (typeof spec === 'string') {
     const known = INT_FIELD[spec] ?? builtIn(spec);
     if (known !== undefined) return known as Codec<unknown>;
@@ -320,7 +342,7 @@ function resolve(spec: unknown, name: string): Codec<unknown> {
   }
   throw new BpfjsTypeError(
     'ERR_INVALID_ARG_VALUE',
-    `${name} must be 'bytes', 'fd', 'u8'…'u64', 's8'…'s64', { string: n }, { struct: layout } or { encode, decode }; received ${String(spec)}`,
+    `${name} must be 'bytes', 'fd', 'btf', 'u8'…'u64', 's8'…'s64', { string: n }, { struct: layout } or { encode, decode }; received ${String(spec)}`,
   );
 }
 

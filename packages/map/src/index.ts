@@ -8,6 +8,7 @@
  *
  * @packageDocumentation
  */
+export { mapBtfCodecs } from './btf.js';
 export {
   type BigIntCodecName,
   type Codec,

@@ -7,6 +7,7 @@ import { readFileSync, readlinkSync } from 'node:fs';
 import {
   BpfError,
   BpfjsRangeError,
+  BpfjsTypeError,
   errInvalidArgType,
   errInvalidArgValue,
   Fd,
@@ -24,7 +25,9 @@ import {
   validateU32,
 } from '@bpfjs/sys';
 import { BPF_ANY, BPF_EXIST, BPF_F_LOCK, BPF_NOEXIST, bpf_map_type } from '@bpfjs/uapi/linux/bpf';
+import { btfById, btfCodec, btfOfFd } from './btf.js';
 import {
+  btfPlaceholder,
   type Codec,
   type CodecSpec,
   type CodecValue,
@@ -273,8 +276,19 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> implements Disposable {
   }
 
   static #build<K, V>(fd: Fd, info: MapInfo, key: unknown, value: unknown): BpfMap<K, V> {
-    const keyCodec = resolveCodec((key ?? 'bytes') as CodecSpec, 'options.key') as Codec<K>;
-    const valueCodec = resolveCodec((value ?? 'bytes') as CodecSpec, 'options.value') as Codec<V>;
+    const btf = () => {
+      if (info.btfId === 0) {
+        throw new BpfjsTypeError('ERR_BPFJS_MAP_NO_BTF', "The map has no BTF: the 'btf' codec needs one");
+      }
+      return btfById(info.btfId);
+    };
+    let keyCodec = resolveCodec((key ?? 'bytes') as CodecSpec, 'options.key') as Codec<K>;
+    let valueCodec = resolveCodec((value ?? 'bytes') as CodecSpec, 'options.value') as Codec<V>;
+    if ((keyCodec as Codec<unknown>) === btfPlaceholder)
+      keyCodec = btfCodec(btf(), info.btfKeyTypeId, 'key') as Codec<K>;
+    if ((valueCodec as Codec<unknown>) === btfPlaceholder) {
+      valueCodec = btfCodec(btf(), info.btfValueTypeId, 'value') as Codec<V>;
+    }
     checkFdCodec(valueCodec as Codec<unknown>, info.type);
     if (!RINGS.has(info.type)) {
       checkCodecSize(keyCodec as Codec<unknown>, info.keySize, 'key');
@@ -294,8 +308,25 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> implements Disposable {
   ): BpfMap<CodecValue<KS>, CodecValue<VS>> {
     validateObject(options, 'options', CREATE_KEYS);
     const type = mapTypeValue(options.type, 'options.type');
-    const keyCodec = resolveCodec((options.key ?? 'bytes') as CodecSpec, 'options.key');
-    const valueCodec = resolveCodec((options.value ?? 'bytes') as CodecSpec, 'options.value');
+    let keyCodec = resolveCodec((options.key ?? 'bytes') as CodecSpec, 'options.key') as Codec<unknown>;
+    let valueCodec = resolveCodec((options.value ?? 'bytes') as CodecSpec, 'options.value') as Codec<unknown>;
+    if (keyCodec === btfPlaceholder || valueCodec === btfPlaceholder) {
+      const b = options.btf;
+      if (b === undefined) {
+        throw errInvalidArgValue(
+          'options.btf',
+          undefined,
+          "is needed for the 'btf' codec (the BTF fd and type ids)",
+        );
+      }
+      validateObject(b, 'options.btf', optionKeys('fd', 'keyTypeId', 'valueTypeId'));
+      const parsed = btfOfFd(b.fd);
+      if (keyCodec === btfPlaceholder)
+        keyCodec = btfCodec(parsed, validateU32(b.keyTypeId, 'options.btf.keyTypeId'), 'key');
+      if (valueCodec === btfPlaceholder) {
+        valueCodec = btfCodec(parsed, validateU32(b.valueTypeId, 'options.btf.valueTypeId'), 'value');
+      }
+    }
     const noKey = QUEUES.has(type) || RINGS.has(type);
     const keySize =
       options.keySize !== undefined

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { BpfMap, type BpfMapInfo, maps } from '@bpfjs/map';
+import { BpfMap, type BpfMapInfo, mapBtfCodecs, maps } from '@bpfjs/map';
 import type { Command } from 'commander';
 import {
   type Context,
@@ -10,7 +10,7 @@ import {
   withContext,
 } from '../context.js';
 import { UsageError } from '../errors.js';
-import { table } from '../format.js';
+import { type JsonValue, table, toJson } from '../format.js';
 import type { JsonRecord } from '../records.js';
 import type { Action } from './action.js';
 import { printRecordBlock } from './link.js';
@@ -64,15 +64,33 @@ function hexPlain(bytes: Uint8Array): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join(' ');
 }
 
-/** One element as bpftool's `map dump`/`lookup` JSON: `{ key, value }` or, per CPU, `{ key, values }`. */
-function elementRecord(key: Uint8Array, value: Uint8Array | Uint8Array[]): JsonRecord {
-  if (Array.isArray(value)) {
-    return { key: hexJson(key), values: value.map((v, cpu) => ({ cpu, value: hexJson(v) })) };
+/** The map's BTF codecs for bpftool's `formatted` (undefined without BTF). */
+type Formatter = ReturnType<typeof mapBtfCodecs>;
+
+/**
+ * One element as bpftool's `map dump`/`lookup` JSON: `{ key, value }` or, per CPU, `{ key, values }`,
+ * plus `formatted` (the same through the map's BTF, in bpftool's shape) when the map has BTF.
+ */
+function elementRecord(key: Uint8Array, value: Uint8Array | Uint8Array[], btf: Formatter): JsonRecord {
+  const record: JsonRecord = Array.isArray(value)
+    ? { key: hexJson(key), values: value.map((v, cpu) => ({ cpu, value: hexJson(v) })) }
+    : { key: hexJson(key), value: hexJson(value) };
+  if (btf !== undefined) {
+    const k = btf.key === undefined ? hexJson(key) : (btf.key.formatBpftool(key) as JsonValue);
+    const fmt = (v: Uint8Array) =>
+      btf.value === undefined ? hexJson(v) : (btf.value.formatBpftool(v) as JsonValue);
+    record.formatted = Array.isArray(value)
+      ? { key: k, values: value.map((v, cpu) => ({ cpu, value: fmt(v) })) }
+      : { key: k, value: fmt(value) };
   }
-  return { key: hexJson(key), value: hexJson(value) };
+  return record;
 }
 
-function elementPlain(key: Uint8Array, value: Uint8Array | Uint8Array[]): string {
+function elementPlain(key: Uint8Array, value: Uint8Array | Uint8Array[], btf: Formatter): string {
+  if (btf !== undefined) {
+    // bpftool prints BTF maps as their formatted JSON, one element per block.
+    return `${toJson((elementRecord(key, value, btf).formatted ?? null) as JsonValue, 4)}\n`;
+  }
   if (Array.isArray(value)) {
     const cpus = value.map((v, cpu) => `value (CPU ${String(cpu).padStart(2, '0')}): ${hexPlain(v)}`);
     return `key:\n${hexPlain(key)}\n${cpus.join('\n')}\n`;
@@ -210,14 +228,15 @@ export function addMapCommands(program: Command, act: Action): void {
     .action(
       act((ctx, arg: string) =>
         withMap(ctx, arg, (m) => {
+          const btf = mapBtfCodecs(m.info());
           const elements = [...m.entries()];
           if (ctx.json)
             printJson(
               ctx,
-              elements.map(([k, v]) => elementRecord(k, v)),
+              elements.map(([k, v]) => elementRecord(k, v, btf)),
             );
           else {
-            for (const [k, v] of elements) ctx.io.out(elementPlain(k, v));
+            for (const [k, v] of elements) ctx.io.out(elementPlain(k, v, btf));
             ctx.io.out(`Found ${elements.length} element${elements.length === 1 ? '' : 's'}\n`);
           }
         }),
@@ -238,8 +257,9 @@ export function addMapCommands(program: Command, act: Action): void {
           if (value === undefined) {
             throw Object.assign(new Error(`key ${hexPlain(key)} not found`), { code: 'ENOENT' });
           }
-          if (ctx.json) printJson(ctx, elementRecord(key, value));
-          else ctx.io.out(elementPlain(key, value));
+          const btf = mapBtfCodecs(m.info());
+          if (ctx.json) printJson(ctx, elementRecord(key, value, btf));
+          else ctx.io.out(elementPlain(key, value, btf));
         }),
       ),
     );
