@@ -41,7 +41,7 @@ describe('run()', () => {
 
   it('createProgram builds the command tree', () => {
     const program = createProgram(bufferedIo());
-    expect(program.commands.map((c) => c.name())).toEqual(['link', 'prog', 'map', 'netns', 'demo']);
+    expect(program.commands.map((c) => c.name())).toEqual(['link', 'prog', 'map', 'netns', 'object', 'demo']);
     const link = program.commands.find((c) => c.name() === 'link');
     expect(link?.commands.map((c) => c.name())).toEqual(['list', 'show', 'pin', 'update', 'detach']);
     const map = program.commands.find((c) => c.name() === 'map');

@@ -79,7 +79,13 @@ export function fdOfSource(value: unknown, name: string, expected: string): numb
     if (value.closed) throw errClosed(`Fd given as "${name}"`);
     return value.fd;
   }
-  const owned = (value as { fd?: unknown }).fd;
+  let owned: unknown;
+  try {
+    owned = (value as { fd?: unknown }).fd;
+  } catch {
+    // An object that only claims to be a Program/BpfMap (no private fd behind its getter).
+    throw errInvalidArgType(name, expected, value);
+  }
   if (isFd(owned)) {
     if (owned.closed) throw errClosed(`object given as "${name}"`);
     return owned.fd;

@@ -12,6 +12,7 @@ import {
 import { BPF_F_MMAPABLE, BpfMapInfo as Layout } from '@bpfjs/uapi/linux/bpf';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BpfMap, mapArray, maps } from './index.js';
+import { objectKind as objectKindOf } from './map.js';
 
 const open: { close(): void }[] = [];
 afterEach(() => {
@@ -234,7 +235,15 @@ requireKernel().describe('BpfMap on the kernel', () => {
     expect([...maps()].some((i) => i.id === m.id && i.name === 'bpfjs_pin')).toBe(true);
     expect(m.unpin()).toBe(true);
     expect(m.unpin(p)).toBe(false);
-    expectCode(() => BpfMap.fromFd(openPath('/proc/self/ns/net')), 'ERR_BPFJS_WRONG_OBJECT');
+    // A refused fromFd leaves the fd open and the caller's.
+    using ns = openPath('/proc/self/ns/net');
+    expectCode(() => BpfMap.fromFd(ns), 'ERR_BPFJS_WRONG_OBJECT');
+    expect(ns.closed).toBe(false);
+    expectCode(() => BpfMap.fromFd(ns.fd), 'ERR_BPFJS_WRONG_OBJECT');
+    const dup = m.fd.dup();
+    expectCode(() => BpfMap.fromFd(dup.fd, { key: 'u64' }), 'ERR_BPFJS_MAP_CODEC_SIZE');
+    expect(objectKindOf(dup.fd)).toBe('map'); // still open
+    dup.close();
     expect(String(m)).toMatch(/^BpfMap\(hash, fd \d+\)$/);
     fs.dispose();
   });

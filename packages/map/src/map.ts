@@ -8,9 +8,11 @@ import {
   BpfError,
   BpfjsRangeError,
   BpfjsTypeError,
+  brand,
   errInvalidArgType,
   errInvalidArgValue,
   Fd,
+  isFd,
   MapElemCalls,
   type MapInfo,
   mapBatchUnchecked,
@@ -21,6 +23,7 @@ import {
   numPossibleCpus,
   objGet,
   optionKeys,
+  validateInteger,
   validateObject,
   validateU32,
 } from '@bpfjs/sys';
@@ -187,7 +190,7 @@ const CREATE_KEYS = optionKeys(
 );
 const OPEN_KEYS = optionKeys('key', 'value');
 const ITER_KEYS = optionKeys('batchSize');
-const BRAND = Symbol.for('bpfjs.BpfMap');
+const BRAND = brand<BpfMap<unknown, unknown>>('bpfjs.BpfMap');
 const BPF_F_NUMA_NODE = 4;
 
 /** What the kernel says about a map fd (one info call). @internal */
@@ -452,8 +455,8 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> implements Disposable {
   }
 
   /**
-   * Wraps an fd that refers to a map and takes ownership of it (a number is wrapped in a new
-   * `Fd`; pass `fd.dup()` to keep your own). On failure the fd is closed.
+   * Wraps an fd that refers to a map and takes ownership of it on success (a number is wrapped in
+   * a new `Fd`; pass `fd.dup()` to keep your own). A refusal leaves the fd open and the caller's.
    * @throws TypeError `ERR_BPFJS_WRONG_OBJECT` if the fd is not a BPF map.
    */
   static fromFd<KS extends CodecSpec = 'bytes', VS extends CodecSpec = 'bytes'>(
@@ -461,12 +464,23 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> implements Disposable {
     options: BpfMapOpenOptions<KS, VS> = {},
   ): BpfMap<CodecValue<KS>, CodecValue<VS>> {
     validateObject(options, 'options', OPEN_KEYS);
-    if (typeof fd !== 'number' && !Fd.isInstance(fd)) throw errInvalidArgType('fd', 'an Fd or a number', fd);
-    if (typeof fd !== 'number' && fd.closed) throw errClosed('Fd given as "fd"');
-    resolveCodec((options.key ?? 'bytes') as CodecSpec, 'options.key');
-    resolveCodec((options.value ?? 'bytes') as CodecSpec, 'options.value');
-    const owned = typeof fd === 'number' ? new Fd(validateU32(fd, 'fd')) : fd;
-    return BpfMap.#adopt(owned, `fd ${owned.fd}`, options);
+    let n: number;
+    if (typeof fd === 'number') n = validateInteger(fd, 'fd', 0, 0x7fffffff);
+    else if (!isFd(fd)) throw errInvalidArgType('fd', 'an Fd or a number', fd);
+    else if (fd.closed) throw errClosed('Fd given as "fd"');
+    else n = validateInteger(fd.fd, 'fd.fd', 0, 0x7fffffff);
+    // Inspected first, taken over only on success: a refusal leaves the caller's fd open.
+    const kind = objectKind(n);
+    if (kind !== 'map' && kind !== 'unknown') throw errWrongObject(`fd ${n}`, 'map', kind);
+    const info = mapGetInfo(n);
+    const owned = typeof fd === 'number' ? new Fd(n) : (fd as Fd);
+    try {
+      return BpfMap.#build<CodecValue<KS>, CodecValue<VS>>(owned, info, options.key, options.value);
+    } catch (err) {
+      // A refusal (codecs that do not fit) hands a number back untouched.
+      if (owned !== fd) owned.disown();
+      throw err;
+    }
   }
 
   static #adopt<K, V>(fd: Fd, where: string, options: BpfMapOpenOptions<CodecSpec, CodecSpec>): BpfMap<K, V> {
@@ -482,7 +496,7 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> implements Disposable {
 
   /** True for a `BpfMap` from any copy of `@bpfjs/map` (checks the `Symbol.for('bpfjs.BpfMap')` brand). */
   static isInstance(value: unknown): value is BpfMap<unknown, unknown> {
-    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
+    return BRAND.is(value);
   }
 
   /** The owned descriptor (`fd.fd` is -1 once closed). */
@@ -1118,7 +1132,7 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> implements Disposable {
     return this.toString();
   }
 }
-Object.defineProperty(BpfMap.prototype, BRAND, { value: true });
+BRAND.mark(BpfMap);
 
 /** The state of one batched iteration: buffers for `size` elements and the kernel's position. */
 interface BatchCursor {
