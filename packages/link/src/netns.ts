@@ -12,14 +12,18 @@
  *
  * @module
  */
-import { fstatSync, statSync } from 'node:fs';
+import { fstatSync, readlinkSync, statSync } from 'node:fs';
 import {
   BpfError,
+  BpfjsTypeError,
   CLONE_NEWNET,
   errInvalidArgType,
   errInvalidArgValue,
   type Fd,
   isFd,
+  O_NONBLOCK,
+  O_PATH,
+  O_RDONLY,
   openPath,
   optionKeys,
   setns,
@@ -84,8 +88,42 @@ function borrowedNetNsFd(netns: unknown, name: string): number {
 function resolveNetNs(netns: unknown, name: string): ResolvedNetNs {
   const fd = borrowedNetNsFd(netns, name);
   if (fd >= 0) return { fd, opened: undefined };
-  const opened = openPath(netns as string);
+  const opened = openNetNsPath(netns as string);
   return { fd: opened.fd, opened };
+}
+
+/** The namespace type an fd refers to (`'net'`, `'mnt'`, ...), from its `/proc` link; else undefined. */
+function nsTypeOf(fd: number): string | undefined {
+  try {
+    return /^(\w+):\[\d+\]$/.exec(readlinkSync(`/proc/self/fd/${fd}`))?.[1];
+  } catch {
+    return undefined;
+  }
+}
+
+/** `ERR_BPFJS_NOT_NETNS`: a path or fd given as a network namespace is something else. */
+function errNotNetNs(what: string, fd: number): BpfjsTypeError {
+  const type = nsTypeOf(fd);
+  return new BpfjsTypeError(
+    'ERR_BPFJS_NOT_NETNS',
+    `${what} is ${type === undefined ? 'not a namespace file' : `a ${type} namespace`}, not a network namespace`,
+  );
+}
+
+/**
+ * Opens a network namespace file by path without ever blocking: O_PATH first (a FIFO or a device
+ * is not opened for reading), the kind checked through its /proc link (`net:[…]`), then a real
+ * descriptor through /proc/self/fd (O_NONBLOCK too, belt and braces).
+ * @throws TypeError `ERR_BPFJS_NOT_NETNS`; BpfError ENOENT, EACCES, ... from open.
+ */
+function openNetNsPath(path: string): Fd {
+  const handle = openPath(path, O_PATH);
+  try {
+    if (nsTypeOf(handle.fd) !== 'net') throw errNotNetNs(`'${path}'`, handle.fd);
+    return openPath(`/proc/self/fd/${handle.fd}`, O_RDONLY | O_NONBLOCK);
+  } finally {
+    handle.close();
+  }
 }
 
 function inodeOf(fd: number): number | undefined {
@@ -180,13 +218,11 @@ export function attachNetNs(program: Program, netns: NetNsTarget, attachType?: s
     attachType === undefined
       ? netnsAttachTypeId(defaultAttachType(program, 'program.type'), 'program.type')
       : netnsAttachTypeId(attachType, 'attachType');
-  const fd = borrowedNetNsFd(netns, 'netns');
-  if (fd >= 0) return createNetNsLink(progFd, fd, typeId);
-  const opened = openPath(netns as string);
+  const target = resolveNetNs(netns, 'netns');
   try {
-    return createNetNsLink(progFd, opened.fd, typeId);
+    return createNetNsLink(progFd, target.fd, typeId);
   } finally {
-    opened.close();
+    target.opened?.close();
   }
 }
 
@@ -377,13 +413,11 @@ export interface QueryResult {
  */
 export function queryPrograms(netns: NetNsTarget, attachType: string | number): QueryResult {
   const typeId = netnsAttachTypeId(attachType, 'attachType');
-  const fd = borrowedNetNsFd(netns, 'netns');
-  if (fd >= 0) return query(fd, typeId);
-  const opened = openPath(netns as string);
+  const target = resolveNetNs(netns, 'netns');
   try {
-    return query(opened.fd, typeId);
+    return query(target.fd, typeId);
   } finally {
-    opened.close();
+    target.opened?.close();
   }
 }
 

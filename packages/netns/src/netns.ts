@@ -32,6 +32,8 @@ import {
   MS_REC,
   MS_SHARED,
   mount,
+  O_NONBLOCK,
+  O_RDONLY,
   openPath,
   optionKeys,
   setns,
@@ -276,8 +278,14 @@ export class NetNs implements Disposable {
    */
   static fromFd(fd: Fd | number): NetNs {
     const n = validateFd(fd, 'fd');
-    // Re-opening the fd's /proc link yields a new open file on the same nsfs inode.
-    const own = openPath(`/proc/self/fd/${n}`);
+    // The kind first: re-opening a FIFO's /proc link for reading would block until a writer came.
+    const pre = fsCall(() => fstatSync(n));
+    if (pre.dev !== nsfsDev() || !pre.isFile()) {
+      throw new NetNsTypeError('ERR_BPFJS_NOT_NETNS', `fd ${n} is not a network namespace file (not on nsfs)`);
+    }
+    // Re-opening the fd's /proc link yields a new open file on the same nsfs inode (non-blocking:
+    // should the fd have been swapped for a FIFO since the fstat, the open still returns).
+    const own = openPath(`/proc/self/fd/${n}`, O_RDONLY | O_NONBLOCK);
     return NetNs.#adopt(own, undefined, undefined, `fd ${n}`);
   }
 
@@ -295,7 +303,8 @@ export class NetNs implements Disposable {
     if (pre.dev !== nsfsDev() || !pre.isFile()) {
       throw new NetNsTypeError('ERR_BPFJS_NOT_NETNS', `${p} is not a network namespace file (not on nsfs)`);
     }
-    const fd = openPath(p);
+    // Non-blocking: a FIFO swapped in after the stat must not hang the process in open().
+    const fd = openPath(p, O_RDONLY | O_NONBLOCK);
     return NetNs.#adopt(fd, p, nameOfPath(p));
   }
 

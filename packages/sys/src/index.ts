@@ -155,6 +155,7 @@ export {
   O_CLOEXEC,
   O_DIRECTORY,
   O_NOFOLLOW,
+  O_NONBLOCK,
   O_PATH,
   O_RDONLY,
   O_RDWR,

@@ -72,6 +72,8 @@ export const O_NOFOLLOW = ARM ? 0o100000 : 0o400000;
 export const O_CLOEXEC = 0o2000000;
 /** `open` flag: a path-only descriptor. */
 export const O_PATH = 0o10000000;
+/** `open` flag: non-blocking (a FIFO opens at once instead of waiting for a writer). */
+export const O_NONBLOCK = 0o4000;
 
 /**
  * `setns(2)`: moves the calling thread into the namespace `fd` refers to. `nstype` is 0 (any) or a
