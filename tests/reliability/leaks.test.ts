@@ -43,4 +43,18 @@ kernel.describe('leaks', () => {
     // The dropped link's fd was its only reference: closing it detached the program.
     expect(r.attached).toEqual([]);
   });
+
+  kernel.it("the safety net leaves a number alone that was closed behind the Fd's back and reused", () => {
+    const script = fileURLToPath(new URL('./fixtures/gc-stranger-child.mjs', import.meta.url));
+    const res = spawnSync(process.execPath, ['--expose-gc', script], { encoding: 'utf8', timeout: 60_000 });
+    const out = `${res.stdout}\n${res.stderr}`;
+    expect(res.status, out).toBe(0);
+    const r = JSON.parse(res.stdout.trim().split('\n').at(-1) ?? '{}');
+    expect(r.stranger, out).toBe(r.number);
+    const leaks = r.warnings.filter((w: { code: string }) => w.code === 'BPFJS_FD_LEAK');
+    expect(leaks, out).toHaveLength(1);
+    expect(leaks[0].message, out).toMatch(/now refers to another file.*left it alone/);
+    // The stranger's descriptor is still open and still its file.
+    expect(r.target, out).toMatch(/^\/proc\/\d+\/cmdline$/);
+  });
 });

@@ -33,14 +33,51 @@ export const fdCloseChannel: diagnostics_channel.Channel = diagnostics_channel.c
 // The safety net's record of one Fd. `close()`/`disown()` set `done` instead of unregistering
 // (an unregister token costs a registry lookup per lifecycle, a hot path for create + close);
 // the finalizer skips records that are done, so only a real leak is closed and reported.
+// `identity` is what the number referred to when the Fd took it (device and inode, one fstat):
+// if the number was closed behind the Fd's back and reused by someone else, the finalizer sees
+// another file there and leaves it open instead of closing a stranger's descriptor.
 interface Held {
   readonly number: number;
   readonly stack: string | undefined;
+  readonly dev: number;
+  readonly ino: number;
   done: boolean;
+}
+
+// struct stat: st_dev (u64) at 0 and st_ino (u64) at 8 on x86-64 and on the generic layout
+// (arm64, riscv64, loongarch64). Large enough for either struct (144 / 128 bytes).
+const statBuf = new Uint8Array(256);
+const statView = new DataView(statBuf.buffer);
+
+/** A u64 field of `statBuf` as a number (exact below 2^53; compared only with itself). */
+function statU64(offset: number): number {
+  return statView.getUint32(offset, true) + statView.getUint32(offset + 4, true) * 0x1_0000_0000;
+}
+
+/** Fills `statBuf` for descriptor `n`; false if it is not open (or fstat failed). */
+function fstatInto(n: number): boolean {
+  try {
+    return getLibc().fstat(n, statBuf) === 0;
+  } catch {
+    return false;
+  }
 }
 
 function onLeak(held: Held): void {
   if (held.done) return;
+  const open = fstatInto(held.number);
+  const same = open && held.dev >= 0 && statU64(0) === held.dev && statU64(8) === held.ino;
+  const where = held.stack === undefined ? '' : `\nCreated at:\n${held.stack}`;
+  if (!same) {
+    // Closed behind the Fd's back (and maybe reused by someone else): not ours to close.
+    process.emitWarning(
+      `file descriptor ${held.number} was garbage-collected without close(), but the number ${
+        open ? 'now refers to another file' : 'is no longer open'
+      } (closed behind the Fd's back); left it alone${where}`,
+      { type: 'Warning', code: 'BPFJS_FD_LEAK' },
+    );
+    return;
+  }
   try {
     getLibc().close(held.number);
   } catch {
@@ -49,7 +86,6 @@ function onLeak(held: Held): void {
   if (fdCloseChannel.hasSubscribers) {
     fdCloseChannel.publish({ fd: null, number: held.number, leaked: true } satisfies FdChannelMessage);
   }
-  const where = held.stack === undefined ? '' : `\nCreated at:\n${held.stack}`;
   process.emitWarning(
     `file descriptor ${held.number} was garbage-collected without close(); closed it${where}`,
     {
@@ -71,6 +107,8 @@ function creationStack(): string | undefined {
  * Owns one file descriptor. `close()` is idempotent and `[Symbol.dispose]` closes, so `using` works;
  * `fd` reads -1 once closed or disowned. An `Fd` that is garbage-collected while still open is
  * closed by a `FinalizationRegistry` safety net, which emits a `BPFJS_FD_LEAK` process warning.
+ * The net remembers what the number referred to when the `Fd` took it (device and inode): if the
+ * number was closed behind the `Fd`'s back and now belongs to another file, it only warns.
  * Creation and close are published on the `bpfjs:fd:open` / `bpfjs:fd:close` diagnostics channels.
  */
 export class Fd implements Disposable {
@@ -86,7 +124,9 @@ export class Fd implements Disposable {
     validateInteger(fd, 'fd', 0, 0x7fffffff);
     this.#fd = fd;
     const stack = creationStack();
-    this.#held = { number: fd, stack, done: false };
+    // What the number refers to now (dev -1: not open), so the safety net can tell it later.
+    const open = fstatInto(fd);
+    this.#held = { number: fd, stack, dev: open ? statU64(0) : -1, ino: open ? statU64(8) : -1, done: false };
     registry.register(this, this.#held);
     if (fdOpenChannel.hasSubscribers) {
       fdOpenChannel.publish(

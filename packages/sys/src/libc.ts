@@ -43,6 +43,8 @@ export interface Libc {
   ) => number;
   readonly umount2: (target: string, flags: number) => number;
   readonly statfs: (path: string, buf: Uint8Array) => number;
+  /** `int fstat(int fd, struct stat *buf)` (glibc 2.33+ exports it as a function). */
+  readonly fstat: (fd: number, buf: Uint8Array) => number;
   /** Reads `errno` of the calling thread; call it right after the failed call. */
   readonly errno: () => number;
   /** koffi's address of a buffer's memory (stable for the buffer's lifetime). */
@@ -87,6 +89,7 @@ export function getLibc(): Libc {
     ) as Libc['mount'],
     umount2: lib.func('int umount2(const char *target, int flags)') as Libc['umount2'],
     statfs: lib.func('int statfs(const char *path, void *buf)') as Libc['statfs'],
+    fstat: lib.func('int fstat(int fd, void *buf)') as Libc['fstat'],
     errno: () => koffi.errno(),
     address: (buf) => koffi.address(buf),
   };
