@@ -84,11 +84,12 @@ export function errClosed(what: string): BpfjsTypeError {
   return new BpfjsTypeError('ERR_BPFJS_CLOSED', `The ${what} is closed`);
 }
 
-/** `ERR_BPFJS_NOT_BPFFS`: a pin path whose directory is not on a BPF filesystem. */
-export function errNotBpffs(path: string, dir: string): BpfjsTypeError {
+/** `ERR_BPFJS_NOT_BPFFS`: a pin path whose (existing) directory is not on a BPF filesystem. */
+export function errNotBpffs(path: string, dir: string, operation = 'pin'): BpfjsTypeError {
+  const verb = operation.endsWith('unpin') ? 'unpin' : 'pin at';
   return new BpfjsTypeError(
     'ERR_BPFJS_NOT_BPFFS',
-    `Cannot pin at '${path}': the directory '${dir}' is not on a BPF filesystem (mount one with ` +
+    `Cannot ${verb} '${path}': the directory '${dir}' is not on a BPF filesystem (mount one with ` +
       `'mount -t bpf bpf ${dir}', or pin under /sys/fs/bpf)`,
   );
 }
