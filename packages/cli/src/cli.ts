@@ -7,7 +7,15 @@ import { addNetNsCommands } from './commands/netns.js';
 import { addObjectCommands } from './commands/object.js';
 import { addProgCommands } from './commands/prog.js';
 import type { Context } from './context.js';
-import { type Capability, EXIT_FAILURE, EXIT_USAGE, formatFailure, UsageError } from './errors.js';
+import {
+  type Capability,
+  EXIT_FAILURE,
+  EXIT_USAGE,
+  formatFailure,
+  formatJsonFailure,
+  UsageError,
+} from './errors.js';
+import { escapeControl } from './format.js';
 import { type Io, processIo } from './io.js';
 import { VERSION } from './version.js';
 
@@ -16,6 +24,19 @@ interface RunState {
   needs: Capability[];
   exitCode: number;
   commandLine: string;
+  /** `--json`/`--pretty` as far as known (also read from argv, for failures before an action). */
+  json?: 'plain' | 'pretty' | undefined;
+}
+
+/** `--json` / `--pretty` (or `-j`, `-p`, combined short flags) among the options of `argv`. */
+function jsonMode(argv: readonly string[]): 'plain' | 'pretty' | undefined {
+  let mode: 'plain' | 'pretty' | undefined;
+  for (const a of argv) {
+    if (a === '--') break;
+    if (a === '--pretty' || (/^-[A-Za-z]+$/.test(a) && a.includes('p'))) return 'pretty';
+    if (a === '--json' || (/^-[A-Za-z]+$/.test(a) && a.includes('j'))) mode = 'plain';
+  }
+  return mode;
 }
 
 /** Quotes one argument for a shell command line shown in hints. */
@@ -42,7 +63,8 @@ export function createProgram(io: Io = processIo(), state?: RunState): Command {
     .configureHelp({ showGlobalOptions: true, sortSubcommands: false })
     .configureOutput({
       writeOut: (s) => io.out(s),
-      writeErr: (s) => io.err(s),
+      // Usage errors quote the command line: no raw control characters to the terminal.
+      writeErr: (s) => io.err(escapeControl(s, true)),
       outputError: (s, write) => write(s.replace(/^error: /, 'bpfjs: usage: ')),
     })
     .exitOverride();
@@ -54,9 +76,19 @@ export function createProgram(io: Io = processIo(), state?: RunState): Command {
       const globals = command.optsWithGlobals() as { json?: boolean; pretty?: boolean };
       // Commander passes (positional..., options, command); the options object is the command's own.
       const positional = args.slice(0, -1);
+      const json = globals.json === true || globals.pretty === true;
+      st.json = json ? (globals.pretty === true ? 'pretty' : 'plain') : undefined;
       const ctx: Context = {
-        io,
-        json: globals.json === true || globals.pretty === true,
+        // Human output: every control character but the line breaks the command writes itself is
+        // escaped (the fields were escaped already: names with a newline cannot forge rows).
+        io: json
+          ? io
+          : {
+              out: (s: string) => io.out(escapeControl(s, true)),
+              err: (s: string) => io.err(s),
+              onInterrupt: (h: (signal: string) => void) => io.onInterrupt(h),
+            },
+        json,
         pretty: globals.pretty === true,
         commandLine: st.commandLine,
         needs: (...caps) => {
@@ -103,6 +135,7 @@ export async function run(argv: readonly string[], io: Io = processIo()): Promis
     needs: [],
     exitCode: 0,
     commandLine: ['bpfjs', ...argv].map(shellQuote).join(' '),
+    json: jsonMode(argv),
   };
   let program: Command | undefined;
   try {
@@ -110,16 +143,21 @@ export async function run(argv: readonly string[], io: Io = processIo()): Promis
     await program.parseAsync([...argv], { from: 'user' });
     return state.exitCode;
   } catch (error) {
+    const json = state.json;
     if (error instanceof CommanderError) {
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return 0;
       // Commander has printed the message (and the help when a command group was given alone).
+      if (json !== undefined) io.out(formatJsonFailure(error, json === 'pretty'));
       return EXIT_USAGE;
     }
     if (error instanceof UsageError) {
-      io.err(`bpfjs: usage: ${error.message}\n(add --help for usage)\n`);
+      io.err(`bpfjs: usage: ${escapeControl(error.message)}\n(add --help for usage)\n`);
+      if (json !== undefined) io.out(formatJsonFailure(error, json === 'pretty'));
       return EXIT_USAGE;
     }
     io.err(formatFailure(error, state.needs, state.commandLine));
+    // bpftool prints {"error": …} on stdout in JSON mode; the text stays on stderr for people.
+    if (json !== undefined) io.out(formatJsonFailure(error, json === 'pretty'));
     return EXIT_FAILURE;
   }
 }

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { escapeControl } from './format.js';
 
 /** Exit status of a command that failed (kernel refusal, missing object, I/O error). */
 export const EXIT_FAILURE = 1;
@@ -112,14 +113,27 @@ export function formatFailure(
   commandLine: string,
   effective = effectiveCapabilities(),
 ): string {
-  const code = errorCode(error);
+  const code = escapeControl(errorCode(error));
   const message = errorMessage(error);
-  const lines = [`bpfjs: ${code}: ${message}`];
+  const lines = [`bpfjs: ${code}: ${escapeControl(message)}`];
   const hint = (error as { hint?: unknown } | null)?.hint;
-  if (typeof hint === 'string' && hint.length > 0 && !message.includes(hint)) lines.push(`bpfjs: ${hint}`);
+  if (typeof hint === 'string' && hint.length > 0 && !message.includes(hint))
+    lines.push(`bpfjs: ${escapeControl(hint)}`);
   if (code === 'EPERM' || code === 'EACCES') {
     const missing = missingCapabilities(needed, effective);
     if (missing.length > 0) lines.push(`bpfjs: ${privilegeHint(missing, commandLine)}`);
   }
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * A failure as bpftool prints it in JSON mode: `{"error":"<message>"}` (plus bpfjs's `code` and
+ * `hint`), one line on stdout, so `bpfjs --json … | jq` sees it. Exit statuses stay 1 and 2.
+ */
+export function formatJsonFailure(error: unknown, pretty: boolean): string {
+  const hint = (error as { hint?: unknown } | null)?.hint;
+  const message = errorMessage(error);
+  const value: Record<string, string> = { error: message, code: errorCode(error) };
+  if (typeof hint === 'string' && hint.length > 0 && !message.includes(hint)) value.hint = hint;
+  return `${JSON.stringify(value, null, pretty ? 2 : 0)}\n`;
 }

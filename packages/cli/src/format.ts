@@ -61,7 +61,26 @@ export function table(headers: readonly string[], rows: readonly (readonly unkno
 
 function cellText(v: unknown): string {
   if (v === undefined || v === null || v === '') return '-';
-  return String(v);
+  return escapeControl(String(v));
+}
+
+// C0 controls, DEL and C1 controls (ESC starts terminal sequences; 0x9b is a one-byte CSI).
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
+const CONTROL_BUT_LINES = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/g;
+
+/**
+ * Control characters as visible escapes (`\x1b`, `\n`, `\t`, `\xNN`), so text that came from
+ * outside (netns names, paths, kernel strings) cannot forge table rows, move the cursor or send
+ * escape sequences to the terminal. With `keepNewlines`, line breaks stay (for whole output
+ * blocks whose fields were escaped already).
+ */
+export function escapeControl(text: string, keepNewlines = false): string {
+  return text.replace(keepNewlines ? CONTROL_BUT_LINES : CONTROL, (c) => {
+    if (c === '\n') return '\\n';
+    if (c === '\t') return '\\t';
+    if (c === '\r') return '\\r';
+    return `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`;
+  });
 }
 
 /** camelCase → snake_case (`targetBtfId` → `target_btf_id`). */

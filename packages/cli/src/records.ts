@@ -2,7 +2,7 @@
  * Turning the object API's info objects into bpftool-shaped records (JSON) and table rows.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { bpftoolName, type JsonValue, snakeObject } from './format.js';
+import { bpftoolName, escapeControl, type JsonValue, snakeObject } from './format.js';
 
 /** A bpftool-shaped record: field name → JSON value. */
 export type JsonRecord = { [key: string]: JsonValue | undefined };
@@ -164,7 +164,7 @@ export function plain(v: JsonValue | undefined): string {
   if (v === undefined || v === null) return '-';
   if (Array.isArray(v)) return v.map((x) => plain(x)).join(',') || '-';
   if (typeof v === 'object') return JSON.stringify(v);
-  return String(v);
+  return escapeControl(String(v));
 }
 
 /** Formats epoch seconds as local ISO-8601 like bpftool's plain output (`2026-11-27T04:00:00+0000`). */

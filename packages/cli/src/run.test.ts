@@ -2,6 +2,7 @@
  * The programmatic API: `run(argv, io)` in-process with a buffered Io — exit statuses, where the
  * output goes, and that it never throws or exits the process.
  */
+import { NetNs } from '@bpfjs/netns';
 import { requireKernel } from '@bpfjs/testkit';
 import { describe, expect, it } from 'vitest';
 import { bufferedIo, createProgram, run, VERSION } from './index.js';
@@ -64,5 +65,56 @@ describe('run()', () => {
     const json = bufferedIo();
     expect(await run(['link', 'list', '--json'], json)).toBe(0);
     expect(Array.isArray(JSON.parse(json.stdout))).toBe(true);
+  });
+
+  requireKernel().it(
+    '--json failures are JSON on stdout like bpftool, exit codes kept (#19 defect 12)',
+    async () => {
+      const io = bufferedIo();
+      expect(await run(['--json', 'prog', 'show', '4294967295'], io)).toBe(1);
+      expect(JSON.parse(io.stdout)).toMatchObject({
+        error: expect.stringMatching(/program 4294967295/),
+        code: 'ENOENT',
+      });
+      expect(io.stderr).toMatch(/^bpfjs: ENOENT: /);
+      const pretty = bufferedIo();
+      expect(await run(['prog', 'show', '4294967295', '-p'], pretty)).toBe(1);
+      expect(pretty.stdout).toMatch(/^\{\n {2}"error": /);
+      const usage = bufferedIo();
+      expect(await run(['-j', 'link', 'show', '0'], usage)).toBe(2);
+      expect(JSON.parse(usage.stdout)).toHaveProperty('error');
+      const parser = bufferedIo();
+      expect(await run(['--json', 'bogus'], parser)).toBe(2);
+      expect(JSON.parse(parser.stdout)).toHaveProperty('error');
+    },
+  );
+
+  requireKernel().it('control characters in names are escaped in human output (#19 defect 11)', async () => {
+    const names = [`bpfjs-test-${process.pid}-a\nFAKE-ROW 1 - -`, `bpfjs-test-${process.pid}-b\u001b[31mred`];
+    const made = names.map((name) => NetNs.create({ name }));
+    try {
+      const io = bufferedIo();
+      expect(await run(['netns', 'list'], io)).toBe(0);
+      expect(io.stdout).not.toMatch(/\u001b/);
+      expect(io.stdout.split('\n').some((l) => l.startsWith('FAKE-ROW'))).toBe(false);
+      expect(io.stdout).toContain(`bpfjs-test-${process.pid}-a\\nFAKE-ROW`);
+      expect(io.stdout).toContain(`bpfjs-test-${process.pid}-b\\x1b[31mred`);
+      const show = bufferedIo();
+      expect(await run(['netns', 'show', names[1] as string], show)).toBe(0);
+      expect(show.stdout).not.toMatch(/\u001b/);
+      const missing = bufferedIo();
+      expect(await run(['netns', 'show', 'nope\u001b[2J'], missing)).toBe(1);
+      expect(missing.stderr).not.toMatch(/\u001b/);
+      // JSON keeps the names exactly (JSON escapes them itself).
+      const json = bufferedIo();
+      expect(await run(['netns', 'list', '--json'], json)).toBe(0);
+      const listed = (JSON.parse(json.stdout) as Array<{ name: string }>).map((r) => r.name);
+      for (const n of names) expect(listed).toContain(n);
+    } finally {
+      for (const ns of made) {
+        ns.delete();
+        ns.close();
+      }
+    }
   });
 });
