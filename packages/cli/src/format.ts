@@ -65,8 +65,8 @@ function cellText(v: unknown): string {
 }
 
 // C0 controls, DEL and C1 controls (ESC starts terminal sequences; 0x9b is a one-byte CSI).
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
-const CONTROL_BUT_LINES = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/g;
+const CONTROL = /\p{Cc}/gu;
+const CONTROL_BUT_LINES = /(?!\n)\p{Cc}/gu;
 
 /**
  * Control characters as visible escapes (`\x1b`, `\n`, `\t`, `\xNN`), so text that came from

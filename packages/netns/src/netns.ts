@@ -281,7 +281,10 @@ export class NetNs implements Disposable {
     // The kind first: re-opening a FIFO's /proc link for reading would block until a writer came.
     const pre = fsCall(() => fstatSync(n));
     if (pre.dev !== nsfsDev() || !pre.isFile()) {
-      throw new NetNsTypeError('ERR_BPFJS_NOT_NETNS', `fd ${n} is not a network namespace file (not on nsfs)`);
+      throw new NetNsTypeError(
+        'ERR_BPFJS_NOT_NETNS',
+        `fd ${n} is not a network namespace file (not on nsfs)`,
+      );
     }
     // Re-opening the fd's /proc link yields a new open file on the same nsfs inode (non-blocking:
     // should the fd have been swapped for a FIFO since the fstat, the open still returns).
