@@ -135,6 +135,14 @@ gate.describe('least privilege (setpriv, uid 65534)', () => {
         expect(o, `${call}: ${r.out}`).toMatchObject({ ok: false, code: 'EPERM' });
         for (const c of caps) expect(missingIn(o.hint), `${call} hint: ${o.hint}`).toContain(CAP_NAME[c]);
       }
+      // Calls whose kernel check is one capability name only that one (#19 defect 8: links()
+      // listed CAP_BPF and CAP_NET_ADMIN too).
+      for (const call of ['links', 'programs', 'Link.fromId', 'Program.fromId', 'queryPrograms']) {
+        const o = res[call] as Outcome;
+        expect(missingIn(o.hint), `${call} hint: ${o.hint}`).toEqual(
+          (NEEDS[call] ?? []).map((c) => CAP_NAME[c]),
+        );
+      }
       // Descriptors handed over by a privileged process are the permission: no capability needed.
       expect(res['linkUpdate (sys)']?.ok, r.out).toBe(true);
       expect(res['linkGetInfo (sys)']?.ok, r.out).toBe(true);

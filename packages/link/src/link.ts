@@ -33,7 +33,7 @@ import type {
 } from './info.js';
 import * as kernel from './kernel.js';
 import { linkTypeName } from './names.js';
-import { type PinOptions, pinFd, unpinPath, validatePinPath } from './pin.js';
+import { getPinned, type PinOptions, pinFd, unpinPath, validatePinPath } from './pin.js';
 import { borrowedFd, objectKind, ownedFdOf, type Program, programFd } from './program.js';
 
 const LINK = brand<Link>('bpfjs.Link');
@@ -83,7 +83,7 @@ export class Link implements Disposable {
    */
   static fromPin(path: string): Link {
     const p = validatePinPath(path);
-    const fd = kernel.objGet(p);
+    const fd = getPinned(p, 'Link.fromPin');
     const link = adoptLink(fd, `the object pinned at '${p}'`);
     link.#pinnedPath = p;
     return link;

@@ -101,6 +101,12 @@ function nsTypeOf(fd: number): string | undefined {
   }
 }
 
+/** The sentence for a kernel EINVAL on a target fd that is not a network namespace. */
+function notNetNsSentence(fd: number): string {
+  const type = nsTypeOf(fd);
+  return `fd ${fd} is ${type === undefined ? 'not a namespace' : `a ${type} namespace`}, not a network namespace`;
+}
+
 /** `ERR_BPFJS_NOT_NETNS`: a path or fd given as a network namespace is something else. */
 function errNotNetNs(what: string, fd: number): BpfjsTypeError {
   const type = nsTypeOf(fd);
@@ -267,6 +273,7 @@ function explainLinkCreate(err: unknown, netnsFd: number, type: string, typeId: 
         ? 'this network namespace already has a flow_dissector link and the kernel allows only one; update it (link.update) instead'
         : 'this network namespace already has 64 sk_lookup links, the kernel limit';
     case 'EINVAL':
+      if (nsTypeOf(netnsFd) !== 'net') return notNetNsSentence(netnsFd);
       return `the kernel refused the ${type} link (wrong program type for the attach type, or the kernel lacks ${type} links: flow_dissector needs Linux 5.8, sk_lookup 5.9)`;
     default:
       return undefined;
@@ -426,7 +433,11 @@ function query(fd: number, typeId: number): QueryResult {
     const r = kernel.progQuery(fd, typeId);
     return { programIds: r.progIds, attachFlags: r.attachFlags };
   } catch (err) {
-    throw explain(err, undefined, { operation: 'queryPrograms', attachType: attachTypeName(typeId) });
+    const sentence =
+      BpfError.isInstance(err) && err.code === 'EINVAL' && nsTypeOf(fd) !== 'net'
+        ? notNetNsSentence(fd)
+        : undefined;
+    throw explain(err, sentence, { operation: 'queryPrograms', attachType: attachTypeName(typeId) });
   }
 }
 

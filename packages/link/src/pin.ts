@@ -13,6 +13,7 @@ import {
   errInvalidArgType,
   errInvalidArgValue,
   errnoNumber,
+  type Fd,
   isBpffs,
   optionKeys,
   validateKnownKeys,
@@ -144,6 +145,35 @@ function sweepStaleTemporaries(dir: string): void {
     } catch {
       // someone else swept it, or it is not ours to remove
     }
+  }
+}
+
+/**
+ * Opens the object pinned at `path` (BPF_OBJ_GET). A path that is not on bpffs is refused by the
+ * kernel with EACCES or EPERM, which reads like a privilege problem: the error says the path is
+ * not on a BPF filesystem instead.
+ * @internal
+ */
+export function getPinned(path: string, operation: string): Fd {
+  try {
+    return kernel.objGet(path);
+  } catch (err) {
+    let sentence: string | undefined;
+    if (
+      BpfError.isInstance(err) &&
+      (err.code === 'EACCES' || err.code === 'EPERM' || err.code === 'EINVAL')
+    ) {
+      let onBpffs: boolean | undefined;
+      try {
+        onBpffs = isBpffs(path);
+      } catch {
+        onBpffs = undefined;
+      }
+      if (onBpffs === false) {
+        sentence = `'${path}' is not on a BPF filesystem, so it is not a pin (pins live on bpffs, e.g. under /sys/fs/bpf)`;
+      }
+    }
+    throw explain(err, sentence, { operation, path });
   }
 }
 

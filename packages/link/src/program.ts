@@ -20,7 +20,7 @@ import { errClosed, errWrongObject, explain } from './errors.js';
 import { decodeProgInfo, type ProgramInfo } from './info.js';
 import * as kernel from './kernel.js';
 import { attachTypeName, attachTypeValue, progTypeName, progTypeValue } from './names.js';
-import { type PinOptions, pinFd, unpinPath, validatePinPath } from './pin.js';
+import { getPinned, type PinOptions, pinFd, unpinPath, validatePinPath } from './pin.js';
 
 /** Options of {@link Program.load}. */
 export interface ProgramLoadOptions {
@@ -204,7 +204,22 @@ export class Program implements Disposable {
     try {
       fd = kernel.progLoad({ progType: typeId, insns, license, expectedAttachType: expected, name });
     } catch (err) {
-      if (BpfError.isInstance(err) && err.log !== undefined && err.log !== '') {
+      if (BpfError.isInstance(err) && (err.code === 'EMFILE' || err.code === 'ENFILE')) {
+        // Out of descriptors, not a verifier verdict (even if a log came back).
+        throw explain(
+          err,
+          err.code === 'EMFILE'
+            ? 'this process has too many open files; close some (or raise the limit: ulimit -n) and load again'
+            : 'the system has too many open files; close some and load again',
+          { operation: 'Program.load' },
+        );
+      }
+      if (
+        BpfError.isInstance(err) &&
+        (err.code === 'EACCES' || err.code === 'EINVAL') &&
+        err.log !== undefined &&
+        err.log !== ''
+      ) {
         const tail = err.log.trimEnd().split('\n').slice(-3).join(' | ');
         throw explain(err, `the verifier rejected the ${progTypeName(typeId)} program: ${tail}`, {
           operation: 'Program.load',
@@ -229,7 +244,7 @@ export class Program implements Disposable {
    */
   static fromPin(path: string): Program {
     const p = validatePinPath(path);
-    const fd = kernel.objGet(p);
+    const fd = getPinned(p, 'Program.fromPin');
     return Program.#adopt(fd, `the object pinned at '${p}'`, p);
   }
 

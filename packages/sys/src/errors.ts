@@ -64,7 +64,7 @@ export class BpfError extends Error {
     this.command = options.command;
     this.path = options.path;
     this.log = options.log;
-    this.hint = options.hint ?? defaultHint(errno, syscall);
+    this.hint = options.hint ?? defaultHint(errno, syscall, options.command);
   }
 
   /** True for a `BpfError` from any copy of `@bpfjs/sys` (checks the `Symbol.for` brand). */
@@ -78,8 +78,8 @@ export class BpfError extends Error {
 }
 Object.defineProperty(BpfError.prototype, BPF_ERROR_BRAND, { value: true });
 
-function defaultHint(errno: number, syscall: string): string | undefined {
-  if (errno === 1) return permissionHint(syscall);
+function defaultHint(errno: number, syscall: string, command: string | undefined): string | undefined {
+  if (errno === 1) return permissionHint(syscall, command);
   if (errno === ENOTSUPP) {
     return 'the kernel does not support this operation or attach type (ENOTSUPP, 524); a newer kernel may';
   }
@@ -121,11 +121,36 @@ function readSysctl(path: string): string | undefined {
 }
 
 /**
+ * bpf commands whose permission check is one capability whatever the object (kernel/bpf/syscall.c):
+ * walking and opening objects by id need CAP_SYS_ADMIN, a netns/cgroup query CAP_NET_ADMIN. Other
+ * commands depend on the program, map or link type, so the hint names the three candidates.
+ */
+const COMMAND_CAPABILITIES: Readonly<Record<string, readonly string[]>> = {
+  BPF_PROG_GET_NEXT_ID: ['CAP_SYS_ADMIN'],
+  BPF_MAP_GET_NEXT_ID: ['CAP_SYS_ADMIN'],
+  BPF_LINK_GET_NEXT_ID: ['CAP_SYS_ADMIN'],
+  BPF_BTF_GET_NEXT_ID: ['CAP_SYS_ADMIN'],
+  BPF_PROG_GET_FD_BY_ID: ['CAP_SYS_ADMIN'],
+  BPF_MAP_GET_FD_BY_ID: ['CAP_SYS_ADMIN'],
+  BPF_LINK_GET_FD_BY_ID: ['CAP_SYS_ADMIN'],
+  BPF_BTF_GET_FD_BY_ID: ['CAP_SYS_ADMIN'],
+  BPF_ENABLE_STATS: ['CAP_SYS_ADMIN'],
+  BPF_PROG_QUERY: ['CAP_NET_ADMIN'],
+};
+
+/**
  * The hint attached to an EPERM: which of the capabilities the call may need are missing, and
  * whether `kernel.unprivileged_bpf_disabled` is set.
  */
-export function permissionHint(syscall = 'bpf'): string {
-  const needed = syscall === 'bpf' ? ['CAP_BPF', 'CAP_NET_ADMIN', 'CAP_SYS_ADMIN'] : ['CAP_SYS_ADMIN'];
+export function permissionHint(syscall = 'bpf', command?: string): string {
+  const needed =
+    syscall !== 'bpf'
+      ? ['CAP_SYS_ADMIN']
+      : ((command === undefined ? undefined : COMMAND_CAPABILITIES[command]) ?? [
+          'CAP_BPF',
+          'CAP_NET_ADMIN',
+          'CAP_SYS_ADMIN',
+        ]);
   const held = effectiveCapabilities();
   const parts: string[] = [];
   if (held === undefined) {
