@@ -32,6 +32,29 @@ describe.skipIf(!haveBtf)('vmlinux against bpftool', () => {
   });
 });
 
+describe.skipIf(!haveBtf)('module BTF against bpftool', () => {
+  bpftool.it(
+    'every type of (up to three) loaded modules decodes, on vmlinux, to what bpftool prints',
+    (ctx) => {
+      const modules = Btf.kernelModules().slice(0, 3);
+      if (modules.length === 0)
+        ctx.skip('no loaded kernel module has BTF (/sys/kernel/btf holds only vmlinux)');
+      const vmlinux = Btf.loadKernel();
+      for (const m of modules) {
+        const b = Btf.loadModule(m, vmlinux);
+        expect(b.firstId).toBe(vmlinux.count);
+        // bpftool reads /sys/kernel/btf/<module> on top of vmlinux by itself
+        const want = bpftoolTypes(`/sys/kernel/btf/${m}`);
+        expect(want.length, m).toBe(b.count - b.firstId);
+        for (const w of want) {
+          const mine = bpftoolShape(b.type(w.id as number));
+          if (JSON.stringify(mine) !== JSON.stringify(w)) expect(mine).toEqual(w);
+        }
+      }
+    },
+  );
+});
+
 describe.skipIf(!haveBtf)('vmlinux sizes, alignments and offsets', () => {
   const b = Btf.loadKernel();
 

@@ -42,6 +42,7 @@ import {
   BtfVarSecinfo,
 } from '@bpfjs/uapi/linux/btf';
 import { BtfFormatError, BtfLookupError } from './errors.js';
+import { fieldOffset } from './field.js';
 import { type BtfKind, type BtfKindName, kindName, kindNumber } from './kinds.js';
 
 /** Where the running kernel publishes its BTF (Linux >= 5.4 with `CONFIG_DEBUG_INFO_BTF`). */
@@ -56,11 +57,6 @@ export const BTF_MAX_RESOLVE_DEPTH = 32;
 /** Pointer size of the BPF target. */
 const PTR_SIZE = 8;
 
-/** Offset of a field of a generated layout. */
-export const fieldOffset = <L extends { fields: Record<string, { offset: number }> }>(
-  l: L,
-  k: keyof L['fields'] & string,
-): number => (l.fields as Record<string, { offset: number }>)[k]!.offset;
 const f = fieldOffset;
 
 const INFO = f(BtfTypeLayout, 'info');

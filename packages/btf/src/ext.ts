@@ -10,8 +10,9 @@
 
 import { BpfCoreRelo, BpfFuncInfo, BpfLineInfo, bpf_core_relo_kind_name } from '@bpfjs/uapi/linux/bpf';
 import { BTF_MAGIC } from '@bpfjs/uapi/linux/btf';
-import { Btf, fieldOffset as f } from './btf.js';
+import { Btf } from './btf.js';
 import { BtfFormatError } from './errors.js';
+import { fieldOffset as f } from './field.js';
 
 /** Size of `struct bpf_insn`: `.BTF.ext` offsets are in bytes, PROG_LOAD's in instructions. */
 const INSN_SIZE = 8;

@@ -37,7 +37,8 @@ import {
   BtfHeader,
   BtfType as BtfTypeLayout,
 } from '@bpfjs/uapi/linux/btf';
-import { Btf, type BtfDatasecVar, type BtfTypeInfo, btfExtraSize, fieldOffset as f } from './btf.js';
+import { Btf, type BtfDatasecVar, type BtfTypeInfo, btfExtraSize } from './btf.js';
+import { fieldOffset as f } from './field.js';
 import { type BtfKind, kindName, kindNumber } from './kinds.js';
 
 /**
