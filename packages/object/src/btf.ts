@@ -8,7 +8,7 @@
  * @module
  */
 
-import { Btf, BtfFormatError, btfExtraSize } from '@bpfjs/btf';
+import { Btf, BtfExt as BtfExtParsed, BtfFormatError, btfExtraSize } from '@bpfjs/btf';
 import {
   BTF_KIND_ARRAY,
   BTF_KIND_CONST,
@@ -263,71 +263,38 @@ export class ObjectBtf {
 }
 
 /**
- * Parses `.BTF.ext` (func_info, line_info, CO-RE relocations). Section names in it are BTF string
- * offsets, resolved through `btf`.
- * @throws BpfObjectError `ERR_BPFJS_OBJECT_BTF` naming `.BTF.ext` and the offset.
+ * `.BTF.ext` through `@bpfjs/btf`'s `BtfExt`, as byte-offset records per section (what the
+ * loader moves when it appends subprograms).
+ * @throws BpfObjectError `ERR_BPFJS_OBJECT_BTF` naming `.BTF.ext`.
  */
 export function parseBtfExt(data: Uint8Array, btf: ObjectBtf): BtfExt {
-  const v = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  const err = (m: string, offset?: number) =>
-    new BpfObjectError('ERR_BPFJS_OBJECT_BTF', `.BTF.ext: ${m}`, { section: '.BTF.ext', offset });
-  if (data.byteLength < 8) throw err('shorter than its header', 0);
-  if (v.getUint16(0, true) !== 0xeb9f) throw err(`bad magic 0x${v.getUint16(0, true).toString(16)}`, 0);
-  const hdrLen = v.getUint32(4, true);
-  if (hdrLen < 24 || hdrLen > data.byteLength) throw err(`header length ${hdrLen}`, 4);
-  const word = (o: number) => (o + 4 <= hdrLen ? v.getUint32(o, true) : 0);
-  function sections<R>(
-    off: number,
-    len: number,
-    minRec: number,
-    read: (o: number) => R,
-  ): { recSize: number; secs: BtfExtSection<R>[] } {
-    if (len === 0) return { recSize: minRec, secs: [] };
-    const start = hdrLen + off;
-    const end = start + len;
-    if (end > data.byteLength || len < 4)
-      throw err(`info section at ${start} (${len} bytes) runs past the end`, start);
-    const recSize = v.getUint32(start, true);
-    if (recSize < minRec || recSize % 4 !== 0)
-      throw err(`record size ${recSize} (at least ${minRec})`, start);
-    const secs: BtfExtSection<R>[] = [];
-    let o = start + 4;
-    while (o < end) {
-      if (o + 8 > end) throw err('truncated section header', o);
-      const nameOff = v.getUint32(o, true);
-      const n = v.getUint32(o + 4, true);
-      o += 8;
-      if (!btf.hasStr(nameOff)) throw err(`section name offset ${nameOff} outside the BTF strings`, o - 8);
-      if (n === 0 || o + n * recSize > end) throw err(`${n} records of ${recSize} bytes run past the end`, o);
-      const records: R[] = [];
-      for (let i = 0; i < n; i++) records.push(read(o + i * recSize));
-      o += n * recSize;
-      secs.push({ section: btf.str(nameOff), records });
+  let ext: BtfExtParsed;
+  try {
+    ext = BtfExtParsed.parse(data, btf.types);
+  } catch (e) {
+    if (e instanceof BtfFormatError) {
+      throw new BpfObjectError('ERR_BPFJS_OBJECT_BTF', e.message, { section: '.BTF.ext' }, e);
     }
-    return { recSize, secs };
+    throw e;
   }
-  const fi = sections(word(8), word(12), 8, (o) => ({
-    insnOff: v.getUint32(o, true),
-    typeId: v.getUint32(o + 4, true),
-  }));
-  const li = sections(word(16), word(20), 16, (o) => ({
-    insnOff: v.getUint32(o, true),
-    fileNameOff: v.getUint32(o + 4, true),
-    lineOff: v.getUint32(o + 8, true),
-    lineCol: v.getUint32(o + 12, true),
-  }));
-  const cr = sections(word(24), word(28), 16, (o) => ({
-    insnOff: v.getUint32(o, true),
-    typeId: v.getUint32(o + 4, true),
-    accessStrOff: v.getUint32(o + 8, true),
-    kind: v.getUint32(o + 12, true),
-  }));
+  const sections = <T, R>(m: ReadonlyMap<string, readonly T[]>, f: (r: T) => R): BtfExtSection<R>[] =>
+    [...m].map(([section, records]) => ({ section, records: records.map(f) }));
   return {
-    funcInfoRecSize: fi.recSize,
-    lineInfoRecSize: li.recSize,
-    funcInfo: fi.secs,
-    lineInfo: li.secs,
-    coreRelo: cr.secs,
+    funcInfoRecSize: ext.funcInfo.recordSize,
+    lineInfoRecSize: ext.lineInfo.recordSize,
+    funcInfo: sections(ext.funcInfo.sections, (r) => ({ insnOff: r.insn * 8, typeId: r.typeId })),
+    lineInfo: sections(ext.lineInfo.sections, (r) => ({
+      insnOff: r.insn * 8,
+      fileNameOff: r.fileNameOff,
+      lineOff: r.lineOff,
+      lineCol: ((r.lineNum << 10) | r.lineCol) >>> 0,
+    })),
+    coreRelo: sections(ext.coreRelos.sections, (r) => ({
+      insnOff: r.insn * 8,
+      typeId: r.typeId,
+      accessStrOff: r.accessStrOff,
+      kind: r.kind,
+    })),
   };
 }
 
