@@ -44,6 +44,8 @@ describe('run()', () => {
     const program = createProgram(bufferedIo());
     expect(program.commands.map((c) => c.name())).toEqual(['link', 'prog', 'map', 'netns', 'object', 'demo']);
     const link = program.commands.find((c) => c.name() === 'link');
+    const prog = program.commands.find((c) => c.name() === 'prog');
+    expect(prog?.commands.map((c) => c.name())).toEqual(['list', 'show', 'loadall']);
     expect(link?.commands.map((c) => c.name())).toEqual(['list', 'show', 'pin', 'update', 'detach']);
     const map = program.commands.find((c) => c.name() === 'map');
     expect(map?.commands.map((c) => c.name())).toEqual([
