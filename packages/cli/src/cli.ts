@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import type { Action } from './commands/action.js';
 import { addDemoCommand } from './commands/demo.js';
+import { addGenCommands } from './commands/gen.js';
 import { addLinkCommands } from './commands/link.js';
 import { addMapCommands } from './commands/map.js';
 import { addNetNsCommands } from './commands/netns.js';
@@ -105,6 +106,7 @@ export function createProgram(io: Io = processIo(), state?: RunState): Command {
   addMapCommands(program, act);
   addNetNsCommands(program, act);
   addObjectCommands(program, act);
+  addGenCommands(program, act);
   addDemoCommand(program, act);
   return program;
 }

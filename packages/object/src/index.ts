@@ -17,3 +17,17 @@ export {
   type VariableSpec,
 } from './object.js';
 export { type SectionDef, sectionDef, sectionPatterns } from './sections.js';
+export {
+  objectSha256,
+  openSkeleton,
+  Skeleton,
+  type SkeletonLoadOptions,
+  type SkeletonSource,
+  SkeletonSpec,
+} from './skeleton.js';
+export {
+  checkSkeleton,
+  type GenerateSkeletonOptions,
+  generateSkeleton,
+  type SkeletonCheck,
+} from './skeleton-gen.js';
