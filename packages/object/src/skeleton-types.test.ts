@@ -1,5 +1,5 @@
 /**
- * `generateSkeleton` (host only): the generated module type-checks under `tsc --strict`, wrong
+ * `generateSkeleton`: the generated module type-checks under `tsc --strict`, wrong
  * key/value shapes are compile errors (`@ts-expect-error` lines that tsc must find used), and
  * `checkSkeleton` tells a changed object. The run-time half is in skeleton.test.ts.
  */
