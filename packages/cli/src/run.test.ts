@@ -42,7 +42,15 @@ describe('run()', () => {
 
   it('createProgram builds the command tree', () => {
     const program = createProgram(bufferedIo());
-    expect(program.commands.map((c) => c.name())).toEqual(['link', 'prog', 'map', 'netns', 'object', 'demo']);
+    expect(program.commands.map((c) => c.name())).toEqual([
+      'link',
+      'prog',
+      'map',
+      'netns',
+      'object',
+      'gen',
+      'demo',
+    ]);
     const link = program.commands.find((c) => c.name() === 'link');
     const prog = program.commands.find((c) => c.name() === 'prog');
     expect(prog?.commands.map((c) => c.name())).toEqual(['list', 'show', 'loadall']);
