@@ -74,3 +74,22 @@ requireKernel()
       expectCode(() => ns.socket({ type: 'tcp', bogus: 1 } as never), 'ERR_INVALID_ARG_VALUE');
     });
   });
+
+requireKernel().describe('the run() + listen() trap ns.socket() avoids', () => {
+  it("ns.run(() => server.listen()) listens in the caller's netns, not inside", async () => {
+    const ns = tempNetNs();
+    const server = net.createServer((s) => s.end());
+    // Node binds on a later tick, after run() has switched the thread back.
+    ns.run(() => {
+      server.listen(0, '127.0.0.1');
+    });
+    await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+    try {
+      const { port } = server.address() as net.AddressInfo;
+      // Reachable from here (the caller's netns): the server is not in `ns`.
+      expect(await connectOutside(port)).toBe('connected');
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});
