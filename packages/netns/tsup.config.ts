@@ -1,16 +1,4 @@
-import { defineConfig } from 'tsup';
+import { packageConfig } from '../../tsup.base';
 
-export default defineConfig({
-  entry: {
-    index: 'src/index.ts',
-  },
-  format: ['esm', 'cjs'],
-  dts: true,
-  clean: true,
-  sourcemap: true,
-  target: 'node20',
-  platform: 'node',
-  splitting: true,
-  // The CJS build needs import.meta.url (the worker resolves @bpfjs/sys from this package).
-  shims: true,
-});
+// The CJS build needs import.meta.url (the worker resolves @bpfjs/sys from this package).
+export default packageConfig(undefined, { shims: true });

@@ -1,15 +1,3 @@
-import { defineConfig } from 'tsup';
+import { packageConfig } from '../../tsup.base';
 
-export default defineConfig({
-  entry: {
-    index: 'src/index.ts',
-    setup: 'src/setup.ts',
-  },
-  format: ['esm', 'cjs'],
-  dts: true,
-  clean: true,
-  sourcemap: true,
-  target: 'node20',
-  platform: 'node',
-  splitting: true,
-});
+export default packageConfig({ index: 'src/index.ts', setup: 'src/setup.ts' });
