@@ -4,8 +4,9 @@
  * @module
  */
 import { bpf_cmd } from '@bpfjs/uapi/linux/bpf';
-import { BpfError, errInvalidArgType, errOutOfRange } from './errors.js';
+import { BpfError, errInvalidArgType, errOutOfRange, permissionHint } from './errors.js';
 import { getLibc } from './libc.js';
+import { chargesMemory, memlockHintNow, prepareMemlock } from './memlock.js';
 import { addressOf } from './struct.js';
 import { validateU32 } from './validate.js';
 
@@ -52,9 +53,18 @@ export function bpf(cmd: number, attr: Uint8Array, size: number): number {
  */
 export function bpfUnchecked(cmd: number, attr: Uint8Array, size: number): number {
   if (call === undefined) bind();
+  if (!memlockReady && chargesMemory(cmd)) readyMemlock();
   const r = call!(nr, cmd, attr, size);
-  if (r < 0) throw new BpfError(getLibc().errno(), 'bpf', { command: commandName(cmd) });
+  if (r < 0) throw bpfError(cmd, getLibc().errno());
   return r;
+}
+
+// Before the first object-creating command: RLIMIT_MEMLOCK raised on kernels that charge it
+// (before 5.11; see memlock.ts). One boolean test per call afterwards.
+let memlockReady = false;
+function readyMemlock(): void {
+  memlockReady = true;
+  prepareMemlock();
 }
 
 /**
@@ -66,14 +76,29 @@ export function bpfUnchecked(cmd: number, attr: Uint8Array, size: number): numbe
  */
 export function bpfTry(cmd: number, attr: Uint8Array, size: number): number {
   if (call === undefined) bind();
+  if (!memlockReady && chargesMemory(cmd)) readyMemlock();
   const r = call!(nr, cmd, attr, size);
   return r < 0 ? -getLibc().errno() : r;
 }
 
-/** The `BpfError` for a failed `cmd` with `errno` (as `bpfUnchecked()` throws it). @internal */
+/**
+ * The `BpfError` for a failed `cmd` with `errno` (as `bpfUnchecked()` throws it). An EPERM from a
+ * command that creates an object says so when RLIMIT_MEMLOCK is the likely cause (pre-5.11
+ * kernels), before the capability hint.
+ * @internal
+ */
 export function bpfError(cmd: number, errno: number): BpfError {
-  return new BpfError(errno, 'bpf', { command: commandName(cmd) });
+  const command = commandName(cmd);
+  if (errno === EPERM && chargesMemory(cmd)) {
+    const memlock = memlockHintNow();
+    if (memlock !== undefined) {
+      return new BpfError(errno, 'bpf', { command, hint: `${memlock}; ${permissionHint('bpf', command)}` });
+    }
+  }
+  return new BpfError(errno, 'bpf', { command });
 }
+
+const EPERM = 1;
 
 /**
  * A scratch attr that lives as long as the module: its bytes, a DataView and its address as a

@@ -96,6 +96,13 @@ export {
   mapUpdateBatch,
 } from './map-ops.js';
 export {
+  type MemlockAccounting,
+  type MemlockRlimit,
+  memlockAccounting,
+  memlockRlimit,
+  setMemlockLimit,
+} from './memlock.js';
+export {
   btfGetFdById,
   btfGetNextId,
   enableStats,

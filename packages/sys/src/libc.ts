@@ -45,6 +45,10 @@ export interface Libc {
   readonly statfs: (path: string, buf: Uint8Array) => number;
   /** `int fstat(int fd, struct stat *buf)` (glibc 2.33+ exports it as a function). */
   readonly fstat: (fd: number, buf: Uint8Array) => number;
+  /** `int getrlimit(int resource, struct rlimit *rlim)` (two `rlim_t`, 16 bytes). */
+  readonly getrlimit: (resource: number, buf: Uint8Array) => number;
+  /** `int setrlimit(int resource, const struct rlimit *rlim)`. */
+  readonly setrlimit: (resource: number, buf: Uint8Array) => number;
   /** Reads `errno` of the calling thread; call it right after the failed call. */
   readonly errno: () => number;
   /** koffi's address of a buffer's memory (stable for the buffer's lifetime). */
@@ -90,6 +94,8 @@ export function getLibc(): Libc {
     umount2: lib.func('int umount2(const char *target, int flags)') as Libc['umount2'],
     statfs: lib.func('int statfs(const char *path, void *buf)') as Libc['statfs'],
     fstat: lib.func('int fstat(int fd, void *buf)') as Libc['fstat'],
+    getrlimit: lib.func('int getrlimit(int resource, void *rlim)') as Libc['getrlimit'],
+    setrlimit: lib.func('int setrlimit(int resource, void *rlim)') as Libc['setrlimit'],
     errno: () => koffi.errno(),
     address: (buf) => koffi.address(buf),
   };
