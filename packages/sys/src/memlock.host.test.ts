@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { memlockHint, memlockPlan } from './memlock.js';
+import { memlockHint, memlockPlan } from './memlock-plan.js';
 
 // The decision with the probe's answer injected: a kernel without memcg accounting (before 5.11)
 // cannot be had on this machine; the kernel matrix's 5.10 guest runs memlock.test.ts for real.
