@@ -61,6 +61,16 @@ export default defineConfig({
         test: { name: 'kernels', include: ['kernels/*.host.test.ts'], sequence: { groupOrder: 0 } },
       },
       {
+        // tests/release: what a user gets from npm — setup scripts, README examples run as written.
+        extends: true as const,
+        test: {
+          name: 'release',
+          include: ['tests/release/**/*.test.ts'],
+          exclude: ['**/*.serial.test.ts', '**/node_modules/**'],
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
         // Smoke run of bench/ (a few iterations; asserts the report's shape, never a duration).
         extends: true as const,
         test: { name: 'bench', include: ['bench/**/*.test.ts'], sequence: { groupOrder: 0 } },

@@ -101,7 +101,9 @@ function preflight() {
     if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) missing.push(tool);
   }
   if (missing.length) {
-    throw new Error(`missing on the host: ${[...new Set(missing)].join(', ')} (run \`bash scripts/setup\`)`);
+    throw new Error(
+      `missing on the host: ${[...new Set(missing)].join(', ')} (run \`bash scripts/setup-kernels\`)`,
+    );
   }
   if (process.getuid?.() !== 0) throw new Error('must run as root (virtiofsd shares the host root)');
 }

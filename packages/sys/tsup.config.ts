@@ -1,3 +1,4 @@
 import { packageConfig } from '../../tsup.base';
 
-export default packageConfig();
+// koffi is loaded on first use through createRequire(import.meta.url); the CJS build needs the shim.
+export default packageConfig(undefined, { shims: true });

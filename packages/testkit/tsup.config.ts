@@ -1,3 +1,4 @@
 import { packageConfig } from '../../tsup.base';
 
-export default packageConfig({ index: 'src/index.ts', setup: 'src/setup.ts' });
+// ESM only: testkit imports vitest, which is ESM only, so a CJS build could only throw on require().
+export default packageConfig({ index: 'src/index.ts', setup: 'src/setup.ts' }, { format: ['esm'] });

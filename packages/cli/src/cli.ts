@@ -21,9 +21,12 @@ import { type Io, processIo } from './io.js';
 import { VERSION } from './version.js';
 
 /** The state of one `run()`: what the running command needs and the exit code it chose. */
-interface RunState {
+export interface RunState {
+  /** Capabilities the running command needs (named in the hint of an EPERM). */
   needs: Capability[];
+  /** The exit status the command chose (0 ok, 1 failed, 2 usage). */
   exitCode: number;
+  /** The command line as typed, for hints that repeat it. */
   commandLine: string;
   /** `--json`/`--pretty` as far as known (also read from argv, for failures before an action). */
   json?: 'plain' | 'pretty' | undefined;

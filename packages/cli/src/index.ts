@@ -11,7 +11,7 @@
  *
  * @module
  */
-export { createProgram, run } from './cli.js';
+export { createProgram, type RunState, run } from './cli.js';
 export { type DemoOptions, runDemo } from './commands/demo.js';
 export { NETNS_ATTACH_TYPES } from './commands/netns.js';
 export { type Context, ContextError, parseSelector, type Selector } from './context.js';

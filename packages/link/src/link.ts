@@ -61,10 +61,15 @@ export class Link implements Disposable {
   #typeId: number;
   #pinnedPath: string | undefined;
 
-  /** @internal Use `attachNetNs`, `Link.fromPin`, `Link.fromId` or `Link.fromFd`. */
-  constructor(fd: Fd, typeId: number) {
+  /** Not for users: `attachNetNs`, `Link.fromPin`, `Link.fromId` or `Link.fromFd` make links. */
+  protected constructor(fd: Fd, typeId: number) {
     this.#fd = fd;
     this.#typeId = typeId;
+  }
+
+  /** @internal Constructs `Ctor` (the constructor is protected; see `wrapLink`). */
+  static wrap(fd: Fd, typeId: number, Ctor: typeof Link): Link {
+    return new Ctor(fd, typeId);
   }
 
   /**
@@ -422,7 +427,7 @@ export class StructOpsLink extends Link {
   }
 }
 
-const SUBCLASS: Readonly<Record<string, new (fd: Fd, typeId: number) => Link>> = {
+const SUBCLASS: Readonly<Record<string, typeof Link>> = {
   netns: NetNsLink,
   xdp: XdpLink,
   tcx: TcxLink,
@@ -441,8 +446,7 @@ const SUBCLASS: Readonly<Record<string, new (fd: Fd, typeId: number) => Link>> =
 
 /** Wraps a link fd of a known kernel link type in its subclass. @internal */
 export function wrapLink(fd: Fd, typeId: number): Link {
-  const Ctor = SUBCLASS[linkTypeName(typeId)] ?? Link;
-  return new Ctor(fd, typeId);
+  return Link.wrap(fd, typeId, SUBCLASS[linkTypeName(typeId)] ?? Link);
 }
 
 /** Checks that `fd` is a link and returns its kernel link type; throws without touching the fd. */

@@ -33,7 +33,7 @@ import {
 import { bpf_attach_type, bpf_link_type } from '@bpfjs/uapi';
 import { errClosed, explain } from './errors.js';
 import * as kernel from './kernel.js';
-import { NetNsLink } from './link.js';
+import { type NetNsLink, wrapLink } from './link.js';
 import { attachTypeName, attachTypeValue } from './names.js';
 import type { Program } from './program.js';
 import { programFd } from './program.js';
@@ -244,7 +244,7 @@ function createNetNsLink(progFd: number, netnsFd: number, typeId: number): NetNs
       ...netnsInodeContext(netnsFd),
     });
   }
-  return new NetNsLink(link, NETNS_LINK_TYPE);
+  return wrapLink(link, NETNS_LINK_TYPE) as NetNsLink;
 }
 
 const NETNS_LINK_TYPE: number = bpf_link_type.BPF_LINK_TYPE_NETNS;

@@ -3,7 +3,8 @@
  *
  * @module
  */
-import diagnostics_channel from 'node:diagnostics_channel';
+// Named imports (not a default import), so the published declarations need no esModuleInterop.
+import { type Channel, channel } from 'node:diagnostics_channel';
 import { BpfError } from './errors.js';
 import { getLibc } from './libc.js';
 import { fdBrand, validateInteger } from './validate.js';
@@ -26,9 +27,9 @@ export interface FdChannelMessage {
 }
 
 /** Channel on which every new `Fd` is published (`FdChannelMessage`). */
-export const fdOpenChannel: diagnostics_channel.Channel = diagnostics_channel.channel('bpfjs:fd:open');
+export const fdOpenChannel: Channel = channel('bpfjs:fd:open');
 /** Channel on which every `Fd` that stops owning its descriptor is published (`FdChannelMessage`). */
-export const fdCloseChannel: diagnostics_channel.Channel = diagnostics_channel.channel('bpfjs:fd:close');
+export const fdCloseChannel: Channel = channel('bpfjs:fd:close');
 
 // The safety net's record of one Fd. `close()`/`disown()` set `done` instead of unregistering
 // (an unregister token costs a registry lookup per lifecycle, a hot path for create + close);

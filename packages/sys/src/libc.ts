@@ -1,11 +1,42 @@
 /**
- * The only place that touches koffi: libc is loaded lazily, on the first call that needs it, so
- * importing `@bpfjs/sys` has no side effects (the package is `sideEffects: false`).
+ * The only place that touches koffi: koffi itself and libc are loaded lazily, on the first call
+ * that needs them, so importing `@bpfjs/sys` loads no native code and has no side effects (the
+ * package is `sideEffects: false`).
  *
  * @module
  * @internal
  */
-import koffi from 'koffi';
+import { createRequire } from 'node:module';
+
+type Koffi = typeof import('koffi');
+
+/** The C library bpfjs binds: glibc's. musl (Alpine) names its libc differently and is refused. */
+export const LIBC_NAME = 'libc.so.6';
+
+/** A platform bpfjs cannot run on: `code` `'ERR_BPFJS_UNSUPPORTED_PLATFORM'`. */
+function platformError(message: string, cause?: unknown): Error & { code: string } {
+  const err = new Error(message, cause === undefined ? undefined : { cause }) as Error & { code: string };
+  err.code = 'ERR_BPFJS_UNSUPPORTED_PLATFORM';
+  return err;
+}
+
+/**
+ * Loads koffi (a native addon) and opens `name` with it.
+ * @throws Error `ERR_BPFJS_UNSUPPORTED_PLATFORM` if the library cannot be opened: bpfjs needs
+ *   glibc (on musl there is no `libc.so.6`).
+ */
+export function openLibc(name: string = LIBC_NAME): { koffi: Koffi; lib: ReturnType<Koffi['load']> } {
+  const koffi = createRequire(import.meta.url)('koffi') as Koffi;
+  try {
+    return { koffi, lib: koffi.load(name) };
+  } catch (err) {
+    throw platformError(
+      `@bpfjs/sys could not load glibc's ${name} (${err instanceof Error ? err.message : String(err)}): ` +
+        'bpfjs runs on glibc-based Linux only (Debian, Ubuntu, Fedora, RHEL...); musl libc (Alpine) is not supported',
+      err,
+    );
+  }
+}
 
 /** Syscall numbers that differ between the 64-bit ABIs we support. */
 const SYSCALL_NUMBERS: Readonly<Record<string, { bpf: number; gettid: number }>> = {
@@ -58,19 +89,19 @@ export interface Libc {
 let libc: Libc | undefined;
 
 /**
- * Loads libc through koffi on first use and returns the bound functions.
- * @throws Error if this platform is not a supported 64-bit Linux.
+ * Loads koffi and libc on first use and returns the bound functions.
+ * @throws Error `ERR_BPFJS_UNSUPPORTED_PLATFORM` if this is not a supported 64-bit glibc Linux.
  */
 export function getLibc(): Libc {
   if (libc !== undefined) return libc;
   if (process.platform !== 'linux') {
-    throw new Error(`@bpfjs/sys needs Linux (this is ${process.platform})`);
+    throw platformError(`@bpfjs/sys needs Linux (this is ${process.platform})`);
   }
   const nr = SYSCALL_NUMBERS[process.arch];
   if (nr === undefined) {
-    throw new Error(`@bpfjs/sys does not know the syscall numbers of ${process.arch}`);
+    throw platformError(`@bpfjs/sys does not know the syscall numbers of ${process.arch}`);
   }
-  const lib = koffi.load('libc.so.6');
+  const { koffi, lib } = openLibc();
   // Declared non-variadically: on the supported ABIs, integer/pointer arguments of a variadic
   // callee are passed exactly like fixed ones, and koffi's fixed-signature calls are faster.
   const syscallBpf = lib.func('long syscall(long nr, int cmd, void *attr, unsigned int size)');

@@ -16,8 +16,10 @@ export function kernelRequired(): boolean {
   return v !== undefined && v !== '' && v !== '0' && v.toLowerCase() !== 'false';
 }
 
-type SuiteBody = () => void;
-type TestBody = (ctx: TestContext) => unknown;
+/** The body of a gated `describe`. */
+export type SuiteBody = () => void;
+/** The body of a gated `it`: vitest's test context in, anything (a promise is awaited) out. */
+export type TestBody = (ctx: TestContext) => unknown;
 
 /**
  * The result of a requirement check, usable in every vitest position:

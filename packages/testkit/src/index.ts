@@ -2,7 +2,7 @@
  * `@bpfjs/testkit` — what a test of BPF code needs on a real kernel: gates that skip with a
  * reason (or fail under `BPFJS_REQUIRE_KERNEL=1`), self-cleaning fixtures (netns, bpffs, ready
  * programs), errno assertions, fd-leak detection (`@bpfjs/testkit/setup`) and the exported
- * netns-link conformance suite. A devDependency only; needs vitest >= 3.2.
+ * netns-link conformance suite. A devDependency only; ESM only; needs vitest 3 (>= 3.2).
  *
  * @packageDocumentation
  */
@@ -17,7 +17,7 @@ export {
   SK_LOOKUP_MAX_LINKS,
 } from './conformance.js';
 export { RequirementError, TestkitTypeError } from './errors.js';
-export { parseFeature, requireFeature } from './features.js';
+export { type FeatureKind, parseFeature, requireFeature } from './features.js';
 export {
   type FlowDissectorProgramOptions,
   flowDissectorProgram,
@@ -45,6 +45,8 @@ export {
   requireExecutable,
   requireKernel,
   requireKernelVersion,
+  type SuiteBody,
+  type TestBody,
 } from './gates.js';
 export {
   type FdLeakReport,
@@ -61,5 +63,5 @@ export {
   skLookupInstructions,
   socketFilterInstructions,
 } from './programs.js';
-export { type CleanupMode, deferCleanup, type FixtureOptions } from './scope.js';
+export { type Cleanup, type CleanupMode, deferCleanup, type FixtureOptions } from './scope.js';
 export { KERNEL_MATRIX_TIMEOUT_FACTOR, scaleTimeout } from './timeouts.js';

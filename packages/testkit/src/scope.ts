@@ -19,7 +19,8 @@ export interface FixtureOptions {
   readonly cleanup?: CleanupMode;
 }
 
-type Cleanup = () => unknown;
+/** A cleanup function: may return a promise, which is awaited. */
+export type Cleanup = () => unknown;
 
 interface FileScope {
   /** Set by the setup file once per test file. */
