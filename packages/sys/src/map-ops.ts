@@ -46,7 +46,7 @@ const NEXT_KEY_SIZE = offsetofend(MapElemAttr, 'next_key');
  * addresses written into its attrs stay valid), the caller fills `key`/`value` and reads the
  * results from them. Each call returns 0 or the errno of the failure (build the error with
  * {@link MapElemCalls.error}). The map fd number is the caller's to keep open while it calls.
- * @internal For `@bpfjs/map`: no input is checked here.
+ * Not for applications: the fast path of `@bpfjs/map`; no input is checked here.
  */
 export class MapElemCalls {
   /** The key buffer (key size bytes) every element call reads. */
@@ -149,7 +149,7 @@ export function mapFreeze(mapFd: Fd | number): void {
 
 let freezeScratch: ScratchAttr | undefined;
 
-/** {@link mapFreeze} without argument checks. @internal */
+/** {@link mapFreeze} without argument checks. Not for applications: for `@bpfjs/map`, which checked them. */
 export function mapFreezeUnchecked(fd: number): void {
   freezeScratch ??= scratchAttr(allocBytes(MapElemAttr.size));
   freezeScratch.view.setUint32(F.map_fd.offset, fd, true);
@@ -233,7 +233,7 @@ let batchScratch: ScratchAttr | undefined;
  * @throws BpfError (`command: 'BPF_MAP_<cmd>_BATCH'`) for any other failure; its `count`
  *   property says how many elements were processed before it (update/delete stop at the first
  *   failing element).
- * @internal
+ * Not for applications: for `@bpfjs/map`, which checked them.
  */
 export function mapBatchUnchecked(
   command: MapBatchCommand,
