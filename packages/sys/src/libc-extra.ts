@@ -6,9 +6,9 @@
  *
  * @module
  */
-import koffi from 'koffi';
 import { BpfError, errInvalidArgType, errInvalidArgValue } from './errors.js';
 import { adoptFd, type Fd } from './fd.js';
+import { openLibc } from './libc.js';
 import { validateBytes, validateFd, validateInteger, validateU32 } from './validate.js';
 
 interface Extra {
@@ -27,7 +27,7 @@ let extra: Extra | undefined;
 
 function lib(): Extra {
   if (extra !== undefined) return extra;
-  const libc = koffi.load('libc.so.6');
+  const libc = openLibc().lib;
   extra = {
     socket: libc.func('int socket(int domain, int type, int protocol)') as Extra['socket'],
     setsockopt: libc.func(
@@ -53,7 +53,7 @@ function lib(): Extra {
 }
 
 function fail(syscall: string): never {
-  throw new BpfError(koffi.errno(), syscall);
+  throw new BpfError(openLibc().koffi.errno(), syscall);
 }
 
 /** `AF_INET`. */
@@ -205,7 +205,7 @@ export function mmap(fd: Fd | number, length: number, prot: number, offset = 0, 
   const addr = BigInt(lib().mmap(null, len, validateU32(prot, 'prot'), validateU32(flags, 'flags'), n, off));
   // MAP_FAILED is (void *)-1.
   if (addr === -1n || addr === 0xffff_ffff_ffff_ffffn) fail('mmap');
-  return { buffer: koffi.view(addr, len), address: addr, length: len };
+  return { buffer: openLibc().koffi.view(addr, len), address: addr, length: len };
 }
 
 /**
@@ -236,7 +236,7 @@ export interface FdWatch {
 export function watchFd(fd: Fd | number, onReadable: () => void): FdWatch {
   const n = validateFd(fd, 'fd');
   if (typeof onReadable !== 'function') throw errInvalidArgType('onReadable', 'of type function', onReadable);
-  const handle = koffi.node.poll(n, { readable: true }, () => onReadable());
+  const handle = openLibc().koffi.node.poll(n, { readable: true }, () => onReadable());
   let open = true;
   return {
     close() {

@@ -20,15 +20,27 @@ function platformError(message: string, cause?: unknown): Error & { code: string
   return err;
 }
 
+/** koffi and the C library opened with it. */
+export interface OpenedLibc {
+  readonly koffi: Koffi;
+  readonly lib: ReturnType<Koffi['load']>;
+}
+
+let opened: OpenedLibc | undefined;
+
 /**
- * Loads koffi (a native addon) and opens `name` with it.
+ * Loads koffi (a native addon) and opens `name` with it, once for glibc's `libc.so.6` (every
+ * module that binds libc functions shares it).
  * @throws Error `ERR_BPFJS_UNSUPPORTED_PLATFORM` if the library cannot be opened: bpfjs needs
  *   glibc (on musl there is no `libc.so.6`).
  */
-export function openLibc(name: string = LIBC_NAME): { koffi: Koffi; lib: ReturnType<Koffi['load']> } {
+export function openLibc(name: string = LIBC_NAME): OpenedLibc {
+  if (name === LIBC_NAME && opened !== undefined) return opened;
   const koffi = createRequire(import.meta.url)('koffi') as Koffi;
   try {
-    return { koffi, lib: koffi.load(name) };
+    const result = { koffi, lib: koffi.load(name) };
+    if (name === LIBC_NAME) opened = result;
+    return result;
   } catch (err) {
     throw platformError(
       `@bpfjs/sys could not load glibc's ${name} (${err instanceof Error ? err.message : String(err)}): ` +
