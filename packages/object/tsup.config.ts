@@ -1,3 +1,4 @@
 import { packageConfig } from '../../tsup.base';
 
-export default packageConfig();
+// keepInternal: the declarations of load.ts name btf.ts's @internal KIND table.
+export default packageConfig(undefined, { keepInternal: true });
