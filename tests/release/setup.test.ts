@@ -39,16 +39,18 @@ const matrixPackages = ['qemu-system-x86', 'busybox-static', 'xz-utils', 'zstd']
 describe.skipIf(process.platform !== 'linux')('setup scripts', () => {
   it('scripts/setup installs the test/demo packages and none of the kernel matrix', () => {
     const installs = run('scripts/setup').join(' ').split(' ');
-    expect(installs).toEqual(expect.arrayContaining([
-      'iproute2',
-      'bpftool',
-      'gcc',
-      'libcap2-bin',
-      // the object/btf tests: BPF C compiled with clang against libbpf's headers, LLVM tools as oracles
-      'clang',
-      'llvm',
-      'libbpf-dev',
-    ]));
+    expect(installs).toEqual(
+      expect.arrayContaining([
+        'iproute2',
+        'bpftool',
+        'gcc',
+        'libcap2-bin',
+        // the object/btf tests: BPF C compiled with clang against libbpf's headers, LLVM tools as oracles
+        'clang',
+        'llvm',
+        'libbpf-dev',
+      ]),
+    );
     for (const pkg of matrixPackages) expect(installs).not.toContain(pkg);
   });
 
