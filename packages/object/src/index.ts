@@ -6,16 +6,31 @@
  *
  * @packageDocumentation
  */
+export type {
+  BtfExt,
+  BtfExtSection,
+  CoreReloRecord,
+  DatasecVar,
+  FuncInfoRecord,
+  LineInfoRecord,
+  ObjectBtf,
+} from './btf.js';
+export type { ElfFile, ElfRelocation, ElfSection, ElfSymbol } from './elf.js';
 export { BpfObjectError, type BpfObjectErrorCode, type ObjectErrorLocation } from './errors.js';
 export { Collection, type LoadOptions, Variable } from './load.js';
 export {
   BpfObject,
+  type CodeReloc,
+  type FunctionCode,
+  type KconfigExtern,
+  type KsymExtern,
   type MapOrigin,
   type MapSpec,
   type OpenOptions,
   type ProgramSpec,
   type VariableSpec,
 } from './object.js';
+export type { BtfFeatures } from './sanitize.js';
 export { type SectionDef, sectionDef, sectionPatterns } from './sections.js';
 export {
   objectSha256,

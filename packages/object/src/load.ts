@@ -95,7 +95,7 @@ import {
   type VariableSpec,
 } from './object.js';
 
-/** Options of {@link loadObject} / `BpfObject.load`. */
+/** Options of {@link BpfObject.load}. */
 export interface LoadOptions {
   /** Directory (on bpffs) for maps with `pinning = LIBBPF_PIN_BY_NAME`; default `/sys/fs/bpf`. */
   readonly pinPath?: string;
