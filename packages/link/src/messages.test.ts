@@ -47,6 +47,9 @@ requireKernel()
       const script = `
         import { openSync } from 'node:fs';
         const { Program } = await import(${JSON.stringify(DIST)});
+        // One load first: @bpfjs/sys loads koffi and libc on its first call (which needs descriptors
+        // of its own; that case is sys's libc.test). The EMFILE asked for here is PROG_LOAD's.
+        Program.load({ type: 'sk_lookup', instructions: new Uint8Array([0xb7, 0, 0, 0, 1, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0]) }).close();
         const held = [];
         try { for (;;) held.push(openSync('/dev/null', 'r')); } catch {}
         let out;

@@ -27,6 +27,24 @@ describe.skipIf(process.platform !== 'linux')('koffi and libc load on first call
     expect(JSON.parse(out)).toEqual({ before: false, after: true });
   });
 
+  it('a first call in a process out of descriptors is EMFILE with a hint, not "glibc only"', () => {
+    const script = `
+      const { openSync } = require('node:fs');
+      const sys = require(${JSON.stringify(`${dist}index.cjs`)});
+      const held = [];
+      try { for (;;) held.push(openSync('/dev/null', 'r')); } catch {}
+      let out;
+      try { sys.gettid(); out = { ok: true }; } catch (e) { out = { code: e.code, message: e.message, hint: e.hint }; }
+      console.log(JSON.stringify(out));`;
+    const out = execFileSync('prlimit', ['--nofile=64:64', process.execPath, '-e', script], {
+      encoding: 'utf8',
+    });
+    const o = JSON.parse(out.trim().split('\n').at(-1) ?? '{}');
+    expect(o.code, out).toBe('EMFILE');
+    expect(o.message).not.toMatch(/glibc/);
+    expect(o.hint).toMatch(/too many open files.*first call/);
+  });
+
   it('a libc that cannot be opened (musl has no libc.so.6) is a coded error that says glibc only', () => {
     let error: unknown;
     try {

@@ -7,6 +7,7 @@
  * @internal
  */
 import { createRequire } from 'node:module';
+import { BpfError } from './errors.js';
 
 type Koffi = typeof import('koffi');
 
@@ -31,17 +32,31 @@ let opened: OpenedLibc | undefined;
 /**
  * Loads koffi (a native addon) and opens `name` with it, once for glibc's `libc.so.6` (every
  * module that binds libc functions shares it).
- * @throws Error `ERR_BPFJS_UNSUPPORTED_PLATFORM` if the library cannot be opened: bpfjs needs
- *   glibc (on musl there is no `libc.so.6`).
+ * @throws BpfError `EMFILE`/`ENFILE` (with a hint) if the process or system is out of descriptors.
+ * @throws Error `ERR_BPFJS_UNSUPPORTED_PLATFORM` if the library cannot be opened otherwise: bpfjs
+ *   needs glibc (on musl there is no `libc.so.6`).
  */
 export function openLibc(name: string = LIBC_NAME): OpenedLibc {
   if (name === LIBC_NAME && opened !== undefined) return opened;
-  const koffi = createRequire(import.meta.url)('koffi') as Koffi;
   try {
+    const koffi = createRequire(import.meta.url)('koffi') as Koffi;
     const result = { koffi, lib: koffi.load(name) };
     if (name === LIBC_NAME) opened = result;
     return result;
   } catch (err) {
+    // Loading reads koffi's files and maps libc: a process out of descriptors fails here, on its
+    // first call, and that is no platform problem.
+    const text = `${(err as { code?: unknown })?.code} ${err instanceof Error ? err.message : String(err)}`;
+    const full = /\bENFILE\b|too many open files in system/i.test(text);
+    if (full || /\bEMFILE\b|too many open files/i.test(text)) {
+      throw new BpfError(full ? 23 : 24, 'open', {
+        path: name,
+        hint:
+          `${full ? 'the system' : 'this process'} has too many open files: @bpfjs/sys loads koffi and ` +
+          `${name} on its first call and needs a free descriptor; close some (or raise the limit: ulimit -n)`,
+        cause: err,
+      });
+    }
     throw platformError(
       `@bpfjs/sys could not load glibc's ${name} (${err instanceof Error ? err.message : String(err)}): ` +
         'bpfjs runs on glibc-based Linux only (Debian, Ubuntu, Fedora, RHEL...); musl libc (Alpine) is not supported',
