@@ -123,6 +123,11 @@ export const FEATURES = [
     tests: /map\/src\/ringbuf\.test\.ts > .*(records in order|async iterator)/,
   },
   {
+    name: 'user ring buffers (UserRingBuffer → bpf_user_ringbuf_drain)',
+    since: '6.1',
+    tests: /map\/src\/user-ringbuf\.test\.ts > .*a BPF program drains the records in order/,
+  },
+  {
     name: 'sockets made in a netns in a sockmap, steered by sk_lookup',
     since: '5.9',
     tests: /testkit\/src\/sk-lookup\.test\.ts > .*redirect: sockmap/,

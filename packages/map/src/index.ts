@@ -1,7 +1,8 @@
 /**
  * `@bpfjs/map`: BPF maps as objects — `BpfMap` (create, open by pin/id/fd, pin, freeze, close),
  * typed keys and values through codecs, iteration with stated guarantees, batch operations,
- * per-CPU values, sockets and programs in fd-valued maps, and a `RingBuffer` reader.
+ * per-CPU values, sockets and programs in fd-valued maps, a `RingBuffer` reader and a
+ * `UserRingBuffer` writer.
  *
  * Kernel errors stay `BpfError`s (same `code`, `errno`, `command`) with a sentence added where the
  * map rules explain them; bad input is refused with a permanent `ERR_*` code before any syscall.
@@ -36,3 +37,4 @@ export { type MappedArray, mapArray } from './mapped.js';
 export { mapTypeName, mapTypeValue } from './names.js';
 export type { PinOptions } from './pin.js';
 export { RingBuffer, type RingBufferOptions } from './ringbuf.js';
+export { UserRingBuffer, type UserRingBufferWaitOptions } from './user-ringbuf.js';

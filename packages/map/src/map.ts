@@ -581,7 +581,15 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> implements Disposable {
     if (QUEUES.has(this.#typeId)) {
       throw errOperation(operation, this.type, 'use push(), pop() and peek()');
     }
-    if (RINGS.has(this.#typeId)) throw errOperation(operation, this.type, 'read it with new RingBuffer(map)');
+    if (RINGS.has(this.#typeId)) {
+      throw errOperation(
+        operation,
+        this.type,
+        this.#typeId === T.BPF_MAP_TYPE_RINGBUF
+          ? 'read it with new RingBuffer(map)'
+          : 'write it with new UserRingBuffer(map)',
+      );
+    }
   }
 
   #writeKey(key: K): void {

@@ -51,8 +51,8 @@ const OPTION_KEYS = optionKeys('onRecord');
 
 let pageSize: number | undefined;
 
-/** The page size (`AT_PAGESZ` from the aux vector; 4096 if it cannot be read). */
-function page(): number {
+/** The page size (`AT_PAGESZ` from the aux vector; 4096 if it cannot be read). @internal */
+export function page(): number {
   if (pageSize !== undefined) return pageSize;
   pageSize = 4096;
   try {

@@ -58,6 +58,7 @@ export {
   setsockoptInt,
   sockaddr,
   socket,
+  type WatchFdOptions,
   watchFd,
 } from './libc-extra.js';
 export {

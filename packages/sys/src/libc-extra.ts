@@ -21,6 +21,10 @@ interface Extra {
   readonly munmap: (addr: bigint, len: number) => number;
   readonly inetPton: (family: number, src: string, dst: Uint8Array) => number;
   readonly inetNtop: (family: number, src: Uint8Array, dst: Uint8Array, size: number) => unknown;
+  readonly epollCreate1: (flags: number) => number;
+  readonly epollCtl: (epfd: number, op: number, fd: number, event: Uint8Array) => number;
+  readonly epollWait: (epfd: number, events: Uint8Array, max: number, timeout: number) => number;
+  readonly close: (fd: number) => number;
 }
 
 let extra: Extra | undefined;
@@ -48,6 +52,12 @@ function lib(): Extra {
     inetNtop: libc.func(
       'void *inet_ntop(int af, const void *src, void *dst, uint32_t size)',
     ) as Extra['inetNtop'],
+    epollCreate1: libc.func('int epoll_create1(int flags)') as Extra['epollCreate1'],
+    epollCtl: libc.func('int epoll_ctl(int epfd, int op, int fd, void *event)') as Extra['epollCtl'],
+    epollWait: libc.func(
+      'int epoll_wait(int epfd, _Out_ void *events, int maxevents, int timeout)',
+    ) as Extra['epollWait'],
+    close: libc.func('int close(int fd)') as Extra['close'],
   };
   return extra;
 }
@@ -226,23 +236,79 @@ export interface FdWatch {
   ref(): void;
 }
 
+/** Options of {@link watchFd}. */
+export interface WatchFdOptions {
+  /** Wait for the fd to poll writable instead of readable (user ring buffers: room to write). */
+  readonly writable?: boolean;
+  /**
+   * Edge-triggered: call back once per wake-up of the fd's wait queue, not as long as the
+   * condition holds (through an epoll fd with `EPOLLET`, itself watched on the event loop). For fds
+   * that stay ready while the caller still cannot proceed — a user ring buffer polls writable
+   * while it is not completely full, though the next record may not fit — so nothing spins.
+   */
+  readonly edge?: boolean;
+}
+
+const EPOLLIN = 0x001;
+const EPOLLOUT = 0x004;
+const EPOLLET = 0x8000_0000;
+const EPOLL_CTL_ADD = 1;
+const EPOLL_CLOEXEC = 0o2000000;
+
 /**
- * Calls `onReadable` on the Node event loop (libuv `uv_poll`, through koffi) each time `fd` polls
- * readable: no thread is held and nothing spins while idle. Level-triggered: `onReadable` must
- * consume what made the fd readable (or `close()` the watch), or it is called again at once.
+ * Calls `onReady` on the Node event loop (libuv `uv_poll`, through koffi) each time `fd` polls
+ * readable (or writable, `{ writable: true }`): no thread is held and nothing spins while idle.
+ * Level-triggered by default: `onReady` must consume what made the fd ready (or `close()` the
+ * watch), or it is called again at once. With `{ edge: true }`, once per wake-up of the fd (an
+ * epoll fd registered with `EPOLLET` is watched; wake-ups before the first callback are kept).
  * Any pollable fd works (ring buffer maps, eventfds, sockets, epoll fds).
- * @throws TypeError for a bad fd or callback; Error from libuv if the fd cannot be polled.
+ * @throws TypeError for a bad fd, callback or options; BpfError from epoll; Error from libuv if
+ *   the fd cannot be polled.
  */
-export function watchFd(fd: Fd | number, onReadable: () => void): FdWatch {
+export function watchFd(fd: Fd | number, onReady: () => void, options: WatchFdOptions = {}): FdWatch {
   const n = validateFd(fd, 'fd');
-  if (typeof onReadable !== 'function') throw errInvalidArgType('onReadable', 'of type function', onReadable);
-  const handle = openLibc().koffi.node.poll(n, { readable: true }, () => onReadable());
+  if (typeof onReady !== 'function') throw errInvalidArgType('onReady', 'of type function', onReady);
+  if (typeof options !== 'object' || options === null)
+    throw errInvalidArgType('options', 'an object', options);
+  const writable = options.writable === true;
+  if (options.edge !== true) {
+    const handle = openLibc().koffi.node.poll(n, writable ? { writable: true } : { readable: true }, () =>
+      onReady(),
+    );
+    return pollWatch(handle, () => {});
+  }
+  const l = lib();
+  const ep = l.epollCreate1(EPOLL_CLOEXEC);
+  if (ep < 0) fail('epoll_create1');
+  const event = new Uint8Array(16);
+  new DataView(event.buffer).setUint32(0, (writable ? EPOLLOUT : EPOLLIN) | EPOLLET, true);
+  if (l.epollCtl(ep, EPOLL_CTL_ADD, n, event) < 0) {
+    const err = new BpfError(openLibc().koffi.errno(), 'epoll_ctl');
+    l.close(ep);
+    throw err;
+  }
+  // struct epoll_event is 12 bytes (packed) on x86-64 and 16 elsewhere: 16 bytes hold one.
+  const out = new Uint8Array(16);
+  const handle = openLibc().koffi.node.poll(ep, { readable: true }, () => {
+    // Take the queued edge off the epoll fd (it polls readable until then), then report it.
+    let queued = l.epollWait(ep, out, 1, 0);
+    while (queued > 0) queued = l.epollWait(ep, out, 1, 0);
+    onReady();
+  });
+  return pollWatch(handle, () => l.close(ep));
+}
+
+function pollWatch(
+  handle: ReturnType<ReturnType<typeof openLibc>['koffi']['node']['poll']>,
+  after: () => void,
+): FdWatch {
   let open = true;
   return {
     close() {
       if (!open) return;
       open = false;
       handle.close();
+      after();
     },
     unref: () => handle.unref(),
     ref: () => handle.ref(),
