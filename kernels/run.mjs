@@ -23,7 +23,7 @@ const USAGE = `usage: pnpm test:kernels [--kernel 5.10,6.1,6.12,7.x] [options] [
   --budget SEC      time budget for the whole matrix (default $BPFJS_KERNEL_BUDGET, or --timeout
                     times the number of kernels); each kernel's limit is its fair share of what
                     is left (at most --timeout), so the last kernel is never starved
-  --timeout SEC     limit per kernel (default 900)
+  --timeout SEC     limit per kernel (default 1000)
   --allow-cut       report a kernel cut by its limit (or not run for lack of budget) instead of
                     failing; ignored when CI is set: in CI a cut always fails
   --mem MIB         guest memory (default 3072)
@@ -73,7 +73,7 @@ function parse() {
       .map((s) => s.trim())
       .filter(Boolean),
     budgetSec: num(values.budget ?? process.env.BPFJS_KERNEL_BUDGET, undefined, 'budget'),
-    timeoutSec: num(values.timeout, 900, 'timeout'),
+    timeoutSec: num(values.timeout, 1000, 'timeout'),
     allowCut: Boolean(values['allow-cut']) && !isCI(),
     memMiB: num(values.mem, 3072, 'mem'),
     cpus: num(values.cpus, 2, 'cpus'),
