@@ -41,22 +41,38 @@ const isolated: string[] = isolateAll
 const workers = Number(process.env.BPFJS_MATRIX_WORKERS) || 3;
 // Group 0: the serial files (the init netns's flow dissector: the seed's semantics) and the guest's
 // own checks run first, so that a run cut by its time limit has always done them; group 1: the rest.
-const projects = ((base.test?.projects ?? []) as Project[])
-  // the host-only project of the matrix's own checks (kernels/*.host.test.ts)
-  .filter((p) => !(typeof p === 'object' && p.test?.name === 'kernels'))
-  .map((p) =>
-    typeof p === 'object' && p.test
-      ? {
-          ...p,
-          test: {
-            ...p.test,
-            exclude: [...(p.test.exclude ?? []), ...HOST, ...isolated],
-            sequence: { ...(p.test.sequence as object), groupOrder: p.test.name === 'serial' ? 0 : 1 },
-            ...(isolateAll ? {} : { isolate: false }),
-          },
-        }
-      : p,
-  );
+// The host's per-package projects are merged into one `kernel` project here: every vitest project is
+// a Vite server of its own, and under TCG a dozen of them took minutes to start before the first
+// test ran. Their settings are the shared root ones (include/exclude/order only differ).
+const baseProjects = (base.test?.projects ?? []) as Project[];
+const nameOf = (p: Project) => (p.test as { name?: string } | undefined)?.name;
+const serial = baseProjects.find((p) => nameOf(p) === 'serial');
+if (!serial?.test) throw new Error('kernels/vitest.config.ts: the root config has no serial project');
+const reuse = isolateAll ? {} : { isolate: false };
+const projects: Project[] = [
+  {
+    ...serial,
+    test: {
+      ...serial.test,
+      exclude: [...(serial.test.exclude ?? []), ...HOST],
+      sequence: { groupOrder: 0 },
+      ...reuse,
+    },
+  },
+  {
+    extends: true,
+    test: {
+      name: 'kernel',
+      // every parallel project of the host (packages, reliability, bench), not the host-only `kernels`
+      include: baseProjects
+        .filter((p) => !['serial', 'kernels', 'soak'].includes(nameOf(p) ?? ''))
+        .flatMap((p) => p.test?.include ?? []),
+      exclude: ['**/node_modules/**', '**/*.serial.test.ts', ...HOST, ...isolated],
+      sequence: { groupOrder: 1 },
+      ...reuse,
+    },
+  },
+];
 if (isolated.length) {
   projects.push({
     extends: true,
