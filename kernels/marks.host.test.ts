@@ -76,6 +76,11 @@ describe('the scan behind the check', () => {
     'packages/x/src/kernel.test.ts': "import { f } from './lib.js';\n",
     'packages/x/src/k.serial.test.ts': `import { requireKernel } from '${TESTKIT}';\n`,
     'packages/x/src/long.soak.test.ts': "import { g } from './pure.js';\n",
+    // a fake of the kernel-facing module (a factory mock) is what the file loads, not the module
+    'packages/x/src/fake.host.test.ts':
+      "import { vi } from 'vitest';\nvi.mock('./lib.js', () => ({ f: () => 0 }));\nconst { f } = await import('./lib.js');\n",
+    'packages/x/src/automock.host.test.ts':
+      "import { vi } from 'vitest';\nvi.mock('./lib.js');\nimport { f } from './lib.js';\n",
   });
   const problems = () => {
     const { errors, notes } = checkMarks(dir) as Record<'errors' | 'notes', Problem[]>;
@@ -93,13 +98,16 @@ describe('the scan behind the check', () => {
     expect(p['e.host.test.ts']).toMatch(/loads the built @bpfjs\/netns/);
     expect(p['f.host.test.ts']).toMatch(/opens sockets/);
     expect(p['g.host.test.ts']).toMatch(/imports @bpfjs\/link/);
+    // vi.mock without a factory keeps the real module's imports: still kernel-facing
+    expect(p['automock.host.test.ts']).toMatch(/packages\/x\/src\/lib\.ts imports @bpfjs\/sys/);
+    expect(p['fake.host.test.ts']).toBeUndefined();
   });
 
   it('notes a guest file that touches no kernel interface, and leaves correct marks and soaks alone', () => {
     const { errors, notes } = problems();
     expect(notes).toEqual({ 'pure.test.ts': expect.stringMatching(/rename it to \*\.host\.test\.ts/) });
     expect(Object.keys(errors).sort()).toEqual(
-      ['a', 'b', 'c', 'd', 'e', 'f', 'g'].map((x) => `${x}.host.test.ts`),
+      ['a', 'automock', 'b', 'c', 'd', 'e', 'f', 'g'].map((x) => `${x}.host.test.ts`),
     );
   });
 

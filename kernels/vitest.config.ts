@@ -4,7 +4,7 @@
 // where it runs (kernels/lib/marks.mjs): `*.host.test.ts` is kernel-independent and runs once, on the
 // host; every other `*.test.ts` touches the kernel and runs here too. `kernels/marks.host.test.ts`
 // fails when a name and what the file does disagree.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
@@ -49,6 +49,36 @@ const nameOf = (p: Project) => (p.test as { name?: string } | undefined)?.name;
 const serial = baseProjects.find((p) => nameOf(p) === 'serial');
 if (!serial?.test) throw new Error('kernels/vitest.config.ts: the root config has no serial project');
 const reuse = isolateAll ? {} : { isolate: false };
+
+// The workspace packages from their built `dist/` (what `pnpm test:kernels` builds right before the
+// guest starts, and what child processes and worker threads load anyway), loaded by Node itself
+// instead of being transformed from TypeScript by Vite: under TCG, importing the sources of the
+// layers a test file uses took most of the guest's time (a link test file: ~50 s before its first
+// test, a worker's first file each). Only the package under test comes from source, through the
+// test file's relative imports; a layer loaded twice (its source and its dist) is fine by design
+// (brands and the fd tracker are `Symbol.for` globals). Files that replace modules (`isolated`)
+// keep the host's source aliases, so what they mock is what the code under test imports.
+// BPFJS_MATRIX_SOURCE=1 keeps the sources everywhere.
+const distAlias = readdirSync(join(root, 'packages')).flatMap((dir) => {
+  const pkg = JSON.parse(readFileSync(join(root, 'packages', dir, 'package.json'), 'utf8')) as {
+    name: string;
+    exports: Record<string, string | { import?: { default?: string } }>;
+  };
+  return Object.entries(pkg.exports).flatMap(([sub, target]) => {
+    const file = typeof target === 'object' ? target.import?.default : undefined;
+    if (!file?.endsWith('.js')) return [];
+    const name = sub === '.' ? pkg.name : `${pkg.name}/${sub.slice(2)}`;
+    return [
+      {
+        find: new RegExp(`^${name.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`),
+        replacement: join(root, 'packages', dir, file),
+      },
+    ];
+  });
+});
+const useDist = !process.env.BPFJS_MATRIX_SOURCE;
+const fromDist = useDist ? { resolve: { alias: distAlias } } : {};
+const externalDist = useDist ? { server: { deps: { external: [/\/packages\/[^/]+\/dist\//] } } } : {};
 const projects: Project[] = [
   {
     ...serial,
@@ -57,7 +87,9 @@ const projects: Project[] = [
       exclude: [...(serial.test.exclude ?? []), ...HOST],
       sequence: { groupOrder: 0 },
       ...reuse,
+      ...externalDist,
     },
+    ...fromDist,
   },
   {
     extends: true,
@@ -70,7 +102,9 @@ const projects: Project[] = [
       exclude: ['**/node_modules/**', '**/*.serial.test.ts', ...HOST, ...isolated],
       sequence: { groupOrder: 1 },
       ...reuse,
+      ...externalDist,
     },
+    ...fromDist,
   },
 ];
 if (isolated.length) {
@@ -114,6 +148,9 @@ export default defineConfig({
   root,
   test: {
     ...base.test,
+    // testkit's setup (fd-leak check, file-scope cleanups) from dist too: it runs before every file,
+    // and its state lives in `Symbol.for` globals, so it sees the fds of every copy of @bpfjs/sys.
+    ...(useDist ? { setupFiles: [join(root, 'packages/testkit/dist/setup.js')] } : {}),
     // TCG runs code 10-20x slower than the host: the host's 60 s limits would fail working tests.
     testTimeout: 240_000,
     hookTimeout: 240_000,
@@ -128,7 +165,9 @@ export default defineConfig({
           name: 'guest',
           include: ['kernels/guest/**/*.test.ts'],
           sequence: { groupOrder: 0 },
+          ...externalDist,
         },
+        ...fromDist,
       },
     ],
   },

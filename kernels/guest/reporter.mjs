@@ -29,6 +29,8 @@ export default class MatrixReporter {
     this.ctx = ctx;
     this.start = Date.now();
     this.done = false;
+    /** Per test file: its time split into import, setup and tests, and when it ended. */
+    this.timings = {};
     // vitest ending without onFinished (a crashed pool, process.exit in a test): keep what ran.
     process.on('exit', (code) => {
       if (this.done) return;
@@ -65,10 +67,22 @@ export default class MatrixReporter {
     }
     const loadFailed = testModule.errors?.().length > 0;
     const mark = failed || loadFailed ? 'FAIL' : 'ok  ';
-    const ms = testModule.diagnostic?.().duration ?? 0;
+    const d = testModule.diagnostic?.() ?? {};
+    const ms = d.duration ?? 0;
+    // Where a file's guest time goes: importing it (collect: the module graph, transformed by Vite),
+    // the setup files, and its tests. `at` is when it ended, counted from the run's start.
+    const timing = {
+      at: Date.now() - this.start,
+      ms: Math.round(ms),
+      collectMs: Math.round(d.collectDuration ?? 0),
+      setupMs: Math.round(d.setupDuration ?? 0),
+      prepareMs: Math.round((d.prepareDuration ?? 0) + (d.environmentSetupDuration ?? 0)),
+    };
     const file = relative(this.root(), testModule.moduleId);
+    this.timings[file] = timing;
+    const s = (x) => (x / 1000).toFixed(1);
     console.log(
-      `bpfjs-matrix: ${mark} ${file}  ${passed} passed, ${failed} failed, ${skipped} skipped (${(ms / 1000).toFixed(1)}s)${loadFailed ? ', file error' : ''}`,
+      `bpfjs-matrix: ${mark} ${file}  ${passed} passed, ${failed} failed, ${skipped} skipped (${s(ms)}s; import ${s(timing.collectMs)}s, setup ${s(timing.setupMs + timing.prepareMs)}s; ended at ${s(timing.at)}s)${loadFailed ? ', file error' : ''}`,
     );
   }
 
@@ -116,6 +130,7 @@ export default class MatrixReporter {
       kernel: process.env.BPFJS_KERNEL_MATRIX ?? null,
       release: process.env.BPFJS_KERNEL_RELEASE ?? null,
       ms: Date.now() - this.start,
+      files: this.timings,
       tests,
       fileErrors,
       unhandledErrors: errors.map(errorText),

@@ -93,7 +93,16 @@ function resolveFile(path) {
  * touches the kernel ([] when it does not), each reason naming the module that does.
  */
 export function createScanner(root) {
-  const memo = new Map();
+  return scannerOf(root, undefined);
+}
+
+// `vi.mock('./x.js', () => …)` in a test file: the module is replaced by the factory's fake for the
+// whole file (every import of it, also from the modules under test), so the real one never loads —
+// a test that fakes the kernel interface (libc's bpf(), link's kernel calls) makes no syscall.
+const FACTORY_MOCK = /\bvi\.(?:mock|doMock)\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*,/g;
+
+function scannerOf(root, replaced) {
+  const memo = new Map(replaced ?? []);
   // The scanner's own patterns name what they look for.
   memo.set(join(root, 'kernels', 'lib', 'marks.mjs'), []);
   const reasonsOf = (abs, stack) => {
@@ -141,7 +150,21 @@ export function createScanner(root) {
   return {
     /** Why `file` (relative to the root) touches the kernel; [] when nothing in it or its imports does. */
     kernelReasons(file) {
-      return [...new Set(reasonsOf(join(root, file), new Set()))];
+      const abs = join(root, file);
+      let text = '';
+      try {
+        text = readFileSync(abs, 'utf8');
+      } catch {}
+      const mocked = [...text.matchAll(FACTORY_MOCK)]
+        .map((m) => resolveFile(resolve(dirname(abs), m[1])))
+        .filter(Boolean);
+      // A file with fakes gets a scan of its own: what it replaces counts as pure for it alone.
+      if (mocked.length && !replaced)
+        return scannerOf(
+          root,
+          mocked.map((m) => [m, []]),
+        ).kernelReasons(file);
+      return [...new Set(reasonsOf(abs, new Set()))];
     },
   };
 }

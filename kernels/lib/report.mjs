@@ -39,13 +39,15 @@ export function summarize({ kernel, boot, results, problem, fetchMs, totalMs, li
     skipReasons: {},
     failures: [],
     tests: [],
+    // Per test file: guest time (tests, import, setup) and when it ended — where the time goes.
+    files: results?.files ?? {},
   };
   if (cmdMode) {
     s.status = problem || boot.exitCode !== 0 ? 'failed' : 'passed';
     return s;
   }
   for (const t of results?.tests ?? []) {
-    const entry = { project: t.project, file: t.file, name: t.name, state: t.state };
+    const entry = { project: t.project, file: t.file, name: t.name, state: t.state, ms: t.ms };
     if (t.note) entry.note = t.note;
     s.tests.push(entry);
     if (t.state === 'pass') s.passed++;

@@ -16,19 +16,34 @@ import { bpftoolShape, bpftoolTypes } from './test/bpftool.js';
 const bpftool = requireExecutable('bpftool', 'apt-get install bpftool (scripts/setup does)');
 const haveBtf = existsSync(KERNEL_BTF_PATH) || Boolean(process.env.BPFJS_REQUIRE_KERNEL);
 
+// In the kernel matrix (QEMU/TCG, ~10-20x slower) the field-by-field comparison — parser work, the
+// same code on every kernel, done in full on the host — takes every 16th type plus the first type
+// of each kind this kernel's BTF has, so each kernel's own vmlinux (its kinds, its encodings) is
+// still checked against its bpftool, in seconds instead of many minutes.
+const STRIDE = process.env.BPFJS_KERNEL_MATRIX ? 16 : 1;
+function sampled<T extends { id?: unknown; kind?: unknown }>(types: T[]): T[] {
+  if (STRIDE === 1) return types;
+  const kinds = new Set<unknown>();
+  return types.filter((t) => {
+    const first = !kinds.has(t.kind);
+    kinds.add(t.kind);
+    return first || (t.id as number) % STRIDE === 0;
+  });
+}
+
 describe.skipIf(!haveBtf)('vmlinux against bpftool', () => {
   bpftool.it('every type decodes to what bpftool prints', () => {
     const b = Btf.loadKernel();
     const want = bpftoolTypes(KERNEL_BTF_PATH);
     expect(want.length).toBe(b.count - 1);
     let compared = 0;
-    for (const w of want) {
+    for (const w of sampled(want)) {
       const mine = bpftoolShape(b.type(w.id as number));
       // toEqual on 100k+ objects one by one is slow; compare JSON text and only diff on mismatch
       if (JSON.stringify(mine) !== JSON.stringify(w)) expect(mine).toEqual(w);
       compared++;
     }
-    expect(compared).toBeGreaterThan(10_000);
+    expect(compared).toBeGreaterThan(10_000 / STRIDE);
   });
 });
 
@@ -46,7 +61,7 @@ describe.skipIf(!haveBtf)('module BTF against bpftool', () => {
         // bpftool reads /sys/kernel/btf/<module> on top of vmlinux by itself
         const want = bpftoolTypes(`/sys/kernel/btf/${m}`);
         expect(want.length, m).toBe(b.count - b.firstId);
-        for (const w of want) {
+        for (const w of sampled(want)) {
           const mine = bpftoolShape(b.type(w.id as number));
           if (JSON.stringify(mine) !== JSON.stringify(w)) expect(mine).toEqual(w);
         }

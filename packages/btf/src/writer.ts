@@ -37,7 +37,7 @@ import {
   BtfHeader,
   BtfType as BtfTypeLayout,
 } from '@bpfjs/uapi/linux/btf';
-import { Btf, type BtfDatasecVar, type BtfTypeInfo, btfExtraSize } from './btf.js';
+import { Btf, type BtfDatasecVar, btfExtraSize } from './btf.js';
 import { fieldOffset as f } from './field.js';
 import { type BtfKind, kindName, kindNumber } from './kinds.js';
 
@@ -90,7 +90,11 @@ export interface BtfWriterOptions {
   littleEndian?: boolean;
 }
 
-type Entry = { readonly raw: Uint8Array; readonly info: BtfTypeInfo } | { readonly spec: BtfTypeSpec };
+// A copied record keeps its source and id: decoded only when asked for (`get`), so that `from` on
+// vmlinux (100k+ types) costs a copy, not a decode of every type.
+type Entry =
+  | { readonly raw: Uint8Array; readonly source: Btf; readonly id: number }
+  | { readonly spec: BtfTypeSpec };
 
 const bad = (what: string, message: string): TypeError =>
   Object.assign(new TypeError(`${what}: ${message}`), { code: 'ERR_INVALID_ARG_VALUE' });
@@ -142,7 +146,7 @@ export class BtfWriter {
     w.header = btf.bytes.slice(0, hdrLen);
     if (layout) w.layout = btf.bytes.slice(layout.start, layout.end);
     for (let id = btf.firstId; id < btf.count; id++)
-      w.entries.push({ raw: btf.rawType(id), info: btf.type(id) });
+      w.entries.push({ raw: btf.rawType(id), source: btf, id });
     return w;
   }
 
@@ -184,7 +188,7 @@ export class BtfWriter {
     if (this.base && Number.isInteger(id) && id >= 0 && id < this.firstId) return this.base.type(id);
     const e = this.entries[id - this.firstId];
     if (!Number.isInteger(id) || e === undefined) throw bad('id', `${id} is not a type of this writer`);
-    return 'spec' in e ? e.spec : e.info;
+    return 'spec' in e ? e.spec : e.source.type(e.id);
   }
 
   /**

@@ -295,8 +295,11 @@ requireKernel().describe('pinning (needs root)', () => {
       defer(() => {
         if (!closed) link.close();
       });
-      // Real SIGKILLs of a child looping pin(replace) (some land between the two steps)...
-      for (let i = 0; i < 15; i++) await killAfter(tmp, ['replace-forever', path], 1 + (i % 4));
+      // Real SIGKILLs of a child looping pin(replace) (some land between the two steps)... In the
+      // kernel matrix (a node start costs seconds under TCG) two children instead of fifteen: the
+      // child killed exactly between the steps below is what makes the leftover certain.
+      const kills = process.env.BPFJS_KERNEL_MATRIX ? 2 : 15;
+      for (let i = 0; i < kills; i++) await killAfter(tmp, ['replace-forever', path], 1 + (i % 4));
       // ...and one child killed exactly there (its temporary pin made, the rename not yet).
       await killAfter(tmp, ['pin-tmp-and-wait', path], 1);
       expect(leftovers(fs.dir).length).toBeGreaterThanOrEqual(1);
