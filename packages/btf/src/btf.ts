@@ -63,6 +63,26 @@ const INFO = f(BtfTypeLayout, 'info');
 const NAME_OFF = f(BtfTypeLayout, 'name_off');
 const SIZE_TYPE = f(BtfTypeLayout, 'size');
 
+// Field offsets decode() reads for every record (resolved once, not per field read).
+const O_ARRAY_INDEX_TYPE = f(BtfArray, 'index_type');
+const O_ARRAY_NELEMS = f(BtfArray, 'nelems');
+const O_ARRAY_TYPE = f(BtfArray, 'type');
+const O_DECL_TAG_COMPONENT_IDX = f(BtfDeclTag, 'component_idx');
+const O_ENUM64_NAME_OFF = f(BtfEnum64, 'name_off');
+const O_ENUM64_VAL_HI32 = f(BtfEnum64, 'val_hi32');
+const O_ENUM64_VAL_LO32 = f(BtfEnum64, 'val_lo32');
+const O_ENUM_NAME_OFF = f(BtfEnum, 'name_off');
+const O_ENUM_VAL = f(BtfEnum, 'val');
+const O_MEMBER_NAME_OFF = f(BtfMember, 'name_off');
+const O_MEMBER_OFFSET = f(BtfMember, 'offset');
+const O_MEMBER_TYPE = f(BtfMember, 'type');
+const O_PARAM_NAME_OFF = f(BtfParam, 'name_off');
+const O_PARAM_TYPE = f(BtfParam, 'type');
+const O_VAR_LINKAGE = f(BtfVar, 'linkage');
+const O_VAR_SECINFO_OFFSET = f(BtfVarSecinfo, 'offset');
+const O_VAR_SECINFO_SIZE = f(BtfVarSecinfo, 'size');
+const O_VAR_SECINFO_TYPE = f(BtfVarSecinfo, 'type');
+
 /** One member of a struct or union. */
 export interface BtfMemberInfo {
   /** Member name; `''` for an anonymous struct/union member or an unnamed bit-field. */
@@ -243,6 +263,7 @@ export class Btf {
   private byName: Map<string, number[]> | undefined;
   private readonly decoder = new TextDecoder();
   private strings: string | undefined;
+  private ascii: boolean | undefined;
 
   private constructor(bytes: Uint8Array, base: Btf | undefined) {
     this.bytes = bytes;
@@ -416,8 +437,11 @@ export class Btf {
     let end = this.strings.indexOf('\0', off);
     if (end < 0) end = this.strings.length;
     const s = this.strings.slice(off, end);
+    // one check of the whole section instead of one per name
     // biome-ignore lint/suspicious/noControlCharactersInRegex: checking for non-ASCII bytes
-    if (!/[^\x00-\x7f]/.test(s)) return s;
+    this.ascii ??= !/[^\x00-\x7f]/.test(this.strings);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: checking for non-ASCII bytes
+    if (this.ascii || !/[^\x00-\x7f]/.test(s)) return s;
     return this.decoder.decode(this.bytes.subarray(strStart + off, strStart + end));
   }
 
@@ -516,10 +540,10 @@ export class Btf {
         const members: BtfMemberInfo[] = [];
         for (let i = 0; i < vlen; i++) {
           const m = d + i * BtfMember.size;
-          const off = this.u32(m + f(BtfMember, 'offset'));
+          const off = this.u32(m + O_MEMBER_OFFSET);
           members.push({
-            name: str(this.u32(m + f(BtfMember, 'name_off'))),
-            type: ref(this.u32(m + f(BtfMember, 'type'))),
+            name: str(this.u32(m + O_MEMBER_NAME_OFF)),
+            type: ref(this.u32(m + O_MEMBER_TYPE)),
             bitOffset: kflag ? off & 0xffffff : off,
             bitfieldSize: kflag ? off >>> 24 : 0,
           });
@@ -530,8 +554,8 @@ export class Btf {
         const values: BtfEnumValue[] = [];
         for (let i = 0; i < vlen; i++) {
           const e = d + i * BtfEnum.size;
-          const raw = this.u32(e + f(BtfEnum, 'val'));
-          values.push({ name: str(this.u32(e + f(BtfEnum, 'name_off'))), value: kflag ? raw | 0 : raw });
+          const raw = this.u32(e + O_ENUM_VAL);
+          values.push({ name: str(this.u32(e + O_ENUM_NAME_OFF)), value: kflag ? raw | 0 : raw });
         }
         return { ...base, size: sizeOrType, values };
       }
@@ -539,12 +563,12 @@ export class Btf {
         const values: BtfEnumValue[] = [];
         for (let i = 0; i < vlen; i++) {
           const e = d + i * BtfEnum64.size;
-          const lo = BigInt(this.u32(e + f(BtfEnum64, 'val_lo32')));
-          const hi = BigInt(this.u32(e + f(BtfEnum64, 'val_hi32')));
+          const lo = BigInt(this.u32(e + O_ENUM64_VAL_LO32));
+          const hi = BigInt(this.u32(e + O_ENUM64_VAL_HI32));
           const u = (hi << 32n) | lo;
           const v = kflag ? BigInt.asIntN(64, u) : u;
           const safe = v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER);
-          values.push({ name: str(this.u32(e + f(BtfEnum64, 'name_off'))), value: safe ? Number(v) : v });
+          values.push({ name: str(this.u32(e + O_ENUM64_NAME_OFF)), value: safe ? Number(v) : v });
         }
         return { ...base, size: sizeOrType, values };
       }
@@ -552,9 +576,9 @@ export class Btf {
         return {
           ...base,
           array: {
-            type: ref(this.u32(d + f(BtfArray, 'type'))),
-            indexType: ref(this.u32(d + f(BtfArray, 'index_type'))),
-            nelems: this.u32(d + f(BtfArray, 'nelems')),
+            type: ref(this.u32(d + O_ARRAY_TYPE)),
+            indexType: ref(this.u32(d + O_ARRAY_INDEX_TYPE)),
+            nelems: this.u32(d + O_ARRAY_NELEMS),
           },
         };
       case BTF_KIND_FUNC_PROTO: {
@@ -562,8 +586,8 @@ export class Btf {
         for (let i = 0; i < vlen; i++) {
           const p = d + i * BtfParam.size;
           params.push({
-            name: str(this.u32(p + f(BtfParam, 'name_off'))),
-            type: ref(this.u32(p + f(BtfParam, 'type'))),
+            name: str(this.u32(p + O_PARAM_NAME_OFF)),
+            type: ref(this.u32(p + O_PARAM_TYPE)),
           });
         }
         return { ...base, type: ref(sizeOrType), params };
@@ -571,15 +595,15 @@ export class Btf {
       case BTF_KIND_FUNC:
         return { ...base, type: ref(sizeOrType), linkage: vlen };
       case BTF_KIND_VAR:
-        return { ...base, type: ref(sizeOrType), linkage: this.u32(d + f(BtfVar, 'linkage')) };
+        return { ...base, type: ref(sizeOrType), linkage: this.u32(d + O_VAR_LINKAGE) };
       case BTF_KIND_DATASEC: {
         const vars: BtfDatasecVar[] = [];
         for (let i = 0; i < vlen; i++) {
           const v = d + i * BtfVarSecinfo.size;
           vars.push({
-            type: ref(this.u32(v + f(BtfVarSecinfo, 'type'))),
-            offset: this.u32(v + f(BtfVarSecinfo, 'offset')),
-            size: this.u32(v + f(BtfVarSecinfo, 'size')),
+            type: ref(this.u32(v + O_VAR_SECINFO_TYPE)),
+            offset: this.u32(v + O_VAR_SECINFO_OFFSET),
+            size: this.u32(v + O_VAR_SECINFO_SIZE),
           });
         }
         return { ...base, size: sizeOrType, vars };
@@ -588,7 +612,7 @@ export class Btf {
         return {
           ...base,
           type: ref(sizeOrType),
-          componentIdx: this.u32(d + f(BtfDeclTag, 'component_idx')) | 0,
+          componentIdx: this.u32(d + O_DECL_TAG_COMPONENT_IDX) | 0,
         };
       case BTF_KIND_FLOAT:
         return { ...base, size: sizeOrType };

@@ -14,6 +14,18 @@ import { Btf } from './btf.js';
 import { BtfFormatError } from './errors.js';
 import { fieldOffset as f } from './field.js';
 
+// Record field offsets, resolved once (read for every record).
+const O_CORE_RELO_ACCESS_STR_OFF = f(BpfCoreRelo, 'access_str_off');
+const O_CORE_RELO_INSN_OFF = f(BpfCoreRelo, 'insn_off');
+const O_CORE_RELO_KIND = f(BpfCoreRelo, 'kind');
+const O_CORE_RELO_TYPE_ID = f(BpfCoreRelo, 'type_id');
+const O_FUNC_INFO_INSN_OFF = f(BpfFuncInfo, 'insn_off');
+const O_FUNC_INFO_TYPE_ID = f(BpfFuncInfo, 'type_id');
+const O_LINE_INFO_FILE_NAME_OFF = f(BpfLineInfo, 'file_name_off');
+const O_LINE_INFO_INSN_OFF = f(BpfLineInfo, 'insn_off');
+const O_LINE_INFO_LINE_COL = f(BpfLineInfo, 'line_col');
+const O_LINE_INFO_LINE_OFF = f(BpfLineInfo, 'line_off');
+
 /** Size of `struct bpf_insn`: `.BTF.ext` offsets are in bytes, PROG_LOAD's in instructions. */
 const INSN_SIZE = 8;
 
@@ -189,10 +201,10 @@ export class BtfExt {
       BpfFuncInfo.size,
       'func_info',
       (o, sec) => {
-        const typeId = u32(o + f(BpfFuncInfo, 'type_id'));
+        const typeId = u32(o + O_FUNC_INFO_TYPE_ID);
         if (typeId >= btf.count)
           throw new BtfFormatError(`.BTF.ext: func_info of ${sec} refers to type ${typeId}, not in the BTF`);
-        return { insn: insnOf(u32(o + f(BpfFuncInfo, 'insn_off')), `func_info of ${sec}`), typeId };
+        return { insn: insnOf(u32(o + O_FUNC_INFO_INSN_OFF), `func_info of ${sec}`), typeId };
       },
     );
     const lineInfo = part(
@@ -200,11 +212,11 @@ export class BtfExt {
       BpfLineInfo.size,
       'line_info',
       (o, sec) => {
-        const fileNameOff = u32(o + f(BpfLineInfo, 'file_name_off'));
-        const lineOff = u32(o + f(BpfLineInfo, 'line_off'));
-        const lineCol = u32(o + f(BpfLineInfo, 'line_col'));
+        const fileNameOff = u32(o + O_LINE_INFO_FILE_NAME_OFF);
+        const lineOff = u32(o + O_LINE_INFO_LINE_OFF);
+        const lineCol = u32(o + O_LINE_INFO_LINE_COL);
         return {
-          insn: insnOf(u32(o + f(BpfLineInfo, 'insn_off')), `line_info of ${sec}`),
+          insn: insnOf(u32(o + O_LINE_INFO_INSN_OFF), `line_info of ${sec}`),
           fileName: str(fileNameOff, `line_info of ${sec}`),
           fileNameOff,
           line: str(lineOff, `line_info of ${sec}`),
@@ -219,13 +231,13 @@ export class BtfExt {
       BpfCoreRelo.size,
       'core_relo',
       (o, sec) => {
-        const typeId = u32(o + f(BpfCoreRelo, 'type_id'));
+        const typeId = u32(o + O_CORE_RELO_TYPE_ID);
         if (typeId >= btf.count)
           throw new BtfFormatError(`.BTF.ext: core_relo of ${sec} refers to type ${typeId}, not in the BTF`);
-        const accessStrOff = u32(o + f(BpfCoreRelo, 'access_str_off'));
-        const kind = u32(o + f(BpfCoreRelo, 'kind'));
+        const accessStrOff = u32(o + O_CORE_RELO_ACCESS_STR_OFF);
+        const kind = u32(o + O_CORE_RELO_KIND);
         return {
-          insn: insnOf(u32(o + f(BpfCoreRelo, 'insn_off')), `core_relo of ${sec}`),
+          insn: insnOf(u32(o + O_CORE_RELO_INSN_OFF), `core_relo of ${sec}`),
           typeId,
           accessStr: str(accessStrOff, `core_relo of ${sec}`),
           accessStrOff,

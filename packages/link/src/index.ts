@@ -58,4 +58,4 @@ export {
   queryPrograms,
 } from './netns.js';
 export type { PinOptions } from './pin.js';
-export { Program, type ProgramLoadOptions } from './program.js';
+export { adoptLoadedProgram, Program, type ProgramLoadOptions } from './program.js';

@@ -17,7 +17,7 @@ import {
   validateU32,
 } from '@bpfjs/sys';
 import { errClosed, errWrongObject, explain } from './errors.js';
-import { decodeProgInfo, type ProgramInfo } from './info.js';
+import { decodeProgInfo, type ProgramInfo, progOffsets } from './info.js';
 import * as kernel from './kernel.js';
 import { attachTypeName, attachTypeValue, progTypeName, progTypeValue } from './names.js';
 import { getPinned, type PinOptions, pinFd, unpinPath, validatePinPath } from './pin.js';
@@ -103,6 +103,19 @@ function encodeInstructions(value: unknown): Uint8Array {
     throw errInvalidArgValue(name, bytes.byteLength, 'must encode to a non-empty multiple of 8 bytes');
   }
   return bytes;
+}
+
+let adoptLoaded: (fd: Fd, typeId: number, expectedAttachType: number | undefined) => Program;
+
+/**
+ * Wraps the fd of a program the caller has just loaded with `BPF_PROG_LOAD` (the object loader of
+ * `@bpfjs/object`), with the program type and expected attach type it was loaded with (the kernel
+ * does not report the latter). Takes ownership; on failure (reading the id) the fd is closed.
+ * The fd is not inspected: pass only fds that `progLoad` returned. Not for applications: the
+ * loader's entry point into this package.
+ */
+export function adoptLoadedProgram(fd: Fd, typeId: number, expectedAttachType: number | undefined): Program {
+  return adoptLoaded(fd, typeId, expectedAttachType);
 }
 
 const PROGRAM = brand<Program>('bpfjs.Program');
@@ -267,6 +280,20 @@ export class Program implements Disposable {
     const n = borrowedFd(fd);
     const info = Program.#inspect(n, `fd ${n}`);
     return new Program(typeof fd === 'number' ? new Fd(n) : fd, info.typeId, info.id, undefined);
+  }
+
+  static {
+    adoptLoaded = (fd, typeId, expectedAttachType) => {
+      let id: number;
+      try {
+        // only the id (decoding the whole info costs more than the syscall here)
+        id = kernel.progInfo(fd.fd).getUint32(progOffsets().id, true);
+      } catch (err) {
+        fd.close();
+        throw err;
+      }
+      return new Program(fd, typeId, id, expectedAttachType);
+    };
   }
 
   /** Checks that `fd` is a program and reads its info; throws without touching the fd. */

@@ -189,6 +189,7 @@ const CREATE_KEYS = optionKeys(
   'value',
 );
 const OPEN_KEYS = optionKeys('key', 'value');
+const BTF_KEYS = optionKeys('fd', 'keyTypeId', 'valueTypeId');
 const ITER_KEYS = optionKeys('batchSize');
 const BRAND = brand<BpfMap<unknown, unknown>>('bpfjs.BpfMap');
 const BPF_F_NUMA_NODE = 4;
@@ -246,9 +247,10 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> implements Disposable {
   readonly #flags: number;
   readonly #valueBytes: number;
   readonly #cpus: number;
-  readonly #calls: MapElemCalls;
-  readonly #keyView: DataView;
-  readonly #valueView: DataView;
+  // The element-call buffers and attrs (six small off-heap buffers, ~10 µs to set up) are made on
+  // the first element operation: a map created only to be handed to programs (an object's maps)
+  // never pays for them.
+  #elem: { calls: MapElemCalls; keyView: DataView; valueView: DataView } | undefined;
   readonly #key: Codec<K>;
   readonly #value: Codec<V>;
   readonly #fdValues: boolean;
@@ -271,11 +273,34 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> implements Disposable {
     this.#cpus = PERCPU.has(info.type) ? numPossibleCpus() : 1;
     this.#valueBytes =
       this.#cpus > 1 || PERCPU.has(info.type) ? slotSize(info.valueSize) * this.#cpus : info.valueSize;
-    this.#calls = new MapElemCalls(fd.fd, info.keySize, RINGS.has(info.type) ? 0 : this.#valueBytes);
-    this.#keyView = new DataView(this.#calls.key.buffer);
-    this.#valueView = new DataView(this.#calls.value.buffer);
     this.#key = keyCodec;
     this.#value = valueCodec;
+  }
+
+  #makeElem(): { calls: MapElemCalls; keyView: DataView; valueView: DataView } {
+    const calls = new MapElemCalls(
+      this.#fd.fd,
+      this.#keySize,
+      RINGS.has(this.#typeId) ? 0 : this.#valueBytes,
+    );
+    this.#elem = {
+      calls,
+      keyView: new DataView(calls.key.buffer),
+      valueView: new DataView(calls.value.buffer),
+    };
+    return this.#elem;
+  }
+
+  get #calls(): MapElemCalls {
+    return (this.#elem ?? this.#makeElem()).calls;
+  }
+
+  get #keyView(): DataView {
+    return (this.#elem ?? this.#makeElem()).keyView;
+  }
+
+  get #valueView(): DataView {
+    return (this.#elem ?? this.#makeElem()).valueView;
   }
 
   static #build<K, V>(fd: Fd, info: MapInfo, key: unknown, value: unknown): BpfMap<K, V> {
@@ -322,7 +347,7 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> implements Disposable {
           "is needed for the 'btf' codec (the BTF fd and type ids)",
         );
       }
-      validateObject(b, 'options.btf', optionKeys('fd', 'keyTypeId', 'valueTypeId'));
+      validateObject(b, 'options.btf', BTF_KEYS);
       const parsed = btfOfFd(b.fd);
       if (keyCodec === btfPlaceholder)
         keyCodec = btfCodec(parsed, validateU32(b.keyTypeId, 'options.btf.keyTypeId'), 'key');
@@ -373,7 +398,7 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> implements Disposable {
     }
     if (options.numaNode !== undefined) flags |= BPF_F_NUMA_NODE;
     const btf = options.btf;
-    if (btf !== undefined) validateObject(btf, 'options.btf', optionKeys('fd', 'keyTypeId', 'valueTypeId'));
+    if (btf !== undefined) validateObject(btf, 'options.btf', BTF_KEYS);
     checkFdCodec(valueCodec as Codec<unknown>, type);
     if (!noKey) checkCodecSize(keyCodec, keySize, 'key');
     if (!RINGS.has(type) && !FD_VALUES.has(type)) checkCodecSize(valueCodec, valueSize, 'value');

@@ -110,11 +110,20 @@ function u64(view: DataView, off: number, what: string): number {
   return hi * 0x1_0000_0000 + view.getUint32(off, true);
 }
 
-function cstr(bytes: Uint8Array, start: number, end: number): string | undefined {
-  if (start >= end) return undefined;
-  const nul = bytes.indexOf(0, start);
-  if (nul < 0 || nul >= end) return undefined;
-  return Buffer.from(bytes.buffer, bytes.byteOffset + start, nul - start).toString('latin1');
+/**
+ * A string table decoded once as latin1 (byte offsets = string indices), so each name is one
+ * `indexOf` and `slice` instead of a Buffer per name.
+ */
+function strtab(bytes: Uint8Array, offset: number, size: number): (off: number) => string | undefined {
+  let text: string | undefined;
+  return (off) => {
+    // (a SHT_NOBITS table has no bytes in the file: no names)
+    if (off >= size || offset + size > bytes.byteLength) return undefined;
+    text ??= Buffer.from(bytes.buffer, bytes.byteOffset + offset, size).toString('latin1');
+    const nul = text.indexOf('\0', off);
+    if (nul < 0) return undefined;
+    return text.slice(off, nul);
+  };
 }
 
 /**
@@ -196,10 +205,11 @@ export function parseElf(bytes: Uint8Array): ElfFile {
     }
     raws.push(r);
   }
-  const strtab = raws[shstrndx]!;
+  const shstr = raws[shstrndx]!;
+  const sectionName = strtab(bytes, shstr.offset, shstr.size);
   const names: string[] = raws.map((r, i) => {
     if (i === 0) return '';
-    const n = cstr(bytes, strtab.offset + r.name, strtab.offset + strtab.size);
+    const n = sectionName(r.name);
     if (n === undefined)
       throw elfError(`section #${i} has a name offset ${r.name} outside the section name table`, {
         section: `#${i}`,
@@ -237,10 +247,11 @@ export function parseElf(bytes: Uint8Array): ElfFile {
         section: symtab.name,
       });
     }
+    const symbolName = strtab(bytes, strs.offset, strs.size);
     for (let i = 0; i < symtab.size / SYM_SIZE; i++) {
       const o = symtab.offset + i * SYM_SIZE;
       const nameOff = view.getUint32(o, true);
-      const name = i === 0 ? '' : cstr(bytes, strs.offset + nameOff, strs.offset + strs.size);
+      const name = i === 0 ? '' : symbolName(nameOff);
       if (name === undefined) {
         throw elfError(`symbol #${i} has a name offset ${nameOff} outside ${strs.name}`, {
           section: symtab.name,
@@ -289,9 +300,9 @@ export function parseElf(bytes: Uint8Array): ElfFile {
     for (let i = 0; i < s.size / entsize; i++) {
       const o = s.offset + i * entsize;
       const offset = u64(view, o, `${s.name} r_offset`);
-      const info = view.getBigUint64(o + 8, true);
-      const symbol = Number(info >> 32n);
-      const type = Number(info & 0xffffffffn);
+      // r_info: symbol index in the high 32 bits, type in the low 32 (no BigInt needed).
+      const symbol = view.getUint32(o + 12, true);
+      const type = view.getUint32(o + 8, true);
       if (symbol >= symbols.length) {
         throw elfError(`relocation #${i} refers to symbol #${symbol}, past the end of the symbol table`, {
           section: s.name,

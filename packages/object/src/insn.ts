@@ -22,24 +22,31 @@ export function srcReg(insns: Uint8Array, i: number): number {
 export function setSrcReg(insns: Uint8Array, i: number, reg: number): void {
   insns[i * 8 + 1] = (insns[i * 8 + 1]! & 0x0f) | (reg << 4);
 }
-function view(insns: Uint8Array): DataView {
-  return new DataView(insns.buffer, insns.byteOffset, insns.byteLength);
-}
+// Little-endian fields read and written byte by byte: no DataView per access (the loader touches
+// a few fields of many instructions).
 /** `imm` of instruction `i`. */
 export function imm(insns: Uint8Array, i: number): number {
-  return view(insns).getInt32(i * 8 + 4, true);
+  const o = i * 8 + 4;
+  return insns[o]! | (insns[o + 1]! << 8) | (insns[o + 2]! << 16) | (insns[o + 3]! << 24);
 }
 /** Sets `imm` of instruction `i`. */
 export function setImm(insns: Uint8Array, i: number, value: number): void {
-  view(insns).setInt32(i * 8 + 4, value | 0, true);
+  const o = i * 8 + 4;
+  insns[o] = value & 0xff;
+  insns[o + 1] = (value >>> 8) & 0xff;
+  insns[o + 2] = (value >>> 16) & 0xff;
+  insns[o + 3] = (value >>> 24) & 0xff;
 }
 /** `off` of instruction `i`. */
 export function off(insns: Uint8Array, i: number): number {
-  return view(insns).getInt16(i * 8 + 2, true);
+  const o = i * 8 + 2;
+  return ((insns[o]! | (insns[o + 1]! << 8)) << 16) >> 16;
 }
 /** Sets `off` of instruction `i`. */
 export function setOff(insns: Uint8Array, i: number, value: number): void {
-  view(insns).setInt16(i * 8 + 2, value, true);
+  const o = i * 8 + 2;
+  insns[o] = value & 0xff;
+  insns[o + 1] = (value >>> 8) & 0xff;
 }
 /** `ld_imm64` (`BPF_LD | BPF_IMM | BPF_DW`). */
 export function isLdImm64(insns: Uint8Array, i: number): boolean {

@@ -9,7 +9,7 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Btf } from '@bpfjs/btf';
-import { Program } from '@bpfjs/link';
+import { adoptLoadedProgram, type Program } from '@bpfjs/link';
 import type { BpfMap } from '@bpfjs/map';
 import {
   BpfError,
@@ -85,7 +85,10 @@ const ALL_FEATURES: BtfFeatures = {
   enum64: true,
 };
 
-import { adoptMap, createMap } from './map.js';
+import { adoptMap, createMap, type MapOptions } from './map.js';
+
+const ZERO_KEY = new Uint8Array(4);
+
 import {
   type BpfObject,
   encodeScalar,
@@ -328,8 +331,8 @@ function compatible(spec: MapSpec, fd: Fd, where: string): void {
     });
 }
 
-function createOne(spec: MapSpec, btfFd: Fd | undefined, innerFd: Fd | undefined): Fd {
-  const base = {
+function createOne(spec: MapSpec, btfFd: Fd | undefined, inner: BpfMap | undefined): BpfMap {
+  const base: MapOptions = {
     type: spec.type,
     keySize: spec.keySize,
     valueSize: spec.valueSize,
@@ -338,19 +341,21 @@ function createOne(spec: MapSpec, btfFd: Fd | undefined, innerFd: Fd | undefined
     name: spec.kernelName,
     ...(spec.numaNode !== 0 ? { numaNode: spec.numaNode } : {}),
     ...(spec.mapExtra !== 0n ? { mapExtra: spec.mapExtra } : {}),
-    ...(innerFd !== undefined ? { innerMapFd: innerFd } : {}),
+    ...(inner !== undefined ? { innerMap: inner } : {}),
   };
-  const withBtf =
-    btfFd !== undefined && !NO_BTF_TYPES.has(spec.type) && (spec.keyTypeId !== 0 || spec.valueTypeId !== 0);
-  if (withBtf) {
+  const btfOk = btfFd !== undefined && !NO_BTF_TYPES.has(spec.type);
+  if (btfOk && (spec.keyTypeId !== 0 || spec.valueTypeId !== 0)) {
     try {
-      return createMap({ ...base, btfFd, btfKeyTypeId: spec.keyTypeId, btfValueTypeId: spec.valueTypeId });
+      return createMap({
+        ...base,
+        btf: { fd: btfFd, keyTypeId: spec.keyTypeId, valueTypeId: spec.valueTypeId },
+      });
     } catch (e) {
       if (!BpfError.isInstance(e)) throw e;
       // libbpf: retry without BTF (some map types refuse key/value types).
     }
   }
-  return createMap(btfFd !== undefined && !NO_BTF_TYPES.has(spec.type) ? { ...base, btfFd } : base);
+  return createMap(btfOk ? { ...base, btf: { fd: btfFd, keyTypeId: 0, valueTypeId: 0 } } : base);
 }
 
 function createMaps(
@@ -387,27 +392,30 @@ function createMaps(
         pinned = path;
       }
     }
-    if (fd === undefined) {
-      let innerFd: Fd | undefined;
+    let m: BpfMap;
+    if (fd !== undefined) {
+      m = adoptMap(fd);
+    } else {
+      // Created here: BpfMap.create knows what it made (no fd inspection, no info call).
+      let inner: BpfMap | undefined;
       if (spec.inner !== undefined) {
-        innerFd = createOne(spec.inner, btfFd, undefined);
-        cleanup.fds.push(innerFd);
+        inner = createOne(spec.inner, btfFd, undefined);
+        cleanup.fds.push(inner);
       }
       try {
-        fd = createOne(spec, btfFd, innerFd);
+        m = createOne(spec, btfFd, inner);
       } catch (e) {
         throw withMapContext(e, spec);
       } finally {
-        innerFd?.close();
+        inner?.close();
       }
-      cleanup.fds.push(fd);
+      cleanup.fds.push(m);
       if (spec.contents !== undefined) {
-        mapUpdateElem(fd, new Uint8Array(4), spec.contents);
+        mapUpdateElem(m.fd, ZERO_KEY, spec.contents);
         // libbpf freezes .rodata before any program loads: the verifier then sees constants.
-        if (spec.freeze) mapFreeze(fd);
+        if (spec.freeze) mapFreeze(m.fd);
       }
     }
-    const m = adoptMap(fd);
     if (spec.pinning === 1 && pinned === undefined) {
       const path = join(opts.pinPath ?? '/sys/fs/bpf', spec.name);
       m.pin(path);
@@ -443,8 +451,8 @@ interface Linked {
   insns: Uint8Array;
   funcInfo: Uint8Array | undefined;
   lineInfo: Uint8Array | undefined;
-  /** line_info records of the result (insn index → source). */
-  lines: { insn: number; file: number; line: number; col: number }[];
+  /** line_info records of the result (insn, file name offset, line offset, line/col), 4 words each. */
+  lines: Uint32Array;
   /** The functions placed in the result. */
   functions: FunctionCode[];
 }
@@ -459,7 +467,8 @@ function relocateData(
   targets: () => CoreTargets,
   poisoned: Poisoned[],
 ): Uint8Array {
-  const insns = Uint8Array.from(fn.insns);
+  // a copy (fn.insns may be a Buffer view of the file, whose slice() would not copy)
+  const insns = new Uint8Array(fn.insns);
   const core = extRecords(obj.btfExt?.coreRelo, fn);
   if (core.length > 0 && obj.btf !== undefined) {
     const relos = core.map((r) => ({
@@ -521,14 +530,35 @@ function relocateData(
   return insns;
 }
 
+// The records of one function: a binary search in its section's records (sorted by instruction,
+// as clang writes them; checked once per section), instead of every program of a section
+// filtering the whole section's records again.
+const sortedSections = new WeakSet<object>();
+
 function extRecords<R extends { insnOff: number }>(
   secs: readonly BtfExtSection<R>[] | undefined,
   fn: FunctionCode,
 ): R[] {
   const sec = secs?.find((s) => s.section === fn.section);
   if (sec === undefined) return [];
-  const end = fn.start + fn.insns.byteLength / INSN_SIZE;
-  return sec.records.filter((r) => r.insnOff / INSN_SIZE >= fn.start && r.insnOff / INSN_SIZE < end);
+  const recs = sec.records;
+  if (!sortedSections.has(recs)) {
+    let sorted = true;
+    for (let i = 1; i < recs.length && sorted; i++) sorted = recs[i - 1]!.insnOff <= recs[i]!.insnOff;
+    if (!sorted) recs.sort((a, b) => a.insnOff - b.insnOff);
+    sortedSections.add(recs);
+  }
+  const first = (insn: number): number => {
+    let lo = 0;
+    let hi = recs.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (recs[mid]!.insnOff < insn * INSN_SIZE) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  return recs.slice(first(fn.start), first(fn.start + fn.insns.byteLength / INSN_SIZE));
 }
 
 /** libbpf's `bpf_object__reloc_code`: appends used subprograms depth-first, fixes call offsets. */
@@ -587,27 +617,41 @@ function link(obj: BpfObject, prog: ProgramSpec, relocated: (fn: FunctionCode) =
   const insns = new Uint8Array(total * INSN_SIZE);
   for (const c of chunks) insns.set(c.insns, c.at * INSN_SIZE);
 
-  // func_info / line_info of every placed function, insn_off in instructions of the result.
+  // func_info / line_info of every placed function, insn_off in instructions of the result,
+  // written straight into the arrays PROG_LOAD takes.
   let funcInfo: Uint8Array | undefined;
   let lineInfo: Uint8Array | undefined;
-  const lines: Linked['lines'] = [];
+  let lines = new Uint32Array(0);
   const ext = obj.btfExt;
   if (ext !== undefined) {
-    const fis: number[] = [];
-    const lis: number[] = [];
+    let nf = 0;
+    let nl = 0;
     let funcsOk = true;
     for (const c of chunks) {
-      const f = extRecords(ext.funcInfo, c.fn);
-      if (f.length === 0) funcsOk = false;
-      for (const r of f) fis.push(r.insnOff / INSN_SIZE - c.fn.start + c.at, r.typeId);
+      const f = extRecords(ext.funcInfo, c.fn).length;
+      if (f === 0) funcsOk = false;
+      nf += f;
+      nl += extRecords(ext.lineInfo, c.fn).length;
+    }
+    const fis = new Uint32Array(nf * 2);
+    lines = new Uint32Array(nl * 4);
+    let i = 0;
+    let j = 0;
+    for (const c of chunks) {
+      const shift = c.at - c.fn.start;
+      for (const r of extRecords(ext.funcInfo, c.fn)) {
+        fis[i++] = r.insnOff / INSN_SIZE + shift;
+        fis[i++] = r.typeId;
+      }
       for (const r of extRecords(ext.lineInfo, c.fn)) {
-        const insn = r.insnOff / INSN_SIZE - c.fn.start + c.at;
-        lis.push(insn, r.fileNameOff, r.lineOff, r.lineCol);
-        lines.push({ insn, file: r.fileNameOff, line: r.lineOff, col: r.lineCol });
+        lines[j++] = r.insnOff / INSN_SIZE + shift;
+        lines[j++] = r.fileNameOff;
+        lines[j++] = r.lineOff;
+        lines[j++] = r.lineCol;
       }
     }
-    if (funcsOk && fis.length > 0) funcInfo = new Uint8Array(Uint32Array.from(fis).buffer);
-    if (funcInfo !== undefined && lis.length > 0) lineInfo = new Uint8Array(Uint32Array.from(lis).buffer);
+    if (funcsOk && nf > 0) funcInfo = new Uint8Array(fis.buffer);
+    if (funcInfo !== undefined && nl > 0) lineInfo = new Uint8Array(lines.buffer);
   }
   return { insns, funcInfo, lineInfo, lines, functions: chunks.map((c) => c.fn) };
 }
@@ -668,13 +712,13 @@ function verifierError(
   let where = '';
   if (failing !== undefined) {
     where = ` at instruction ${failing}`;
-    let best: Linked['lines'][number] | undefined;
-    for (const l of linked.lines)
-      if (l.insn <= failing && (best === undefined || l.insn >= best.insn)) best = l;
-    if (best !== undefined && obj.btf !== undefined) {
-      const file = obj.btf.str(best.file);
-      const src = obj.btf.str(best.line).trim();
-      where += ` (${file.split('/').pop()}:${best.col >>> 10}: ${src})`;
+    let best = -1;
+    const l = linked.lines;
+    for (let k = 0; k < l.length; k += 4) if (l[k]! <= failing && (best < 0 || l[k]! >= l[best]!)) best = k;
+    if (best >= 0 && obj.btf !== undefined) {
+      const file = obj.btf.str(l[best + 1]!);
+      const src = obj.btf.str(l[best + 2]!).trim();
+      where += ` (${file.split('/').pop()}:${l[best + 3]! >>> 10}: ${src})`;
     }
   }
   const last = log
@@ -766,7 +810,7 @@ function load(obj: BpfObject, opts: LoadOptions, cleanup: Cleanup): Collection {
         cache.set(fn, r);
         poisonedBy.set(fn, poisoned);
       }
-      return Uint8Array.from(r);
+      return new Uint8Array(r);
     };
     const linked = link(obj, p, relocated);
     let fd: Fd;
@@ -799,8 +843,9 @@ function load(obj: BpfObject, opts: LoadOptions, cleanup: Cleanup): Collection {
       throw e;
     }
     cleanup.fds.push(fd);
-    const program = Program.fromFd(fd);
-    programs.set(p.name, program);
+    // The program keeps the type and expected attach type it was loaded with (the kernel's info
+    // does not report the latter); no fd inspection needed for an fd PROG_LOAD just returned.
+    programs.set(p.name, adoptLoadedProgram(fd, p.typeId, p.expectedAttachTypeId));
   }
   // Prog arrays: slots of loaded programs.
   for (const spec of obj.maps.values()) {

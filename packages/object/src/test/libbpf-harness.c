@@ -6,6 +6,9 @@
 //                                        MAPPINDIR is libbpf's pin_root_path (pinned-by-name maps).
 //   harness bench OBJ N                  opens and loads OBJ N times (closing each), prints the
 //                                        total wall time in nanoseconds.
+//   harness open OBJ                     opens OBJ without loading it and prints JSON: each
+//                                        program's name, section, type and expected attach type
+//                                        as libbpf's SEC() table gives them.
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
@@ -54,8 +57,27 @@ int main(int argc, char **argv)
 		printf("%lld\n", now_ns() - start);
 		return 0;
 	}
+	if (argc == 3 && strcmp(argv[1], "open") == 0) {
+		struct bpf_object *obj = bpf_object__open_file(argv[2], NULL);
+		if (!obj) {
+			fprintf(stderr, "open failed: %d\n", errno);
+			return 1;
+		}
+		struct bpf_program *prog;
+		int first = 1;
+		printf("{\"programs\":[");
+		bpf_object__for_each_program(prog, obj) {
+			printf("%s{\"name\":\"%s\",\"section\":\"%s\",\"type\":%d,\"expectedAttachType\":%d}",
+			       first ? "" : ",", bpf_program__name(prog), bpf_program__section_name(prog),
+			       bpf_program__type(prog), bpf_program__expected_attach_type(prog));
+			first = 0;
+		}
+		printf("]}\n");
+		bpf_object__close(obj);
+		return 0;
+	}
 	if (argc < 4 || strcmp(argv[1], "load") != 0) {
-		fprintf(stderr, "usage: %s load OBJ PINDIR [MAPPINDIR] | bench OBJ N\n", argv[0]);
+		fprintf(stderr, "usage: %s load OBJ PINDIR [MAPPINDIR] | bench OBJ N | open OBJ\n", argv[0]);
 		return 2;
 	}
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = argc > 4 ? argv[4] : NULL);
