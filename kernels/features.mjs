@@ -137,6 +137,27 @@ export const FEATURES = [
     since: '5.14',
     tests: /map\/src\/map\.test\.ts > .*lookupAndDelete on a hash/,
   },
+  {
+    name: 'objects: BTF-defined maps (.maps, BTF key/value types), loaded as libbpf does',
+    since: '5.2',
+    tests: /object\/src\/oracle\.test\.ts > .*(sk_lookup|flow_dissector)\.c/,
+  },
+  {
+    name: 'objects: global data (.data/.rodata/.bss maps, frozen .rodata, mmap)',
+    since: '5.5',
+    tests:
+      /object\/src\/(sanitize\.test\.ts > .*without any newer kind|globals\.test\.ts > .*spec can be changed before load)/,
+  },
+  {
+    name: "objects: CO-RE relocations against the kernel's own BTF",
+    since: '5.4',
+    tests: /object\/src\/(core\.test\.ts > .*every relocation kind|oracle\.test\.ts > .*core\.c)/,
+  },
+  {
+    name: 'objects: .kconfig externs (LINUX_KERNEL_VERSION, CONFIG_*)',
+    since: '5.2',
+    tests: /object\/src\/(globals\.test\.ts > .*\.kconfig externs|oracle\.test\.ts > .*kconfig\.c)/,
+  },
 ];
 
 /** The cell of one feature on one kernel (`summary` as stored in results.json). */

@@ -1,4 +1,4 @@
-import { requireExecutable, requireKernel, tempBpffs } from '@bpfjs/testkit';
+import { type Gate, requireExecutable, requireKernel, requireKernelVersion, tempBpffs } from '@bpfjs/testkit';
 import { expect } from 'vitest';
 import { BpfObject } from './index.js';
 import { compile } from './test/compile.js';
@@ -13,8 +13,15 @@ const gate = requireKernel().and(
 // what the kernel ended up with must be identical: program types and translated instructions
 // (map ids normalised to names), map types, sizes, flags, max entries, BTF key/value type names.
 gate.describe('bpfjs loads objects exactly as libbpf does (needs root, clang, libbpf-dev)', () => {
+  // What each object needs beyond BTF, global data and func info (all older than 5.10, the oldest
+  // kernel of the matrix): bpf_loop callbacks (5.17), the bpf_task_acquire kfunc (6.2).
+  const needs: Record<string, Gate> = {
+    globals: requireKernelVersion('5.17', 'bpf_loop callbacks'),
+    ksyms: requireKernelVersion('6.2', 'the bpf_task_acquire kfunc'),
+  };
   for (const name of ['sk_lookup', 'globals', 'flow_dissector', 'kconfig', 'core', 'ksyms']) {
-    gate.it(`${name}.c`, () => {
+    const g = needs[name] === undefined ? gate : gate.and(needs[name]);
+    g.it(`${name}.c`, () => {
       const path = compile(name, { vmlinux: name === 'core' || name === 'ksyms' });
       using fs = tempBpffs();
       const oracle = libbpfLoad(path, fs.path, fs.path);
