@@ -6,9 +6,14 @@ import { defineConfig } from 'vitest/config';
 // Child processes and worker threads started by tests load the built `dist/` instead.
 const root = fileURLToPath(new URL('.', import.meta.url));
 const packages = readdirSync(`${root}packages`);
+// examples/: private workspace packages (runnable examples), one vitest project each, named `example-<dir>`.
+const examples = readdirSync(`${root}examples`, { withFileTypes: true })
+  .filter((e) => e.isDirectory())
+  .map((e) => e.name);
 const alias = [
   { find: /^@bpfjs\/uapi\/linux\/(.+)$/, replacement: `${root}packages/uapi/src/generated/linux/$1.ts` },
   { find: /^@bpfjs\/testkit\/setup$/, replacement: `${root}packages/testkit/src/setup.ts` },
+  { find: /^@bpfjs\/testkit\/compile$/, replacement: `${root}packages/testkit/src/compile.ts` },
   ...packages.map((dir) => ({
     find: new RegExp(`^@bpfjs/${dir}$`),
     replacement: `${root}packages/${dir}/src/index.ts`,
@@ -41,6 +46,15 @@ export default defineConfig({
         test: {
           name: dir,
           include: [`packages/${dir}/src/**/*.test.ts`],
+          exclude: ['**/*.serial.test.ts', '**/*.soak.test.ts', '**/node_modules/**'],
+          sequence: { groupOrder: 0 },
+        },
+      })),
+      ...examples.map((dir) => ({
+        extends: true as const,
+        test: {
+          name: `example-${dir}`,
+          include: [`examples/${dir}/src/**/*.test.ts`],
           exclude: ['**/*.serial.test.ts', '**/*.soak.test.ts', '**/node_modules/**'],
           sequence: { groupOrder: 0 },
         },
@@ -79,7 +93,11 @@ export default defineConfig({
         extends: true as const,
         test: {
           name: 'serial',
-          include: ['packages/*/src/**/*.serial.test.ts', 'tests/reliability/**/*.serial.test.ts'],
+          include: [
+            'packages/*/src/**/*.serial.test.ts',
+            'examples/*/src/**/*.serial.test.ts',
+            'tests/reliability/**/*.serial.test.ts',
+          ],
           fileParallelism: false,
           // One file at a time even when the run has several workers: vitest takes the worker count
           // from the root config only; a project's single fork/thread is what it honours per project.

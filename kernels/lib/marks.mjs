@@ -24,7 +24,7 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 export const KERNEL_PACKAGES = ['sys', 'link', 'netns', 'map', 'object', 'features', 'testkit', 'cli'];
 
 /** Where the test files live (relative to the repository root). */
-export const TEST_ROOTS = ['packages', 'tests', 'bench', 'kernels'];
+export const TEST_ROOTS = ['packages', 'examples', 'tests', 'bench', 'kernels'];
 
 /** The mark a file carries in its name. */
 export function markOf(file) {

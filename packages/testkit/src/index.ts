@@ -6,7 +6,16 @@
  *
  * @packageDocumentation
  */
+
 export { expectCode, expectErrno, TestkitAssertionError, type WaitForOptions, waitFor } from './assert.js';
+export {
+  bpfCacheDir,
+  bpfTargetArch,
+  type CompileBpfOptions,
+  compileBpf,
+  haveBpfToolchain,
+  vmlinuxHeaderDir,
+} from './compile.js';
 export {
   type ConformanceLinkInfo,
   type ConformanceOptions,
@@ -64,4 +73,5 @@ export {
   socketFilterInstructions,
 } from './programs.js';
 export { type Cleanup, type CleanupMode, deferCleanup, type FixtureOptions } from './scope.js';
+export { runSkeletonDriftChecks, type SkeletonDriftOptions } from './skeleton-drift.js';
 export { KERNEL_MATRIX_TIMEOUT_FACTOR, scaleTimeout } from './timeouts.js';
