@@ -85,7 +85,7 @@ char _license[] SEC("license") = "GPL";
       }
       expect(err?.code).toBe('EACCES');
       expect(err?.message).toMatch(
-        /the verifier rejected program 'bad' \(socket_filter\) at instruction \d+ \(verifier_error-[0-9a-f]+\.c:16: return \*\(int \*\)\(long\)skb->len;\): R\d invalid mem access 'scalar'/,
+        /the verifier rejected program 'bad' \(socket_filter\) at instruction \d+ \(verifier_error\.c:16: return \*\(int \*\)\(long\)skb->len;\): R\d invalid mem access 'scalar'/,
       );
       expect(err?.log).toMatch(/invalid mem access/);
       // the pinned-by-name map was created and pinned during the load, and removed again
