@@ -568,13 +568,16 @@ requireKernel().describe('bpf commands against the kernel (root)', () => {
   });
 
   describe('no fd leaks over many calls', () => {
-    it('keeps /proc/self/fd flat over 2000 hot-path and create/close calls', () => {
+    // In the kernel matrix (QEMU/TCG, where each program load is verified in an emulated CPU) 100
+    // rounds instead of 500: a leak per call still shows as 100 fds.
+    const rounds = process.env.BPFJS_KERNEL_MATRIX ? 100 : 500;
+    it(`keeps /proc/self/fd flat over ${rounds * 4} hot-path and create/close calls`, () => {
       using ns = newNetns();
       using prog = loadSkLookup();
       using link = linkCreate({ progFd: prog, targetFd: ns, attachType: BPF_SK_LOOKUP });
       const count = () => openFds().size;
       const start = count();
-      for (let i = 0; i < 500; i++) {
+      for (let i = 0; i < rounds; i++) {
         linkGetInfo(link);
         linkUpdate({ linkFd: link, newProgFd: prog });
         progQuery({ targetFd: ns, attachType: BPF_SK_LOOKUP });
