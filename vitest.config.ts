@@ -12,6 +12,7 @@ const examples = readdirSync(`${root}examples`, { withFileTypes: true })
   .map((e) => e.name);
 const alias = [
   { find: /^@bpfjs\/uapi\/linux\/(.+)$/, replacement: `${root}packages/uapi/src/generated/linux/$1.ts` },
+  { find: /^@bpfjs\/sys\/internal$/, replacement: `${root}packages/sys/src/internal.ts` },
   { find: /^@bpfjs\/testkit\/setup$/, replacement: `${root}packages/testkit/src/setup.ts` },
   { find: /^@bpfjs\/testkit\/compile$/, replacement: `${root}packages/testkit/src/compile.ts` },
   ...packages.map((dir) => ({

@@ -1,4 +1,4 @@
-import type { FieldLayout } from '@bpfjs/uapi';
+import { type FieldLayout, readNumber, writeField } from '@bpfjs/uapi';
 import {
   BPF_ALU64,
   BPF_ARSH,
@@ -270,69 +270,6 @@ const fields = BpfInsn.fields as Readonly<
   Record<'code' | 'dst_reg' | 'src_reg' | 'off' | 'imm', FieldLayout>
 >;
 
-function writeField(view: DataView, bytes: Uint8Array, base: number, f: FieldLayout, value: number): void {
-  if (f.bitWidth !== undefined && f.bitOffset !== undefined) {
-    for (let i = 0; i < f.bitWidth; i++) {
-      const bit: number = f.bitOffset + i;
-      const idx = base + (bit >> 3);
-      const mask = 1 << (bit & 7);
-      bytes[idx] = (value >> i) & 1 ? bytes[idx]! | mask : bytes[idx]! & ~mask;
-    }
-    return;
-  }
-  const o = base + f.offset;
-  switch (f.kind) {
-    case 'u8':
-      view.setUint8(o, value);
-      return;
-    case 's8':
-      view.setInt8(o, value);
-      return;
-    case 'u16':
-      view.setUint16(o, value, true);
-      return;
-    case 's16':
-      view.setInt16(o, value, true);
-      return;
-    case 'u32':
-      view.setUint32(o, value, true);
-      return;
-    case 's32':
-      view.setInt32(o, value, true);
-      return;
-    default:
-      throw new Error(`unexpected struct bpf_insn field kind ${f.kind}`);
-  }
-}
-
-function readField(view: DataView, bytes: Uint8Array, base: number, f: FieldLayout): number {
-  if (f.bitWidth !== undefined && f.bitOffset !== undefined) {
-    let v = 0;
-    for (let i = 0; i < f.bitWidth; i++) {
-      const bit: number = f.bitOffset + i;
-      if (bytes[base + (bit >> 3)]! & (1 << (bit & 7))) v |= 1 << i;
-    }
-    return v;
-  }
-  const o = base + f.offset;
-  switch (f.kind) {
-    case 'u8':
-      return view.getUint8(o);
-    case 's8':
-      return view.getInt8(o);
-    case 'u16':
-      return view.getUint16(o, true);
-    case 's16':
-      return view.getInt16(o, true);
-    case 'u32':
-      return view.getUint32(o, true);
-    case 's32':
-      return view.getInt32(o, true);
-    default:
-      throw new Error(`unexpected struct bpf_insn field kind ${f.kind}`);
-  }
-}
-
 function writeSlot(
   out: Uint8Array,
   at: number,
@@ -344,11 +281,11 @@ function writeSlot(
 ) {
   const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
   out.fill(0, at, at + INSN_SIZE);
-  writeField(view, out, at, fields.code, code);
-  writeField(view, out, at, fields.dst_reg, dst);
-  writeField(view, out, at, fields.src_reg, src);
-  writeField(view, out, at, fields.off, off);
-  writeField(view, out, at, fields.imm, imm);
+  writeField(view, fields.code, code, at);
+  writeField(view, fields.dst_reg, dst, at);
+  writeField(view, fields.src_reg, src, at);
+  writeField(view, fields.off, off, at);
+  writeField(view, fields.imm, imm, at);
 }
 
 /**
@@ -370,11 +307,11 @@ export function disassemble(bytes: Uint8Array): Instruction[] {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const out: Instruction[] = [];
   for (let at = 0; at < bytes.length; at += INSN_SIZE) {
-    const code = readField(view, bytes, at, fields.code);
-    const dst = readField(view, bytes, at, fields.dst_reg);
-    const src = readField(view, bytes, at, fields.src_reg);
-    const off = readField(view, bytes, at, fields.off);
-    const imm = readField(view, bytes, at, fields.imm);
+    const code = readNumber(view, fields.code, at);
+    const dst = readNumber(view, fields.dst_reg, at);
+    const src = readNumber(view, fields.src_reg, at);
+    const off = readNumber(view, fields.off, at);
+    const imm = readNumber(view, fields.imm, at);
     if (code === LD_IMM64_CODE) {
       if (at + 2 * INSN_SIZE > bytes.length) {
         throw new AsmRangeError(
@@ -382,7 +319,7 @@ export function disassemble(bytes: Uint8Array): Instruction[] {
           `ld_imm64 at slot ${at / INSN_SIZE} lacks its second slot`,
         );
       }
-      const hi = readField(view, bytes, at + INSN_SIZE, fields.imm);
+      const hi = readNumber(view, fields.imm, at + INSN_SIZE);
       const imm64 = (BigInt(hi >>> 0) << 32n) | BigInt(imm >>> 0);
       out.push(new Instruction({ code, dst, src, off, imm64 }));
       at += INSN_SIZE;

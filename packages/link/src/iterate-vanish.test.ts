@@ -16,17 +16,21 @@ const closed: number[] = [];
 // An info call that fails (for the link with this id) after the open succeeded.
 let infoError: { id: number; err: BpfError } | undefined;
 
-vi.mock('./kernel.js', () => ({
-  linkGetNextId: (start: number) => ids.find((i) => i > start),
-  progGetNextId: (start: number) => ids.find((i) => i > start),
-  withLinkFdById: <T>(id: number, use: (fd: number) => T) => withFd('BPF_LINK_GET_FD_BY_ID', id, use),
-  withProgFdById: <T>(id: number, use: (fd: number) => T) => withFd('BPF_PROG_GET_FD_BY_ID', id, use),
-  anyLinkInfo: (fd: number) => {
-    if (infoError !== undefined && fd - 1000 === infoError.id) throw infoError.err;
-    return linkInfo(fd);
-  },
-  progInfo: (fd: number) => info(fd),
-}));
+vi.mock('@bpfjs/sys/internal', async (importOriginal) => {
+  const real = await importOriginal<typeof import('@bpfjs/sys/internal')>();
+  const { BPF_LINK_GET_FD_BY_ID } = await import('@bpfjs/uapi');
+  return {
+    ...real,
+    getNextIdUnchecked: (_cmd: number, start: number) => ids.find((i) => i > start),
+    withFdByIdUnchecked: <T>(cmd: number, id: number, use: (fd: number) => T) =>
+      withFd(cmd === BPF_LINK_GET_FD_BY_ID ? 'BPF_LINK_GET_FD_BY_ID' : 'BPF_PROG_GET_FD_BY_ID', id, use),
+    linkInfoUnchecked: (fd: number) => {
+      if (infoError !== undefined && fd - 1000 === infoError.id) throw infoError.err;
+      return linkInfo(fd);
+    },
+    progInfoUnchecked: (fd: number) => ({ id: fd - 1000, type: 'sk_lookup', typeId: 30 }),
+  };
+});
 
 function linkInfo(fd: number) {
   return {
@@ -47,13 +51,6 @@ function withFd<T>(command: string, id: number, use: (fd: number) => T): T {
   } finally {
     closed.push(id);
   }
-}
-
-function info(fd: number): DataView {
-  const dv = new DataView(new ArrayBuffer(512));
-  dv.setUint32(0, 5, true); // type: netns (link) / prog type 5 (program)
-  dv.setUint32(4, fd - 1000, true); // id
-  return dv;
 }
 
 const { links, programs } = await import('./iterate.js');

@@ -5,8 +5,19 @@
  * @module
  */
 import { BpfError } from '@bpfjs/sys';
-import { decodeProgInfo, type LinkInfo, type ProgramInfo } from './info.js';
-import * as kernel from './kernel.js';
+import {
+  getNextIdUnchecked,
+  linkInfoUnchecked,
+  progInfoUnchecked,
+  withFdByIdUnchecked,
+} from '@bpfjs/sys/internal';
+import {
+  BPF_LINK_GET_FD_BY_ID,
+  BPF_LINK_GET_NEXT_ID,
+  BPF_PROG_GET_FD_BY_ID,
+  BPF_PROG_GET_NEXT_ID,
+} from '@bpfjs/uapi';
+import type { LinkInfo, ProgramInfo } from './info.js';
 
 /**
  * Opens the object by id and reads its info (`read`, with the fd closed afterwards); `undefined`
@@ -14,14 +25,14 @@ import * as kernel from './kernel.js';
  * skipped; an error of the info call propagates.
  */
 function readOrSkip<T>(
-  withFd: (id: number, use: (fd: number) => T) => T,
+  openCmd: number,
   openCommand: string,
   id: number,
   read: (fd: number) => T,
 ): T | undefined {
   for (let attempt = 0; ; attempt++) {
     try {
-      return withFd(id, read);
+      return withFdByIdUnchecked(openCmd, id, read);
     } catch (err) {
       if (!BpfError.isInstance(err) || err.command !== openCommand) throw err;
       // ENOENT: gone between GET_NEXT_ID and GET_FD_BY_ID.
@@ -46,15 +57,15 @@ function readOrSkip<T>(
 export function* links(): Generator<LinkInfo, void, undefined> {
   let id = 0;
   for (;;) {
-    const next = kernel.linkGetNextId(id);
+    const next = getNextIdUnchecked(BPF_LINK_GET_NEXT_ID, id);
     if (next === undefined) return;
     id = next;
     // The fd lives for this one info call only: a raw number, closed before the yield.
-    const info = readOrSkip(
-      kernel.withLinkFdById<LinkInfo>,
+    const info = readOrSkip<LinkInfo>(
+      BPF_LINK_GET_FD_BY_ID,
       'BPF_LINK_GET_FD_BY_ID',
       next,
-      kernel.anyLinkInfo,
+      linkInfoUnchecked,
     );
     if (info === undefined) continue;
     yield info;
@@ -62,7 +73,7 @@ export function* links(): Generator<LinkInfo, void, undefined> {
 }
 
 function readProgram(fd: number): ProgramInfo {
-  return decodeProgInfo(kernel.progInfo(fd));
+  return progInfoUnchecked(fd);
 }
 
 /**
@@ -73,10 +84,10 @@ function readProgram(fd: number): ProgramInfo {
 export function* programs(): Generator<ProgramInfo, void, undefined> {
   let id = 0;
   for (;;) {
-    const next = kernel.progGetNextId(id);
+    const next = getNextIdUnchecked(BPF_PROG_GET_NEXT_ID, id);
     if (next === undefined) return;
     id = next;
-    const info = readOrSkip(kernel.withProgFdById<ProgramInfo>, 'BPF_PROG_GET_FD_BY_ID', next, readProgram);
+    const info = readOrSkip<ProgramInfo>(BPF_PROG_GET_FD_BY_ID, 'BPF_PROG_GET_FD_BY_ID', next, readProgram);
     if (info === undefined) continue;
     yield info;
   }

@@ -3,16 +3,19 @@
  *
  * @module
  */
+import { BpfError, brand, errInvalidArgType, errInvalidArgValue, Fd } from '@bpfjs/sys';
 import {
-  BpfError,
-  brand,
-  errInvalidArgType,
-  errInvalidArgValue,
-  Fd,
+  fdKind,
+  getFdByIdUnchecked,
+  linkDetachUnchecked,
+  linkInfoUnchecked,
+  linkTypeUnchecked,
+  linkUpdateUnchecked,
   optionKeys,
   validateKnownKeys,
   validateU32,
-} from '@bpfjs/sys';
+} from '@bpfjs/sys/internal';
+import { BPF_LINK_GET_FD_BY_ID } from '@bpfjs/uapi';
 import { errClosed, errWrongObject, explain } from './errors.js';
 import type {
   CgroupLinkInfo,
@@ -31,10 +34,9 @@ import type {
   UprobeMultiLinkInfo,
   XdpLinkInfo,
 } from './info.js';
-import * as kernel from './kernel.js';
 import { linkTypeName } from './names.js';
 import { getPinned, type PinOptions, pinFd, unpinPath, validatePinPath } from './pin.js';
-import { borrowedFd, objectKind, ownedFdOf, type Program, programFd } from './program.js';
+import { borrowedFd, ownedFdOf, type Program, programFd } from './program.js';
 
 const LINK = brand<Link>('bpfjs.Link');
 
@@ -100,7 +102,7 @@ export class Link implements Disposable {
    */
   static fromId(id: number): Link {
     validateU32(id, 'id');
-    return adoptLink(kernel.linkGetFdById(id), `link id ${id}`);
+    return adoptLink(getFdByIdUnchecked(BPF_LINK_GET_FD_BY_ID, id), `link id ${id}`);
   }
 
   /**
@@ -153,14 +155,13 @@ export class Link implements Disposable {
   }
 
   /**
-   * What the kernel reports about the link (BPF_OBJ_GET_INFO_BY_FD), decoded per link type.
-   * One syscall into buffers sys preallocates for the common types (netns, cgroup, xdp, tcx,
-   * netkit, struct_ops, sockmap); a second one into a reused full info buffer for the others, and
-   * a third for the name string of raw_tracepoint, iter and perf_event links.
+   * What the kernel reports about the link (BPF_OBJ_GET_INFO_BY_FD), decoded per link type by
+   * sys's one decoder of `struct bpf_link_info`: one syscall into a buffer sys preallocates, and
+   * a second for the name string of raw_tracepoint, iter and perf_event links (as bpftool).
    * @throws TypeError `ERR_BPFJS_CLOSED` if closed.
    */
   info(): LinkInfo {
-    return kernel.anyLinkInfo(this.openFd('info'));
+    return linkInfoUnchecked(this.openFd('info'));
   }
 
   /**
@@ -181,7 +182,7 @@ export class Link implements Disposable {
       if (options.replace !== undefined) oldFd = programFd(options.replace, 'options.replace');
     }
     try {
-      kernel.linkUpdate(linkFd, progFd, oldFd);
+      linkUpdateUnchecked(linkFd, progFd, oldFd);
     } catch (err) {
       throw explain(err, this.explainUpdate(err, oldFd !== undefined), { operation: 'link.update' });
     }
@@ -215,7 +216,7 @@ export class Link implements Disposable {
   detach(): void {
     const fd = this.openFd('detach');
     try {
-      kernel.linkDetach(fd);
+      linkDetachUnchecked(fd);
     } catch (err) {
       const sentence =
         BpfError.isInstance(err) && (err.code === 'EOPNOTSUPP' || err.code === 'ENOTSUPP')
@@ -282,7 +283,7 @@ export class NetNsLink extends Link {
    * @throws TypeError `ERR_BPFJS_CLOSED` if closed.
    */
   override info(): NetNsLinkInfo {
-    return kernel.anyLinkInfo(this.openFd('info')) as NetNsLinkInfo;
+    return linkInfoUnchecked(this.openFd('info')) as NetNsLinkInfo;
   }
 
   /**
@@ -451,9 +452,9 @@ export function wrapLink(fd: Fd, typeId: number): Link {
 
 /** Checks that `fd` is a link and returns its kernel link type; throws without touching the fd. */
 function inspectLink(fd: number, where: string): number {
-  const kind = objectKind(fd);
+  const kind = fdKind(fd) ?? 'other';
   if (kind !== 'link') throw errWrongObject(where, 'link', kind === 'prog' ? 'program' : kind);
-  return kernel.linkType(fd);
+  return linkTypeUnchecked(fd);
 }
 
 /** Checks `fd` (opened by this package) is a link, reads its type and wraps it; closes `fd` on failure. @internal */

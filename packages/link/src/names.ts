@@ -5,13 +5,7 @@
  * @module
  */
 import { errInvalidArgType, errInvalidArgValue } from '@bpfjs/sys';
-import {
-  bpf_attach_type,
-  bpf_attach_type_name,
-  bpf_link_type_name,
-  bpf_prog_type,
-  bpf_prog_type_name,
-} from '@bpfjs/uapi';
+import { bpf_attach_type, bpf_attach_type_name, bpf_prog_type, bpf_prog_type_name } from '@bpfjs/uapi';
 
 function reverse(map: Readonly<Record<number, string>>): ReadonlyMap<string, number> {
   const out = new Map<string, number>();
@@ -65,17 +59,4 @@ export function attachTypeValue(type: unknown, argName = 'attachType'): number {
   return v;
 }
 
-/** bpftool's name of a program type, or `'unknown(<n>)'` for one newer than the headers. */
-export function progTypeName(value: number): string {
-  return bpf_prog_type_name[value] ?? `unknown(${value})`;
-}
-
-/** bpftool's name of an attach type, or `'unknown(<n>)'` for one newer than the headers. */
-export function attachTypeName(value: number): string {
-  return bpf_attach_type_name[value] ?? `unknown(${value})`;
-}
-
-/** bpftool's name of a link type, or `'unknown(<n>)'` for one newer than the headers. */
-export function linkTypeName(value: number): string {
-  return bpf_link_type_name[value] ?? `unknown(${value})`;
-}
+export { attachTypeName, linkTypeName, progTypeName } from '@bpfjs/sys/internal';

@@ -20,19 +20,25 @@ import {
   errInvalidArgType,
   errInvalidArgValue,
   type Fd,
-  isFd,
   O_NONBLOCK,
   O_PATH,
   O_RDONLY,
   openPath,
-  optionKeys,
   setns,
+} from '@bpfjs/sys';
+import {
+  explainFailure,
+  isFd,
+  linkCreateUnchecked,
+  optionKeys,
+  progAttachUnchecked,
+  progDetachUnchecked,
+  progQueryUnchecked,
   validateInteger,
   validateObject,
-} from '@bpfjs/sys';
+} from '@bpfjs/sys/internal';
 import { bpf_attach_type, bpf_link_type } from '@bpfjs/uapi';
 import { errClosed, explain } from './errors.js';
-import * as kernel from './kernel.js';
 import { type NetNsLink, wrapLink } from './link.js';
 import { attachTypeName, attachTypeValue } from './names.js';
 import type { Program } from './program.js';
@@ -199,7 +205,7 @@ function rootConflictSentence(inode: number | undefined): string {
 /** How many programs a netns attach point runs now (query, without throwing). */
 function attachedCount(netnsFd: number, attachType: number): number | undefined {
   try {
-    return kernel.progQuery(netnsFd, attachType).progIds.length;
+    return progQueryUnchecked(netnsFd, attachType).progIds.length;
   } catch {
     return undefined;
   }
@@ -235,8 +241,9 @@ export function attachNetNs(program: Program, netns: NetNsTarget, attachType?: s
 function createNetNsLink(progFd: number, netnsFd: number, typeId: number): NetNsLink {
   let link: Fd;
   try {
-    link = kernel.linkCreate(progFd, netnsFd, typeId);
-  } catch (err) {
+    link = linkCreateUnchecked(progFd, netnsFd, typeId);
+  } catch (e) {
+    const err = explainFailure(e, 'BPF_LINK_CREATE', typeId);
     const type = attachTypeName(typeId);
     throw explain(err, explainLinkCreate(err, netnsFd, type, typeId), {
       operation: 'attachNetNs',
@@ -364,8 +371,9 @@ export function attachProgram(program: Program, options: LegacyAttachOptions): v
   const v = validateLegacy(program, options, 'attach');
   inNetNs(v.netns, () => {
     try {
-      kernel.progAttach(v.progFd, 0, v.typeId);
-    } catch (err) {
+      progAttachUnchecked(0, v.progFd, v.typeId);
+    } catch (e) {
+      const err = explainFailure(e, 'BPF_PROG_ATTACH', v.typeId);
       let sentence: string | undefined;
       if (BpfError.isInstance(err) && err.code === 'EEXIST') {
         const count = currentNetNsFd(undefined, (fd) => attachedCount(fd, v.typeId));
@@ -392,7 +400,7 @@ export function detachProgram(program: Program, options: LegacyAttachOptions): v
   const v = validateLegacy(program, options, 'detach');
   inNetNs(v.netns, () => {
     try {
-      kernel.progDetach(v.progFd, 0, v.typeId);
+      progDetachUnchecked(0, v.progFd, v.typeId);
     } catch (err) {
       let sentence: string | undefined;
       if (BpfError.isInstance(err) && err.code === 'EINVAL') {
@@ -430,7 +438,7 @@ export function queryPrograms(netns: NetNsTarget, attachType: string | number): 
 
 function query(fd: number, typeId: number): QueryResult {
   try {
-    const r = kernel.progQuery(fd, typeId);
+    const r = progQueryUnchecked(fd, typeId);
     return { programIds: r.progIds, attachFlags: r.attachFlags };
   } catch (err) {
     const sentence =

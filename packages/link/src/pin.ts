@@ -8,22 +8,13 @@
 import { randomBytes } from 'node:crypto';
 import { readdirSync, realpathSync, renameSync, unlinkSync } from 'node:fs';
 import { basename, dirname, isAbsolute } from 'node:path';
-import {
-  BpfError,
-  errInvalidArgType,
-  errInvalidArgValue,
-  errnoNumber,
-  type Fd,
-  isBpffs,
-  optionKeys,
-  validateKnownKeys,
-} from '@bpfjs/sys';
+import { BpfError, errInvalidArgType, errInvalidArgValue, errnoNumber, type Fd, isBpffs } from '@bpfjs/sys';
+import { objGetUnchecked, objPinUnchecked, optionKeys, validateKnownKeys } from '@bpfjs/sys/internal';
 
 // pin() options: anything but `replace` is refused (ERR_INVALID_ARG_VALUE).
 const PIN_KEYS = optionKeys('replace');
 
 import { errNotBpffs, explain } from './errors.js';
-import * as kernel from './kernel.js';
 
 /** Options of `pin()` on programs and links. */
 export interface PinOptions {
@@ -156,7 +147,7 @@ function sweepStaleTemporaries(dir: string): void {
  */
 export function getPinned(path: string, operation: string): Fd {
   try {
-    return kernel.objGet(path);
+    return objGetUnchecked(path);
   } catch (err) {
     let sentence: string | undefined;
     if (
@@ -196,7 +187,7 @@ export function pinFd(fd: number, pathArg: unknown, options: PinOptions | undefi
   checkBpffs(path, operation);
   if (!replace) {
     try {
-      kernel.objPin(fd, path);
+      objPinUnchecked(fd, path);
     } catch (err) {
       throw explain(err, pinSentence(err, path), { operation, path });
     }
@@ -209,7 +200,7 @@ export function pinFd(fd: number, pathArg: unknown, options: PinOptions | undefi
   sweepStaleTemporaries(dir);
   const tmp = `${dir}/${TMP_PREFIX}${process.pid}_${randomBytes(8).toString('hex')}`;
   try {
-    kernel.objPin(fd, tmp);
+    objPinUnchecked(fd, tmp);
   } catch (err) {
     throw explain(err, pinSentence(err, path), { operation, path });
   }

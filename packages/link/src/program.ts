@@ -3,22 +3,23 @@
  *
  * @module
  */
-import { readlinkSync } from 'node:fs';
+import { BpfError, brand, errInvalidArgType, errInvalidArgValue, Fd } from '@bpfjs/sys';
 import {
-  BpfError,
-  brand,
-  errInvalidArgType,
-  errInvalidArgValue,
-  Fd,
+  explainFailure,
+  fdKind,
+  getFdByIdUnchecked,
   isFd,
   optionKeys,
+  progInfoUnchecked,
+  progLoadUnchecked,
+  validateCString,
   validateInteger,
   validateObject,
   validateU32,
-} from '@bpfjs/sys';
+} from '@bpfjs/sys/internal';
+import { BPF_PROG_GET_FD_BY_ID } from '@bpfjs/uapi';
 import { errClosed, errWrongObject, explain } from './errors.js';
-import { decodeProgInfo, type ProgramInfo, progOffsets } from './info.js';
-import * as kernel from './kernel.js';
+import type { ProgramInfo } from './info.js';
 import { attachTypeName, attachTypeValue, progTypeName, progTypeValue } from './names.js';
 import { getPinned, type PinOptions, pinFd, unpinPath, validatePinPath } from './pin.js';
 
@@ -55,17 +56,12 @@ const DEFAULT_EXPECTED_ATTACH: Readonly<Record<string, string>> = {
   netfilter: 'netfilter',
 };
 
-/** What kind of BPF object an fd refers to: `'link'`, `'prog'`, `'map'`, `'btf'`, or `'other'`. @internal */
-export function objectKind(fd: number): string {
-  let target: string;
-  try {
-    target = readlinkSync(`/proc/self/fd/${fd}`);
-  } catch {
-    return 'other';
-  }
-  const m = /^anon_inode:(?:\[)?bpf[-_](\w+)/.exec(target);
-  return m?.[1] ?? 'other';
-}
+/** The kernel's limit on program size (BPF_COMPLEXITY_LIMIT_INSNS, since 5.2). */
+const MAX_INSNS = 1_000_000;
+/** The kernel copies at most 127 license bytes (`char license[128]`). */
+const MAX_LICENSE = 127;
+/** Program names are ASCII (checked before encoding). */
+const latin1 = new TextEncoder();
 
 function encodeInstructions(value: unknown): Uint8Array {
   const name = 'options.instructions';
@@ -101,6 +97,13 @@ function encodeInstructions(value: unknown): Uint8Array {
   }
   if (bytes.byteLength === 0 || bytes.byteLength % 8 !== 0) {
     throw errInvalidArgValue(name, bytes.byteLength, 'must encode to a non-empty multiple of 8 bytes');
+  }
+  if (bytes.byteLength / 8 > MAX_INSNS) {
+    throw errInvalidArgValue(
+      name,
+      bytes.byteLength / 8,
+      `must be at most ${MAX_INSNS} instructions (the kernel's limit)`,
+    );
   }
   return bytes;
 }
@@ -199,6 +202,7 @@ export class Program implements Disposable {
     const license = options.license ?? 'GPL';
     if (typeof license !== 'string') throw errInvalidArgType('options.license', 'of type string', license);
     if (license.includes('\0')) throw errInvalidArgValue('options.license', license, 'must not contain NUL');
+    const licenseBytes = validateCString(license, 'options.license', MAX_LICENSE);
     const name = options.name;
     if (name !== undefined) {
       if (typeof name !== 'string') throw errInvalidArgType('options.name', 'of type string', name);
@@ -215,35 +219,44 @@ export class Program implements Disposable {
     }
     let fd: Fd;
     try {
-      fd = kernel.progLoad({ progType: typeId, insns, license, expectedAttachType: expected, name });
+      fd = progLoadUnchecked({
+        type: typeId,
+        insns,
+        license: licenseBytes,
+        name: name === undefined ? undefined : latin1.encode(name),
+        expectedAttachType: expected,
+        logLevel: 0,
+        logSize: 0,
+      });
     } catch (err) {
-      if (BpfError.isInstance(err) && (err.code === 'EMFILE' || err.code === 'ENFILE')) {
+      const e = explainFailure(err, 'BPF_PROG_LOAD', typeId);
+      if (BpfError.isInstance(e) && (e.code === 'EMFILE' || e.code === 'ENFILE')) {
         // Out of descriptors, not a verifier verdict (even if a log came back).
         throw explain(
-          err,
-          err.code === 'EMFILE'
+          e,
+          e.code === 'EMFILE'
             ? 'this process has too many open files; close some (or raise the limit: ulimit -n) and load again'
             : 'the system has too many open files; close some and load again',
           { operation: 'Program.load' },
         );
       }
       if (
-        BpfError.isInstance(err) &&
-        (err.code === 'EACCES' || err.code === 'EINVAL') &&
-        err.log !== undefined &&
-        err.log !== ''
+        BpfError.isInstance(e) &&
+        (e.code === 'EACCES' || e.code === 'EINVAL') &&
+        e.log !== undefined &&
+        e.log !== ''
       ) {
-        const tail = err.log.trimEnd().split('\n').slice(-3).join(' | ');
-        throw explain(err, `the verifier rejected the ${progTypeName(typeId)} program: ${tail}`, {
+        const tail = e.log.trimEnd().split('\n').slice(-3).join(' | ');
+        throw explain(e, `the verifier rejected the ${progTypeName(typeId)} program: ${tail}`, {
           operation: 'Program.load',
         });
       }
-      throw err;
+      throw e;
     }
     let id: number;
     try {
       // The id never changes: read once here, so `id` costs nothing and still answers after close().
-      id = decodeProgInfo(kernel.progInfo(fd.fd)).id;
+      id = progInfoUnchecked(fd.fd).id;
     } catch (err) {
       fd.close();
       throw err;
@@ -267,7 +280,7 @@ export class Program implements Disposable {
    */
   static fromId(id: number): Program {
     validateU32(id, 'id');
-    return Program.#adopt(kernel.progGetFdById(id), `program id ${id}`, undefined);
+    return Program.#adopt(getFdByIdUnchecked(BPF_PROG_GET_FD_BY_ID, id), `program id ${id}`, undefined);
   }
 
   /**
@@ -286,8 +299,7 @@ export class Program implements Disposable {
     adoptLoaded = (fd, typeId, expectedAttachType) => {
       let id: number;
       try {
-        // only the id (decoding the whole info costs more than the syscall here)
-        id = kernel.progInfo(fd.fd).getUint32(progOffsets().id, true);
+        id = progInfoUnchecked(fd.fd).id;
       } catch (err) {
         fd.close();
         throw err;
@@ -298,9 +310,9 @@ export class Program implements Disposable {
 
   /** Checks that `fd` is a program and reads its info; throws without touching the fd. */
   static #inspect(fd: number, where: string): ProgramInfo {
-    const kind = objectKind(fd);
+    const kind = fdKind(fd) ?? 'other';
     if (kind !== 'prog') throw errWrongObject(where, 'program', kind);
-    return decodeProgInfo(kernel.progInfo(fd));
+    return progInfoUnchecked(fd);
   }
 
   /** Wraps an fd this package opened; closes it on failure. */
@@ -352,7 +364,7 @@ export class Program implements Disposable {
    */
   info(): ProgramInfo {
     if (this.#fd.closed) throw errClosed('program');
-    return decodeProgInfo(kernel.progInfo(this.#fd.fd));
+    return progInfoUnchecked(this.#fd.fd);
   }
 
   /**

@@ -45,7 +45,7 @@ requireKernel().describe('netns teardown as the kernel reports it (needs root, L
     let link: ReturnType<typeof linkCreate> | undefined;
     try {
       link = linkCreate({ progFd: prog, targetFd: ns.fd, attachType: BPF_FLOW_DISSECTOR });
-      expect(linkGetInfo(link).netns?.netnsIno).toBe(inode);
+      expect((linkGetInfo(link) as { netnsInode?: number }).netnsInode).toBe(inode);
     } finally {
       ns.close();
     }
@@ -54,7 +54,7 @@ requireKernel().describe('netns teardown as the kernel reports it (needs root, L
       // Destruction runs on a workqueue after the last reference: poll for its effect.
       await pollUntil(
         'the link to report netns_ino 0',
-        () => linkGetInfo(link!).netns?.netnsIno === 0,
+        () => (linkGetInfo(link!) as { netnsInode?: number }).netnsInode === 0,
         10_000,
       );
     } finally {
@@ -82,16 +82,16 @@ requireKernel().describe('netns teardown as the kernel reports it (needs root, L
       // netns (released after ours) is gone, ours would be gone too, were it not for the bind mount.
       await pollUntil(
         'the control link to go defunct',
-        () => linkGetInfo(controlLink).netns?.netnsIno === 0,
+        () => (linkGetInfo(controlLink) as { netnsInode?: number }).netnsInode === 0,
         10_000,
       );
-      expect(linkGetInfo(link).netns?.netnsIno).toBe(inode);
+      expect((linkGetInfo(link) as { netnsInode?: number }).netnsInode).toBe(inode);
       ns.delete();
       deleted = true;
       await waitForTeardown(inode, { timeoutMs: 10_000 });
       await pollUntil(
         'the link to report netns_ino 0',
-        () => linkGetInfo(link).netns?.netnsIno === 0,
+        () => (linkGetInfo(link) as { netnsInode?: number }).netnsInode === 0,
         10_000,
       );
     } finally {

@@ -7,7 +7,6 @@ import {
   BPF_CGROUP_INET_INGRESS,
   BPF_EXIST,
   BPF_FLOW_DISSECTOR,
-  BPF_LINK_TYPE_NETNS,
   BPF_MAP_TYPE_ARRAY,
   BPF_MAP_TYPE_HASH,
   BPF_MAP_TYPE_PERCPU_ARRAY,
@@ -22,8 +21,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { btfLoad } from './btf.js';
 import { BpfError, UnsupportedFeatureError } from './errors.js';
 import type { Fd } from './fd.js';
-import { btfGetInfo, linkGetInfo, mapGetInfo, objGetInfoByFd, progGetInfo } from './info.js';
+import { btfGetInfo, mapGetInfo, objGetInfoByFd, progGetInfo } from './info.js';
 import { linkCreate, linkDetach, linkUpdate } from './link.js';
+import { linkGetInfo } from './link-info.js';
 import {
   mapCreate,
   mapDeleteElem,
@@ -104,12 +104,14 @@ requireKernel().describe('bpf commands against the kernel (root)', () => {
       });
       const info = progGetInfo(prog);
       expect(info.name).toBe('x.y_1');
-      expect(info.type).toBe(BPF_PROG_TYPE_SOCKET_FILTER);
+      expect(info.typeId).toBe(BPF_PROG_TYPE_SOCKET_FILTER);
+      expect(info.type).toBe('socket_filter');
       expect(info.id).toBeGreaterThan(0);
       expect(info.tag).toMatch(/^[0-9a-f]{16}$/);
-      expect(info.xlatedProgLen).toBe(16);
+      expect(info.xlatedSize).toBe(16);
       expect(info.gplCompatible).toBe(true);
-      expect(info.mapIds).toEqual([]);
+      expect(info.mapIds).toBeUndefined();
+      expect(progGetInfo(prog, { mapIds: true }).mapIds).toEqual([]);
     });
 
     it('a rejected program throws EACCES with the verifier log', () => {
@@ -261,7 +263,8 @@ requireKernel().describe('bpf commands against the kernel (root)', () => {
     it('progGetInfo fetches the map ids of a program in a second pass', () => {
       using map = mapCreate({ type: BPF_MAP_TYPE_ARRAY, keySize: 4, valueSize: 4, maxEntries: 1 });
       using prog = progLoad({ type: BPF_PROG_TYPE_SOCKET_FILTER, insns: usesMap(map.fd), license: 'GPL' });
-      expect(progGetInfo(prog).mapIds).toEqual([mapGetInfo(map).id]);
+      expect(progGetInfo(prog, { mapIds: true }).mapIds).toEqual([mapGetInfo(map).id]);
+      expect(progGetInfo(prog).mapCount).toBe(1);
     });
   });
 
@@ -300,11 +303,11 @@ requireKernel().describe('bpf commands against the kernel (root)', () => {
       using b = loadSkLookup('b');
       using link = linkCreate({ progFd: a, targetFd: ns, attachType: BPF_SK_LOOKUP });
       const info = linkGetInfo(link);
-      expect(info.type).toBe(BPF_LINK_TYPE_NETNS);
-      expect(info.progId).toBe(progGetInfo(a).id);
-      expect(info.netns).toEqual({ netnsIno: inodeOf(ns), attachType: BPF_SK_LOOKUP });
+      expect(info.type).toBe('netns');
+      expect(info.programId).toBe(progGetInfo(a).id);
+      expect(info).toMatchObject({ netnsInode: inodeOf(ns), attachType: 'sk_lookup' });
       linkUpdate({ linkFd: link, newProgFd: b });
-      expect(linkGetInfo(link).progId).toBe(progGetInfo(b).id);
+      expect(linkGetInfo(link).programId).toBe(progGetInfo(b).id);
       // Replace only if the current program is `a`: it is `b`, so EPERM.
       expectBpfError(
         () => linkUpdate({ linkFd: link, newProgFd: a, oldProgFd: a }),
@@ -312,10 +315,10 @@ requireKernel().describe('bpf commands against the kernel (root)', () => {
         'BPF_LINK_UPDATE',
       );
       linkUpdate({ linkFd: link, newProgFd: a, oldProgFd: b });
-      expect(linkGetInfo(link).progId).toBe(progGetInfo(a).id);
+      expect(linkGetInfo(link).programId).toBe(progGetInfo(a).id);
       expect(progQuery({ targetFd: ns, attachType: BPF_SK_LOOKUP }).progIds).toEqual([progGetInfo(a).id]);
       linkDetach(link);
-      expect(linkGetInfo(link).netns?.netnsIno).toBe(0);
+      expect(linkGetInfo(link)).toMatchObject({ netnsInode: 0 });
       expectBpfError(() => linkUpdate({ linkFd: link, newProgFd: b }), 'ENOLINK', 'BPF_LINK_UPDATE');
     });
 

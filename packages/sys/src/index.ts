@@ -26,14 +26,11 @@ export { F_DUPFD_CLOEXEC, Fd, type FdChannelMessage, fdCloseChannel, fdOpenChann
 export {
   type BtfInfo,
   btfGetInfo,
-  type LinkInfo,
-  type LinkInfoWithName,
-  linkGetInfo,
-  linkGetInfoWithName,
   type MapInfo,
   mapGetInfo,
   objGetInfoByFd,
   type ProgInfo,
+  type ProgramInfo,
   progGetInfo,
 } from './info.js';
 export {
@@ -73,6 +70,28 @@ export {
   type RawTracepointOpenOptions,
   rawTracepointOpen,
 } from './link.js';
+export {
+  type CgroupLinkInfo,
+  type IterLinkInfo,
+  type KprobeMultiLinkInfo,
+  type LinkInfo,
+  type LinkInfoBase,
+  type LinkInfoWithName,
+  linkGetInfo,
+  linkGetInfoWithName,
+  type NetfilterLinkInfo,
+  type NetkitLinkInfo,
+  type NetNsLinkInfo,
+  type OtherLinkInfo,
+  type PerfEventLinkInfo,
+  type RawTracepointLinkInfo,
+  type SockmapLinkInfo,
+  type StructOpsLinkInfo,
+  type TcxLinkInfo,
+  type TracingLinkInfo,
+  type UprobeMultiLinkInfo,
+  type XdpLinkInfo,
+} from './link-info.js';
 export {
   type MapCreateOptions,
   mapCreate,

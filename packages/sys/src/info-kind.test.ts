@@ -10,8 +10,8 @@ import {
   BPF_SK_LOOKUP,
 } from '@bpfjs/uapi/linux/bpf';
 import { expect } from 'vitest';
-import { linkGetInfo } from './info.js';
 import { linkCreate } from './link.js';
+import { linkGetInfo } from './link-info.js';
 import { mapCreate } from './map.js';
 import { progLoad } from './prog.js';
 import { newNetns } from './test/netns.js';
@@ -48,7 +48,7 @@ kernel.describe('linkGetInfo refuses other bpf objects', () => {
       expect(() => linkGetInfo(fd)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
       // The next answer for a real link is exact (no stale bytes from the map/program info).
       const info = linkGetInfo(link);
-      expect(info.netns).toEqual({ netnsIno: expect.any(Number), attachType: BPF_SK_LOOKUP });
+      expect(info).toMatchObject({ type: 'netns', netnsInode: expect.any(Number), attachType: 'sk_lookup' });
     }
   });
 });

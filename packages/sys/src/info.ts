@@ -1,41 +1,20 @@
 /**
- * `BPF_OBJ_GET_INFO_BY_FD` (4.13+) and typed readers for programs, maps, links and BTF objects.
- * Variable-length arrays (map ids of a program, a BTF object's name) are fetched in a second pass.
+ * `BPF_OBJ_GET_INFO_BY_FD` (4.13+) and the decoders of `struct bpf_prog_info`, `bpf_map_info` and
+ * `bpf_btf_info`: each info struct is decoded here, once, through the generated layouts of
+ * `@bpfjs/uapi` (links: `link-info.ts`). Variable-length parts (map ids, a BTF object's name) are
+ * fetched in a second pass, only when asked for or needed.
  *
  * @module
  */
-import { readlinkSync } from 'node:fs';
-import type { TypeLayout } from '@bpfjs/uapi';
-import {
-  BPF_FLOW_DISSECTOR,
-  BPF_LINK_TYPE_CGROUP,
-  BPF_LINK_TYPE_ITER,
-  BPF_LINK_TYPE_NETKIT,
-  BPF_LINK_TYPE_NETNS,
-  BPF_LINK_TYPE_PERF_EVENT,
-  BPF_LINK_TYPE_RAW_TRACEPOINT,
-  BPF_LINK_TYPE_SOCKMAP,
-  BPF_LINK_TYPE_STRUCT_OPS,
-  BPF_LINK_TYPE_TCX,
-  BPF_LINK_TYPE_XDP,
-  BPF_OBJ_GET_INFO_BY_FD,
-  BPF_PERF_EVENT_KPROBE,
-  BPF_PERF_EVENT_KRETPROBE,
-  BPF_PERF_EVENT_TRACEPOINT,
-  BPF_PERF_EVENT_UPROBE,
-  BPF_PERF_EVENT_URETPROBE,
-  BPF_SK_LOOKUP,
-  BpfBtfInfo,
-  BpfLinkInfo,
-  BpfMapInfo,
-  BpfProgInfo,
-  InfoAttr,
-} from '@bpfjs/uapi/linux/bpf';
-import { bpfAt, type ScratchAttr, scratchAttr } from './bpf.js';
-import { BpfError, errInvalidArgValue, errOutOfRange } from './errors.js';
+import { readFileSync, readlinkSync } from 'node:fs';
+import { readBigInt, readNumber, readString, type TypeLayout } from '@bpfjs/uapi';
+import { BPF_OBJ_GET_INFO_BY_FD, BpfBtfInfo, BpfMapInfo, BpfProgInfo, InfoAttr } from '@bpfjs/uapi/linux/bpf';
+import { bpfAt, scratchAttr } from './bpf.js';
+import { errInvalidArgValue } from './errors.js';
 import type { Fd } from './fd.js';
+import { progTypeName } from './names.js';
 import { addressOf, allocBytes, cString, type FieldsOf, fieldOf, hasField, Struct } from './struct.js';
-import { validateBytes, validateFd } from './validate.js';
+import { optionKeys, validateBytes, validateFd, validateObject } from './validate.js';
 
 /**
  * `BPF_OBJ_GET_INFO_BY_FD` into a caller buffer (`struct bpf_prog_info`, `bpf_map_info`,
@@ -49,13 +28,17 @@ import { validateBytes, validateFd } from './validate.js';
 export function objGetInfoByFd(fd: Fd | number, info: Uint8Array): number {
   const n = validateFd(fd, 'fd');
   const buf = validateBytes(info, 'info');
-  // A hot path (link info): one reused attr, offsets resolved once, buffer addresses cached.
   buf.fill(0);
-  return infoCall(n, buf);
+  return objGetInfoByFdUnchecked(n, buf);
 }
 
-/** OBJ_GET_INFO_BY_FD into `buf` through the scratch attr; returns the filled info_len. */
-function infoCall(n: number, buf: Uint8Array): number {
+/**
+ * `BPF_OBJ_GET_INFO_BY_FD` of fd `n` into `buf` as it is (not zeroed: pointer fields the caller
+ * set are read by the kernel), through one reused attr; returns the `info_len` the kernel wrote.
+ * @throws BpfError (`command: 'BPF_OBJ_GET_INFO_BY_FD'`).
+ * @internal
+ */
+export function objGetInfoByFdUnchecked(n: number, buf: Uint8Array): number {
   const sc = infoAttrScratch ?? infoScratch();
   const av = sc.view;
   av.setUint32(sc.bpfFd, n, true);
@@ -101,32 +84,45 @@ function infoScratch() {
 }
 
 /**
- * Checks that `n` is the kind of bpf object a typed reader decodes (`'bpf-prog'`, `'bpf-map'`,
- * `'btf'`, `'bpf_link'`): the kernel fills whatever info the fd's object has, so a program fd
- * given to `mapGetInfo` would otherwise decode as nonsense. Uses `/proc/self/fd` (skipped if
- * /proc is not mounted). Not a bpf object at all is left to the kernel (EINVAL/EBADF).
+ * What kind of object an fd refers to, as {@link fdKind} tells it: `'prog'`, `'map'`, `'link'`,
+ * `'btf'`, another bpf kind the kernel names (`'stats'`, `'token'`, ...), or `'other'`.
+ */
+export type FdKind = 'prog' | 'map' | 'link' | 'btf' | 'other' | (string & {});
+
+/**
+ * What kind of BPF object fd `n` refers to, from its `/proc/self/fd` link (`anon_inode:bpf-prog`,
+ * `bpf-map`, `bpf_link`/`bpf-link`, `btf`, ...): `'other'` for anything that is not a bpf object,
+ * `undefined` when /proc cannot tell (not mounted, a closed fd). One readlink; the one fd-kind
+ * check of every layer.
  * @internal
  */
-export function checkFdKind(n: number, kind: string, name: string): void {
+export function fdKind(n: number): FdKind | undefined {
   let target: string;
   try {
     target = readlinkSync(`/proc/self/fd/${n}`);
   } catch {
-    return;
+    return undefined;
   }
-  const m = /^anon_inode:(bpf-prog|bpf-map|btf|bpf_link|bpf-stats|bpf-token|\[?bpf.*)$/.exec(target);
-  // The kernel names link inodes both `bpf_link` and `bpf-link` (by link type and version).
-  const norm = (k: string) => k.replace('_', '-');
-  if (m !== null && norm(m[1] as string) !== norm(kind)) {
-    throw errInvalidArgValue(name, n, `must be a ${kind} fd (this one is ${m[1]})`);
-  }
+  const m = /^anon_inode:\[?(?:bpf[-_](\w+)|(btf))/.exec(target);
+  return m === null ? 'other' : ((m[1] ?? m[2]) as string);
 }
 
-/** Reads info into a `Struct` of `layout`; returns the length the kernel filled. */
-function getInfo<L extends TypeLayout>(fd: number, s: Struct<L>): number {
-  // The scratch attr of objGetInfoByFd; `s` is one of the per-kind info structs below, so its
-  // address is looked up once.
-  return infoCall(fd, s.bytes);
+function kindName(k: FdKind): string {
+  return k === 'btf' ? 'btf' : k === 'link' ? 'bpf_link' : `bpf-${k}`;
+}
+
+/**
+ * Checks that fd `n` is the kind of bpf object a typed reader decodes: the kernel fills whatever
+ * info the fd's object has, so a program fd given to `mapGetInfo` would otherwise decode as
+ * nonsense. Not a bpf object at all (or /proc unavailable) is left to the kernel (EINVAL/EBADF).
+ * @throws TypeError `ERR_INVALID_ARG_VALUE` for another kind of bpf object.
+ * @internal
+ */
+export function checkFdKind(n: number, kind: FdKind, name: string): void {
+  const k = fdKind(n);
+  if (k !== undefined && k !== 'other' && k !== kind) {
+    throw errInvalidArgValue(name, n, `must be a ${kindName(kind)} fd (this one is ${kindName(k)})`);
+  }
 }
 
 // One info struct per kind, reused: the readers decode it into a new plain object (strings and
@@ -135,6 +131,11 @@ function getInfo<L extends TypeLayout>(fd: number, s: Struct<L>): number {
 let progInfoStruct: Struct<typeof BpfProgInfo> | undefined;
 let mapInfoStruct: Struct<typeof BpfMapInfo> | undefined;
 let btfInfoStruct: Struct<typeof BpfBtfInfo> | undefined;
+
+/** Reads info into a `Struct` of `layout`; returns the length the kernel filled. */
+function getInfo<L extends TypeLayout>(fd: number, s: Struct<L>): number {
+  return objGetInfoByFdUnchecked(fd, s.bytes);
+}
 
 /** A reader that returns 0 for fields beyond what this kernel filled in. */
 function reader<L extends TypeLayout>(s: Struct<L>, len: number) {
@@ -148,100 +149,154 @@ function reader<L extends TypeLayout>(s: Struct<L>, len: number) {
   };
 }
 
-/** What the kernel reports about a program (`struct bpf_prog_info`). */
-export interface ProgInfo {
-  /** `enum bpf_prog_type`. */
-  type: number;
-  /** Program id. */
-  id: number;
-  /** The program tag (hex of the 8-byte SHA of the instructions), as bpftool prints it. */
-  tag: string;
-  /** Name (4.15+). */
-  name: string;
-  /** Size of the JITed image in bytes. */
-  jitedProgLen: number;
-  /** Size of the translated instructions in bytes. */
-  xlatedProgLen: number;
-  /** Load time, ns since boot. */
-  loadTime: bigint;
-  /** Uid of the loader. */
-  createdByUid: number;
-  /** Ids of the maps the program uses (second pass). */
-  mapIds: number[];
-  /** Offload interface, 0 if none. */
-  ifindex: number;
+// ------------------------------------------------------------------------------------------------
+// Programs
+
+/** What the kernel reports about a program (`struct bpf_prog_info`): `program.info()`, `progGetInfo()`. */
+export interface ProgramInfo {
+  /** The program's id (system-wide). */
+  readonly id: number;
+  /** bpftool's name of the program type, e.g. `'flow_dissector'`. */
+  readonly type: string;
+  /** The kernel's program type number. */
+  readonly typeId: number;
+  /** The program name given at load (up to 15 characters), `''` if none (4.15+). */
+  readonly name: string;
+  /** The program tag: a hash of the instructions, 16 hex digits (as bpftool prints it). */
+  readonly tag: string;
+  /** When it was loaded (from the kernel's boot-time nanoseconds; accurate to ~10 ms). */
+  readonly loadedAt: Date;
+  /** The kernel's `load_time`: nanoseconds since boot. */
+  readonly loadTimeNs: bigint;
+  /** The uid that loaded it. */
+  readonly createdByUid: number;
   /** Whether the license is GPL-compatible (4.18+). */
-  gplCompatible: boolean;
+  readonly gplCompatible: boolean;
+  /** Number of maps the program uses. */
+  readonly mapCount: number;
+  /** Ids of the maps the program uses: only from `progGetInfo(fd, { mapIds: true })` (a second call). */
+  readonly mapIds?: number[];
+  /** Size of the translated and of the JITed program, in bytes. */
+  readonly xlatedSize: number;
+  readonly jitedSize: number;
+  /** Verified instructions (Linux 5.16+), 0 if not reported. */
+  readonly verifiedInstructions: number;
   /** BTF object id (5.0+), 0 if none. */
-  btfId: number;
-  /** Cumulative run time in ns (with `BPF_ENABLE_STATS`, 5.1+). */
-  runTimeNs: bigint;
-  /** Run count (5.1+). */
-  runCnt: bigint;
+  readonly btfId: number;
+  /** Offload interface, 0 if none. */
+  readonly ifindex: number;
+  /** BTF object and type id of the attach target (6.0+), 0 if none. */
+  readonly attachBtfObjId: number;
+  readonly attachBtfId: number;
+  /** Run statistics (counted while `BPF_ENABLE_STATS` is on, 5.1+). */
+  readonly runTimeNs: bigint;
+  readonly runCount: bigint;
   /** Recursion misses (5.12+). */
-  recursionMisses: bigint;
-  /** Verified instructions (5.16+). */
-  verifiedInsns: number;
-  /** BTF object of the attach target (6.0+). */
-  attachBtfObjId: number;
-  /** BTF type id of the attach target (6.0+). */
-  attachBtfId: number;
+  readonly recursionMisses: bigint;
+}
+
+let bootEpochMs: number | undefined;
+function bootTimeMs(): number {
+  if (bootEpochMs === undefined) {
+    // /proc/uptime is CLOCK_BOOTTIME in seconds, the clock of load_time.
+    let uptime = 0;
+    try {
+      uptime = Number.parseFloat(readFileSync('/proc/uptime', 'utf8').split(' ')[0] ?? '0');
+    } catch {
+      // leave 0: loadedAt is then relative to now
+    }
+    bootEpochMs = Date.now() - uptime * 1000;
+  }
+  return bootEpochMs;
+}
+
+const HEX: string[] = [];
+for (let i = 0; i < 256; i++) HEX.push(i.toString(16).padStart(2, '0'));
+
+/** Decodes a filled `struct bpf_prog_info` (zero beyond what the kernel wrote). */
+function decodeProgramInfo(bytes: Uint8Array, v: DataView, mapIds: number[] | undefined): ProgramInfo {
+  const f = BpfProgInfo.fields;
+  const typeId = readNumber(v, f.type);
+  let tag = '';
+  for (let i = 0; i < f.tag.size; i++) tag += HEX[bytes[f.tag.offset + i] as number];
+  const loadTimeNs = readBigInt(v, f.load_time);
+  const info: ProgramInfo = {
+    id: readNumber(v, f.id),
+    type: progTypeName(typeId),
+    typeId,
+    name: readString(bytes, f.name),
+    tag,
+    loadedAt: new Date(Math.round(bootTimeMs() + Number(loadTimeNs / 1000n) / 1000)),
+    loadTimeNs,
+    createdByUid: readNumber(v, f.created_by_uid),
+    gplCompatible: readNumber(v, f.gpl_compatible) === 1,
+    mapCount: readNumber(v, f.nr_map_ids),
+    xlatedSize: readNumber(v, f.xlated_prog_len),
+    jitedSize: readNumber(v, f.jited_prog_len),
+    verifiedInstructions: readNumber(v, f.verified_insns),
+    btfId: readNumber(v, f.btf_id),
+    ifindex: readNumber(v, f.ifindex),
+    attachBtfObjId: readNumber(v, f.attach_btf_obj_id),
+    attachBtfId: readNumber(v, f.attach_btf_id),
+    runTimeNs: readBigInt(v, f.run_time_ns),
+    runCount: readBigInt(v, f.run_cnt),
+    recursionMisses: readBigInt(v, f.recursion_misses),
+  };
+  return mapIds === undefined ? info : { ...info, mapIds };
 }
 
 /**
- * Info of a program fd, with its map ids (second pass when it uses maps).
- * @throws TypeError `ERR_INVALID_ARG_VALUE` for another kind of bpf object.
- * @throws BpfError (`command: 'BPF_OBJ_GET_INFO_BY_FD'`); EINVAL if `fd` is not a program.
+ * The info of program fd `n` in one `BPF_OBJ_GET_INFO_BY_FD` (two with `mapIds`), without
+ * argument or fd-kind checks: `program.info()` and `programs()`.
+ * @throws BpfError (`command: 'BPF_OBJ_GET_INFO_BY_FD'`).
+ * @internal
  */
-export function progGetInfo(fd: Fd | number): ProgInfo {
-  const n = validateFd(fd, 'fd');
-  checkFdKind(n, 'bpf-prog', 'fd');
+export function progInfoUnchecked(n: number, mapIds = false): ProgramInfo {
   if (progInfoStruct === undefined) progInfoStruct = new Struct(BpfProgInfo);
   const s = progInfoStruct.clear();
   try {
-    return decodeProgInfo(n, s);
+    getInfo(n, s);
+    let ids: number[] | undefined;
+    if (mapIds) {
+      const nrMaps = s.getNumber('nr_map_ids');
+      ids = [];
+      if (nrMaps > 0) {
+        // Second pass: only the map ids (other pointer fields zero so the kernel copies nothing else).
+        const buf = allocBytes(nrMaps * 4);
+        s.clear();
+        s.set('nr_map_ids', nrMaps).setPointer('map_ids', buf);
+        getInfo(n, s);
+        const got = Math.min(nrMaps, s.getNumber('nr_map_ids'));
+        const dv = new DataView(buf.buffer);
+        ids = Array.from({ length: got }, (_, i) => dv.getUint32(i * 4, true));
+      }
+    }
+    return decodeProgramInfo(s.bytes, s.view, ids);
   } finally {
     s.clear();
   }
 }
 
-function decodeProgInfo(n: number, s: Struct<typeof BpfProgInfo>): ProgInfo {
-  let len = getInfo(n, s);
-  const nrMaps = s.getNumber('nr_map_ids');
-  let mapIds: number[] = [];
-  if (nrMaps > 0) {
-    // Second pass: only the map ids (other pointer fields zero so the kernel copies nothing else).
-    const ids = allocBytes(nrMaps * 4);
-    s.clear();
-    s.set('nr_map_ids', nrMaps).setPointer('map_ids', ids);
-    len = getInfo(n, s);
-    const got = Math.min(nrMaps, s.getNumber('nr_map_ids'));
-    const dv = new DataView(ids.buffer);
-    mapIds = Array.from({ length: got }, (_, i) => dv.getUint32(i * 4, true));
-  }
-  const r = reader(s, len);
-  const tag = Buffer.from(s.getBytes('tag')).toString('hex');
-  return {
-    type: r.num('type'),
-    id: r.num('id'),
-    tag,
-    name: r.str('name'),
-    jitedProgLen: r.num('jited_prog_len'),
-    xlatedProgLen: r.num('xlated_prog_len'),
-    loadTime: r.big('load_time'),
-    createdByUid: r.num('created_by_uid'),
-    mapIds,
-    ifindex: r.num('ifindex'),
-    gplCompatible: r.num('gpl_compatible') === 1,
-    btfId: r.num('btf_id'),
-    runTimeNs: r.big('run_time_ns'),
-    runCnt: r.big('run_cnt'),
-    recursionMisses: r.big('recursion_misses'),
-    verifiedInsns: r.num('verified_insns'),
-    attachBtfObjId: r.num('attach_btf_obj_id'),
-    attachBtfId: r.num('attach_btf_id'),
-  };
+const PROG_INFO_KEYS = optionKeys('mapIds');
+
+/**
+ * Info of a program fd: one `BPF_OBJ_GET_INFO_BY_FD`, and a second for the map ids with
+ * `{ mapIds: true }`.
+ * @throws TypeError `ERR_INVALID_ARG_VALUE` for another kind of bpf object.
+ * @throws BpfError (`command: 'BPF_OBJ_GET_INFO_BY_FD'`); EINVAL if `fd` is not a program.
+ */
+export function progGetInfo(fd: Fd | number, options: { mapIds?: boolean } = {}): ProgramInfo {
+  const n = validateFd(fd, 'fd');
+  validateObject(options, 'options', PROG_INFO_KEYS);
+  checkFdKind(n, 'prog', 'fd');
+  return progInfoUnchecked(n, options.mapIds === true);
 }
+
+/** @deprecated The one name is {@link ProgramInfo} (sys's `ProgInfo` had its own field names until 0.2). */
+export type ProgInfo = ProgramInfo;
+
+// ------------------------------------------------------------------------------------------------
+// Maps
 
 /** What the kernel reports about a map (`struct bpf_map_info`). */
 export interface MapInfo {
@@ -278,7 +333,7 @@ export interface MapInfo {
  */
 export function mapGetInfo(fd: Fd | number): MapInfo {
   const n = validateFd(fd, 'fd');
-  checkFdKind(n, 'bpf-map', 'fd');
+  checkFdKind(n, 'map', 'fd');
   if (mapInfoStruct === undefined) mapInfoStruct = new Struct(BpfMapInfo);
   const s = mapInfoStruct.clear();
   try {
@@ -306,280 +361,8 @@ function decodeMapInfo(s: Struct<typeof BpfMapInfo>, len: number): MapInfo {
   };
 }
 
-/**
- * What the kernel reports about a link (`struct bpf_link_info`), with the parts bpfjs decodes:
- * `netns` is always present (`undefined` unless a netns link), the member of another link type
- * only for that type.
- */
-export interface LinkInfo {
-  /** `enum bpf_link_type`. */
-  type: number;
-  /** Link id. */
-  id: number;
-  /** Id of the linked program. */
-  progId: number;
-  /** Netns links (5.8+): the netns inode (0 once the netns is gone) and attach type. */
-  netns: { netnsIno: number; attachType: number } | undefined;
-  /** Cgroup links: cgroup id and attach type. */
-  cgroup?: { cgroupId: bigint; attachType: number } | undefined;
-  /** XDP links: the interface. */
-  xdp?: { ifindex: number } | undefined;
-  /** tcx links (6.6+): the interface and attach type. */
-  tcx?: { ifindex: number; attachType: number } | undefined;
-  /** netkit links (6.7+): the interface and attach type. */
-  netkit?: { ifindex: number; attachType: number } | undefined;
-  /** struct_ops links: the map id. */
-  structOps?: { mapId: number } | undefined;
-  /** sockmap links (6.10+): the map id and attach type. */
-  sockmap?: { mapId: number; attachType: number } | undefined;
-}
-
-// linkGetInfo is a hot path: one info buffer and one attr, addresses and offsets resolved once.
-interface LinkInfoScratch {
-  at: ScratchAttr;
-  attr: Uint8Array;
-  attrView: DataView;
-  attrSize: number;
-  info: Struct<typeof BpfLinkInfo>;
-  infoSize: number;
-  o: Record<'bpfFd' | 'infoLen' | 'info' | 'type' | 'id' | 'progId' | 'nsIno' | 'nsType', number>;
-}
-let linkScratch: LinkInfoScratch | undefined;
-
-function linkInfoScratch(): LinkInfoScratch {
-  if (linkScratch !== undefined) return linkScratch;
-  const a = new Struct(InfoAttr);
-  const infoField = fieldOf(InfoAttr, 'info');
-  const info = new Struct(BpfLinkInfo);
-  // The info pointer never changes (the kernel does not write it): set once, not per call.
-  a.setPointer('info', info.bytes);
-  linkScratch = {
-    at: scratchAttr(a.bytes),
-    attr: a.bytes,
-    attrView: a.view,
-    attrSize: infoField.offset + infoField.size,
-    info,
-    infoSize: info.bytes.byteLength,
-    o: {
-      bpfFd: fieldOf(InfoAttr, 'bpf_fd').offset,
-      infoLen: fieldOf(InfoAttr, 'info_len').offset,
-      info: infoField.offset,
-      type: fieldOf(BpfLinkInfo, 'type').offset,
-      id: fieldOf(BpfLinkInfo, 'id').offset,
-      progId: fieldOf(BpfLinkInfo, 'prog_id').offset,
-      nsIno: fieldOf(BpfLinkInfo, 'netns.netns_ino').offset,
-      nsType: fieldOf(BpfLinkInfo, 'netns.attach_type').offset,
-    },
-  };
-  return linkScratch;
-}
-
-/**
- * Info of a link fd (5.8+). Reuses one preallocated info buffer: a hot path. Another kind of bpf
- * object (the kernel answers for any) is refused with `ERR_INVALID_ARG_VALUE`: checked with a
- * readlink for non-netns link types, and for netns links only when the answer is implausible (an
- * attach type other than flow_dissector/sk_lookup), so the netns hot path stays one syscall.
- * @throws TypeError `ERR_INVALID_ARG_VALUE` if `fd` is a map, program or BTF object.
- * @throws BpfError (`command: 'BPF_OBJ_GET_INFO_BY_FD'`); EINVAL if `fd` is not a link.
- */
-export function linkGetInfo(fd: Fd | number): LinkInfo {
-  // Fast path for a plain fd number; everything else goes through the full check.
-  const n =
-    typeof fd === 'number' && fd >= 0 && fd <= 0x7fffffff && fd === Math.floor(fd)
-      ? fd
-      : validateFd(fd, 'fd');
-  const sc = linkScratch ?? linkInfoScratch();
-  const o = sc.o;
-  const av = sc.attrView;
-  const s = sc.info;
-  // The info buffer is all zero here (zeroed at allocation, and after every call below): the
-  // kernel reads pointers from some link types' info (raw_tp, iter, perf_event), so stale bytes
-  // of an earlier answer must never reach it.
-  av.setUint32(o.bpfFd, n, true);
-  av.setUint32(o.infoLen, sc.infoSize, true);
-  try {
-    bpfAt(BPF_OBJ_GET_INFO_BY_FD, sc.at, sc.attrSize);
-  } catch (e) {
-    s.bytes.fill(0);
-    throw e;
-  }
-  const v = s.view;
-  const type = v.getUint32(o.type, true);
-  // Netns links (the hot path) always get the same four-key shape; other link types add their key.
-  const info: LinkInfo = {
-    type,
-    id: v.getUint32(o.id, true),
-    progId: v.getUint32(o.progId, true),
-    netns: undefined,
-  };
-  // Off the netns hot path: make sure `fd` is a link before decoding another type's fields (the
-  // kernel answers for any bpf object, and a map's or program's info would decode as nonsense).
-  // One readlink of /proc/self/fd; netns links (the hot path) are checked more cheaply below.
-  if (type !== BPF_LINK_TYPE_NETNS) {
-    try {
-      checkFdKind(n, 'bpf_link', 'fd');
-    } catch (e) {
-      s.bytes.fill(0);
-      throw e;
-    }
-  }
-  switch (type) {
-    case BPF_LINK_TYPE_NETNS: {
-      const attachType = v.getUint32(o.nsType, true);
-      info.netns = { netnsIno: v.getUint32(o.nsIno, true), attachType };
-      // A netns link fills only netns_ino/attach_type past prog_id. Zero from there to the end, not
-      // just those two fields: another bpf object given by mistake (a map of type 5, a program)
-      // writes its own info over the whole buffer, and stale bytes would reach the kernel as
-      // pointers on a later call for a raw_tp/iter/perf_event link.
-      s.bytes.fill(0, o.nsIno);
-      // Not one of the netns attach types: probably not a link at all (a map or program whose
-      // info reads as type 5). A typed error for those, before anyone trusts the answer.
-      if (attachType !== BPF_FLOW_DISSECTOR && attachType !== BPF_SK_LOOKUP) checkFdKind(n, 'bpf_link', 'fd');
-      return info;
-    }
-    case BPF_LINK_TYPE_CGROUP:
-      info.cgroup = {
-        cgroupId: s.getBigInt('cgroup.cgroup_id'),
-        attachType: s.getNumber('cgroup.attach_type'),
-      };
-      break;
-    case BPF_LINK_TYPE_XDP:
-      info.xdp = { ifindex: s.getNumber('xdp.ifindex') };
-      break;
-    case BPF_LINK_TYPE_TCX:
-      info.tcx = { ifindex: s.getNumber('tcx.ifindex'), attachType: s.getNumber('tcx.attach_type') };
-      break;
-    case BPF_LINK_TYPE_NETKIT:
-      info.netkit = { ifindex: s.getNumber('netkit.ifindex'), attachType: s.getNumber('netkit.attach_type') };
-      break;
-    case BPF_LINK_TYPE_STRUCT_OPS:
-      info.structOps = { mapId: s.getNumber('struct_ops.map_id') };
-      break;
-    case BPF_LINK_TYPE_SOCKMAP:
-      info.sockmap = { mapId: s.getNumber('sockmap.map_id'), attachType: s.getNumber('sockmap.attach_type') };
-      break;
-  }
-  s.bytes.fill(0);
-  return info;
-}
-
-/** What {@link linkGetInfoWithName} returns. */
-export interface LinkInfoWithName {
-  /** The `info_len` the kernel wrote into the caller's buffer. */
-  infoLen: number;
-  /**
-   * The link's name string: the tracepoint of a raw_tracepoint link, the target of an iter link
-   * (`'task'`, `'bpf_map'`, ...), the function of a kprobe, the file of a uprobe or the
-   * tracepoint of a tracepoint perf_event link. `undefined` for other link types and where the
-   * kernel reports none (iter links before 5.9, perf_event links before 6.6, perf events).
-   */
-  name: string | undefined;
-}
-
-type Field = { offset: number; size: number };
-// Where each named link type keeps its name pointer and the length of the buffer behind it.
-let nameFields:
-  | {
-      type: number;
-      rawTp: [Field, Field];
-      iter: [Field, Field];
-      perfType: Field;
-      perf: Readonly<Record<number, [Field, Field]>>;
-    }
-  | undefined;
-function linkNameFields(): NonNullable<typeof nameFields> {
-  if (nameFields !== undefined) return nameFields;
-  const f = (name: string) => fieldOf(BpfLinkInfo, name);
-  const uprobe: [Field, Field] = [f('perf_event.uprobe.file_name'), f('perf_event.uprobe.name_len')];
-  const kprobe: [Field, Field] = [f('perf_event.kprobe.func_name'), f('perf_event.kprobe.name_len')];
-  nameFields = {
-    type: f('type').offset,
-    rawTp: [f('raw_tracepoint.tp_name'), f('raw_tracepoint.tp_name_len')],
-    iter: [f('iter.target_name'), f('iter.target_name_len')],
-    perfType: f('perf_event.type'),
-    perf: {
-      [BPF_PERF_EVENT_UPROBE]: uprobe,
-      [BPF_PERF_EVENT_URETPROBE]: uprobe,
-      [BPF_PERF_EVENT_KPROBE]: kprobe,
-      [BPF_PERF_EVENT_KRETPROBE]: kprobe,
-      [BPF_PERF_EVENT_TRACEPOINT]: [f('perf_event.tracepoint.tp_name'), f('perf_event.tracepoint.name_len')],
-    },
-  };
-  return nameFields;
-}
-
-// A perf_event link's name is a kernel function (KSYM_NAME_LEN 512), a tracepoint or a file path
-// (PATH_MAX 4096), and the kernel does not say its length without copying it: bpftool passes a
-// PATH_MAX buffer, and so does this; ENOSPC (truncated) gets one retry with a larger one.
-const PERF_NAME_SIZES = [4096, 65536] as const;
-const ENOSPC = 28;
-
-/**
- * `BPF_OBJ_GET_INFO_BY_FD` for a link into `info` (the whole `struct bpf_link_info`, zeroed
- * first as in {@link objGetInfoByFd}), plus the link's name string for the link types that have
- * one, fetched the way bpftool does: raw_tracepoint (5.8+) and iter links (target name 5.9+)
- * report the length on the first call and get a buffer of that size on a second one;
- * perf_event links (names 6.6+: kprobe function, uprobe file, tracepoint) get a PATH_MAX buffer
- * (a larger one once on ENOSPC). The name buffer belongs to sys; its pointer is cleared from
- * `info` before returning, the length field is left as the kernel wrote it. Two calls for those
- * link types, one for the others; not a hot path (`linkGetInfo` is).
- * @throws TypeError `ERR_INVALID_ARG_VALUE` if `fd` is a program, map or BTF object (checked
- *   before any pointer is given to the kernel).
- * @throws RangeError `ERR_OUT_OF_RANGE` if `info` is smaller than `struct bpf_link_info`.
- * @throws BpfError (`command: 'BPF_OBJ_GET_INFO_BY_FD'`): EBADF, EINVAL for a non-bpf fd.
- */
-export function linkGetInfoWithName(fd: Fd | number, info: Uint8Array): LinkInfoWithName {
-  const n = validateFd(fd, 'fd');
-  const buf = validateBytes(info, 'info');
-  if (buf.byteLength < BpfLinkInfo.size) {
-    throw errOutOfRange(
-      'info.byteLength',
-      `>= ${BpfLinkInfo.size} (sizeof(struct bpf_link_info))`,
-      buf.byteLength,
-    );
-  }
-  // The name pointer goes into this buffer: it must be a link's info, never a program's (whose
-  // info has output pointers at the same offsets).
-  checkFdKind(n, 'bpf_link', 'fd');
-  const nf = linkNameFields();
-  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  buf.fill(0);
-  let infoLen = infoCall(n, buf);
-  const type = view.getUint32(nf.type, true);
-  let fields: [Field, Field] | undefined;
-  let sizes: readonly number[];
-  if (type === BPF_LINK_TYPE_RAW_TRACEPOINT || type === BPF_LINK_TYPE_ITER) {
-    fields = type === BPF_LINK_TYPE_ITER ? nf.iter : nf.rawTp;
-    // Without a buffer the kernel reports the length (with the NUL); 0: it has no name to give.
-    const len = fields[1].offset + 4 <= infoLen ? view.getUint32(fields[1].offset, true) : 0;
-    if (len === 0) return { infoLen, name: undefined };
-    sizes = [len];
-  } else if (type === BPF_LINK_TYPE_PERF_EVENT && nf.perfType.offset + 4 <= infoLen) {
-    fields = nf.perf[view.getUint32(nf.perfType.offset, true)];
-    sizes = PERF_NAME_SIZES;
-  } else {
-    return { infoLen, name: undefined };
-  }
-  if (fields === undefined) return { infoLen, name: undefined };
-  const [ptr, lenField] = fields;
-  for (let i = 0; i < sizes.length; i++) {
-    const size = sizes[i] as number;
-    const name = allocBytes(size);
-    buf.fill(0);
-    view.setBigUint64(ptr.offset, addressOf(name), true);
-    view.setUint32(lenField.offset, size, true);
-    try {
-      infoLen = infoCall(n, buf);
-    } catch (e) {
-      buf.fill(0);
-      if (BpfError.isInstance(e) && e.errno === ENOSPC && i + 1 < sizes.length) continue;
-      throw e;
-    }
-    view.setBigUint64(ptr.offset, 0n, true);
-    return { infoLen, name: cString(name) };
-  }
-  return { infoLen, name: undefined }; // not reached: the last size rethrows
-}
+// ------------------------------------------------------------------------------------------------
+// BTF objects
 
 /** What the kernel reports about a BTF object (`struct bpf_btf_info`). */
 export interface BtfInfo {

@@ -139,6 +139,24 @@ function linkCreateScratch(): LinkCreateScratch {
 }
 
 /**
+ * `BPF_LINK_CREATE` for the common case (netns, cgroup, XDP, tcx, netkit links: no target BTF id,
+ * iterator info or netfilter part), without argument checks: one scratch attr, four fields, each
+ * written on every call; the size ends at `flags`. `target` is the target fd or ifindex.
+ * @throws BpfError (`command: 'BPF_LINK_CREATE'`) as the kernel answers.
+ * @internal Callers check their arguments (the object layer); {@link linkCreate} checks for others.
+ */
+export function linkCreateUnchecked(progFd: number, target: number, attachType: number, flags = 0): Fd {
+  if (createScratch === undefined) createScratch = linkCreateScratch();
+  const sc = createScratch;
+  const v = sc.view;
+  v.setUint32(sc.prog, progFd, true);
+  v.setUint32(sc.target, target, true);
+  v.setUint32(sc.type, attachType, true);
+  v.setUint32(sc.flags, flags, true);
+  return adoptFd(bpfAt(BPF_LINK_CREATE, sc, sc.size));
+}
+
+/**
  * `BPF_LINK_CREATE` (5.7+; netns flow dissector 5.8+, sk_lookup 5.9+, netfilter 6.4+): attaches
  * a program through a new link and returns the link's `Fd`. The attr size ends at the last field
  * used.
@@ -166,17 +184,8 @@ export function linkCreate(opts: LinkCreateOptions): Fd {
   const type = validateU32(opts.attachType, 'options.attachType');
   const flags = opts.flags === undefined ? 0 : validateU32(opts.flags, 'options.flags');
   if (opts.targetBtfId === undefined && opts.iterInfo === undefined && opts.netfilter === undefined) {
-    // The common case (netns, cgroup, XDP, tcx links): one scratch attr, four fields, each written
-    // on every call; the size ends at `flags` as below.
-    if (createScratch === undefined) createScratch = linkCreateScratch();
-    const sc = createScratch;
-    const v = sc.view;
-    v.setUint32(sc.prog, prog, true);
-    v.setUint32(sc.target, ifindex ?? target ?? 0, true);
-    v.setUint32(sc.type, type, true);
-    v.setUint32(sc.flags, flags, true);
     try {
-      return adoptFd(bpfAt(BPF_LINK_CREATE, sc, sc.size));
+      return linkCreateUnchecked(prog, ifindex ?? target ?? 0, type, flags);
     } catch (e) {
       throw explainFailure(e, 'BPF_LINK_CREATE', type);
     }
@@ -246,8 +255,18 @@ export function linkUpdate(opts: LinkUpdateOptions): void {
   const link = validateFd(opts.linkFd, 'options.linkFd');
   const prog = validateFd(opts.newProgFd, 'options.newProgFd');
   const old = validateOptionalFd(opts.oldProgFd, 'options.oldProgFd');
-  let flags = opts.flags === undefined ? 0 : validateU32(opts.flags, 'options.flags');
-  if (old !== undefined) flags = (flags | BPF_F_REPLACE) >>> 0;
+  const flags = opts.flags === undefined ? 0 : validateU32(opts.flags, 'options.flags');
+  linkUpdateUnchecked(link, prog, old, flags);
+}
+
+/**
+ * `BPF_LINK_UPDATE` without argument checks: `oldProgFd` given → `BPF_F_REPLACE` is added to
+ * `flags`. One preallocated attr, offsets resolved once (a hot path: `link.update()`).
+ * @throws BpfError (`command: 'BPF_LINK_UPDATE'`) as {@link linkUpdate}.
+ * @internal
+ */
+export function linkUpdateUnchecked(linkFd: number, newProgFd: number, oldProgFd?: number, flags = 0): void {
+  if (oldProgFd !== undefined) flags = (flags | BPF_F_REPLACE) >>> 0;
   if (updateAttr === undefined || updateOffsets === undefined) {
     updateAttr = new Struct(LinkUpdateAttr);
     updateAt = scratchAttr(updateAttr.bytes);
@@ -262,10 +281,10 @@ export function linkUpdate(opts: LinkUpdateOptions): void {
   }
   const v = updateAttr.view;
   const o = updateOffsets;
-  v.setUint32(o.link, link, true);
-  v.setUint32(o.prog, prog, true);
+  v.setUint32(o.link, linkFd, true);
+  v.setUint32(o.prog, newProgFd, true);
   v.setUint32(o.flags, flags, true);
-  v.setUint32(o.old, old ?? 0, true);
+  v.setUint32(o.old, oldProgFd ?? 0, true);
   bpfAt(BPF_LINK_UPDATE, updateAt!, o.size);
 }
 
@@ -279,7 +298,11 @@ let detachAt: ScratchAttr | undefined;
  *   EBADF/EINVAL for a non-link fd.
  */
 export function linkDetach(linkFd: Fd | number): void {
-  const link = validateFd(linkFd, 'linkFd');
+  linkDetachUnchecked(validateFd(linkFd, 'linkFd'));
+}
+
+/** {@link linkDetach} without argument checks. @internal */
+export function linkDetachUnchecked(link: number): void {
   if (detachAttr === undefined || detachAt === undefined) {
     detachAttr = new Struct(LinkDetachAttr);
     detachAttr.use('link_fd');

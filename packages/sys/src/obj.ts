@@ -47,9 +47,13 @@ function pathBytes(path: string): Uint8Array {
  */
 export function objPin(fd: Fd | number, path: string): void {
   const n = validateFd(fd, 'fd');
-  const p = validatePath(path, 'path');
+  objPinUnchecked(n, validatePath(path, 'path'));
+}
+
+/** {@link objPin} without argument checks (`path` has no NUL). @internal */
+export function objPinUnchecked(fd: number, path: string): void {
   const attr = new Struct(ObjPinAttr);
-  attr.setPointer('pathname', pathBytes(p)).set('bpf_fd', n);
+  attr.setPointer('pathname', pathBytes(path)).set('bpf_fd', fd);
   bpfUnchecked(BPF_OBJ_PIN, attr.bytes, attr.end);
 }
 
@@ -67,8 +71,13 @@ export function objGet(path: string, options: ObjGetOptions = {}): Fd {
   const p = validatePath(path, 'path');
   validateObject(options, 'options', FLAGS_ONLY);
   const flags = options.flags === undefined ? 0 : validateU32(options.flags, 'options.flags');
+  return objGetUnchecked(p, flags);
+}
+
+/** {@link objGet} without argument checks (`path` has no NUL). @internal */
+export function objGetUnchecked(path: string, flags = 0): Fd {
   const attr = new Struct(ObjPinAttr);
-  attr.setPointer('pathname', pathBytes(p));
+  attr.setPointer('pathname', pathBytes(path));
   if (flags !== 0) attr.set('file_flags', flags);
   return adoptFd(bpfUnchecked(BPF_OBJ_GET, attr.bytes, attr.end));
 }
@@ -114,7 +123,14 @@ function idScratch(): IdScratch {
 }
 
 function getNextId(cmd: number, startId: number): number | undefined {
-  const start = validateU32(startId, 'startId');
+  return getNextIdUnchecked(cmd, validateU32(startId, 'startId'));
+}
+
+/**
+ * `BPF_*_GET_NEXT_ID` (`cmd`) without argument checks: the next id after `start`, `undefined` at
+ * the end (ENOENT, no error built). @internal
+ */
+export function getNextIdUnchecked(cmd: number, start: number): number | undefined {
   if (nextIdScratch === undefined) nextIdScratch = idScratch();
   const sc = nextIdScratch;
   const v = sc.view;
@@ -130,7 +146,11 @@ function getNextId(cmd: number, startId: number): number | undefined {
 }
 
 function getFdById(cmd: number, id: number, flags = 0): Fd {
-  const v = validateU32(id, 'id');
+  return getFdByIdUnchecked(cmd, validateU32(id, 'id'), flags);
+}
+
+/** `BPF_*_GET_FD_BY_ID` (`cmd`) without argument checks. @internal */
+export function getFdByIdUnchecked(cmd: number, v: number, flags = 0): Fd {
   if (fdByIdScratch === undefined) fdByIdScratch = idScratch();
   const sc = fdByIdScratch;
   const view = sc.view;
@@ -233,6 +253,14 @@ export function withFdById<T>(kind: 'prog' | 'map' | 'link' | 'btf', id: number,
   if (cmd === undefined) throw errInvalidArgValue('kind', kind, "must be 'prog', 'map', 'link' or 'btf'");
   const v = validateU32(id, 'id');
   if (typeof use !== 'function') throw errInvalidArgType('use', 'of type function', use);
+  return withFdByIdUnchecked(cmd, v, use);
+}
+
+/**
+ * {@link withFdById} without argument checks, by command (`BPF_LINK_GET_FD_BY_ID`, ...): the
+ * listing hot path of `links()`/`programs()`. @internal
+ */
+export function withFdByIdUnchecked<T>(cmd: number, v: number, use: (fd: number) => T): T {
   if (fdByIdScratch === undefined) fdByIdScratch = idScratch();
   const sc = fdByIdScratch;
   const view = sc.view;

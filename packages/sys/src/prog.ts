@@ -132,14 +132,19 @@ export interface ProgLoadOptions {
   lineInfoRecSize?: number;
 }
 
-function setInfo(
-  attr: Struct<typeof ProgLoadAttr>,
+/** BTF func/line info records, checked: the bytes (a multiple of `recSize`) and the record size. @internal */
+export interface InfoRecords {
+  bytes: Uint8Array;
+  recSize: number;
+}
+
+function checkInfo(
   bytes: unknown,
   recSizeOpt: unknown,
   defaultRecSize: number,
   name: 'funcInfo' | 'lineInfo',
-): void {
-  if (bytes === undefined) return;
+): InfoRecords | undefined {
+  if (bytes === undefined) return undefined;
   const data = validateBytes(bytes, `options.${name}`);
   const recSize =
     recSizeOpt === undefined
@@ -148,26 +153,51 @@ function setInfo(
   if (data.byteLength === 0 || data.byteLength % recSize !== 0) {
     throw errInvalidArgValue(`options.${name}`, data, `must hold a non-zero multiple of ${recSize} bytes`);
   }
-  const copy = allocBytes(data.byteLength);
-  copy.set(data);
+  return { bytes: data, recSize };
+}
+
+function setInfo(attr: Struct<typeof ProgLoadAttr>, info: InfoRecords | undefined, name: 'funcInfo' | 'lineInfo'): void {
+  if (info === undefined) return;
+  const copy = allocBytes(info.bytes.byteLength);
+  copy.set(info.bytes);
+  const cnt = info.bytes.byteLength / info.recSize;
   if (name === 'funcInfo') {
-    attr
-      .set('func_info_rec_size', recSize)
-      .setPointer('func_info', copy)
-      .set('func_info_cnt', data.byteLength / recSize);
+    attr.set('func_info_rec_size', info.recSize).setPointer('func_info', copy).set('func_info_cnt', cnt);
   } else {
-    attr
-      .set('line_info_rec_size', recSize)
-      .setPointer('line_info', copy)
-      .set('line_info_cnt', data.byteLength / recSize);
+    attr.set('line_info_rec_size', info.recSize).setPointer('line_info', copy).set('line_info_cnt', cnt);
   }
 }
 
-function fillProgLoad(opts: ProgLoadOptions): {
-  attr: Struct<typeof ProgLoadAttr>;
+/**
+ * The fields of a `BPF_PROG_LOAD`, checked: what {@link progLoadUnchecked} writes into the attr.
+ * `license` and `name` are the bytes without the NUL; fds are numbers.
+ * @internal
+ */
+export interface ProgLoadFields {
+  type: number;
+  /** A non-empty multiple of 8 bytes, at most 1,000,000 instructions. */
+  insns: Uint8Array;
+  /** At most 127 bytes, no NUL. */
+  license: Uint8Array;
+  /** At most 15 bytes of `[A-Za-z0-9_.]`. */
+  name?: Uint8Array | undefined;
+  expectedAttachType?: number | undefined;
+  flags?: number | undefined;
+  kernVersion?: number | undefined;
+  ifindex?: number | undefined;
+  btfFd?: number | undefined;
+  attachBtfId?: number | undefined;
+  attachBtfObjFd?: number | undefined;
+  attachProgFd?: number | undefined;
+  funcInfo?: InfoRecords | undefined;
+  lineInfo?: InfoRecords | undefined;
+  /** 0 unless the caller wants the log of a successful load too. */
   logLevel: number;
   logSize: number;
-} {
+  onLog?: ((log: string) => void) | undefined;
+}
+
+function checkProgLoad(opts: ProgLoadOptions): ProgLoadFields {
   validateObject(opts, 'options', PROG_LOAD_KEYS);
   const type = validateU32(opts.type, 'options.type');
   const insns = validateBytes(opts.insns, 'options.insns');
@@ -181,52 +211,60 @@ function fillProgLoad(opts: ProgLoadOptions): {
   const insnCnt = insns.byteLength / 8;
   if (insnCnt > MAX_INSNS) throw errOutOfRange('options.insns.length / 8', `<= ${MAX_INSNS}`, insnCnt);
   const license = validateCString(opts.license, 'options.license', MAX_LICENSE);
-  const attr = new Struct(ProgLoadAttr);
-  // Copies keep the caller's memory out of reach of the kernel and give a stable address.
-  const insnsCopy = allocBytes(insns.byteLength);
-  insnsCopy.set(insns);
-  const licenseZ = allocBytes(license.byteLength + 1);
-  licenseZ.set(license);
-  attr
-    .set('prog_type', type)
-    .set('insn_cnt', insnCnt)
-    .setPointer('insns', insnsCopy)
-    .setPointer('license', licenseZ);
-  if (opts.name !== undefined) attr.setBytes('prog_name', validateObjName(opts.name, 'options.name'));
-  if (opts.expectedAttachType !== undefined) {
-    attr.set('expected_attach_type', validateU32(opts.expectedAttachType, 'options.expectedAttachType'));
-  }
-  if (opts.flags !== undefined) attr.set('prog_flags', validateU32(opts.flags, 'options.flags'));
-  if (opts.kernVersion !== undefined)
-    attr.set('kern_version', validateU32(opts.kernVersion, 'options.kernVersion'));
-  if (opts.ifindex !== undefined) attr.set('prog_ifindex', validateU32(opts.ifindex, 'options.ifindex'));
-  const btfFd = validateOptionalFd(opts.btfFd, 'options.btfFd');
-  if (btfFd !== undefined) attr.set('prog_btf_fd', btfFd);
-  if (opts.attachBtfId !== undefined)
-    attr.set('attach_btf_id', validateU32(opts.attachBtfId, 'options.attachBtfId'));
-  const attachBtfObjFd = validateOptionalFd(opts.attachBtfObjFd, 'options.attachBtfObjFd');
-  const attachProgFd = validateOptionalFd(opts.attachProgFd, 'options.attachProgFd');
-  if (attachBtfObjFd !== undefined && attachProgFd !== undefined) {
+  const f: ProgLoadFields = { type, insns, license, logLevel: 0, logSize: 1024 * 1024 };
+  if (opts.name !== undefined) f.name = validateObjName(opts.name, 'options.name');
+  if (opts.expectedAttachType !== undefined)
+    f.expectedAttachType = validateU32(opts.expectedAttachType, 'options.expectedAttachType');
+  if (opts.flags !== undefined) f.flags = validateU32(opts.flags, 'options.flags');
+  if (opts.kernVersion !== undefined) f.kernVersion = validateU32(opts.kernVersion, 'options.kernVersion');
+  if (opts.ifindex !== undefined) f.ifindex = validateU32(opts.ifindex, 'options.ifindex');
+  f.btfFd = validateOptionalFd(opts.btfFd, 'options.btfFd');
+  if (opts.attachBtfId !== undefined) f.attachBtfId = validateU32(opts.attachBtfId, 'options.attachBtfId');
+  f.attachBtfObjFd = validateOptionalFd(opts.attachBtfObjFd, 'options.attachBtfObjFd');
+  f.attachProgFd = validateOptionalFd(opts.attachProgFd, 'options.attachProgFd');
+  if (f.attachBtfObjFd !== undefined && f.attachProgFd !== undefined) {
     throw errInvalidArgValue(
       'options',
       'attachBtfObjFd+attachProgFd',
       'cannot set both attachBtfObjFd and attachProgFd',
     );
   }
-  if (attachBtfObjFd !== undefined) attr.set('attach_btf_obj_fd', attachBtfObjFd);
-  if (attachProgFd !== undefined) attr.set('attach_prog_fd', attachProgFd);
-  setInfo(attr, opts.funcInfo, opts.funcInfoRecSize, 8, 'funcInfo');
-  setInfo(attr, opts.lineInfo, opts.lineInfoRecSize, 16, 'lineInfo');
-  const logLevel =
-    opts.logLevel === undefined ? 0 : validateInteger(opts.logLevel, 'options.logLevel', 0, 0xffff);
-  const logSize =
-    opts.logSize === undefined
-      ? 1024 * 1024
-      : validateInteger(opts.logSize, 'options.logSize', MIN_LOG, MAX_LOG);
+  f.funcInfo = checkInfo(opts.funcInfo, opts.funcInfoRecSize, 8, 'funcInfo');
+  f.lineInfo = checkInfo(opts.lineInfo, opts.lineInfoRecSize, 16, 'lineInfo');
+  if (opts.logLevel !== undefined) f.logLevel = validateInteger(opts.logLevel, 'options.logLevel', 0, 0xffff);
+  if (opts.logSize !== undefined)
+    f.logSize = validateInteger(opts.logSize, 'options.logSize', MIN_LOG, MAX_LOG);
   if (opts.onLog !== undefined && typeof opts.onLog !== 'function') {
     throw errInvalidArgValue('options.onLog', opts.onLog, 'must be a function');
   }
-  return { attr, logLevel, logSize };
+  f.onLog = opts.onLog;
+  return f;
+}
+
+function fillProgLoad(f: ProgLoadFields): Struct<typeof ProgLoadAttr> {
+  const attr = new Struct(ProgLoadAttr);
+  // Copies keep the caller's memory out of reach of the kernel and give a stable address.
+  const insnsCopy = allocBytes(f.insns.byteLength);
+  insnsCopy.set(f.insns);
+  const licenseZ = allocBytes(f.license.byteLength + 1);
+  licenseZ.set(f.license);
+  attr
+    .set('prog_type', f.type)
+    .set('insn_cnt', f.insns.byteLength / 8)
+    .setPointer('insns', insnsCopy)
+    .setPointer('license', licenseZ);
+  if (f.name !== undefined) attr.setBytes('prog_name', f.name);
+  if (f.expectedAttachType !== undefined) attr.set('expected_attach_type', f.expectedAttachType);
+  if (f.flags !== undefined) attr.set('prog_flags', f.flags);
+  if (f.kernVersion !== undefined) attr.set('kern_version', f.kernVersion);
+  if (f.ifindex !== undefined) attr.set('prog_ifindex', f.ifindex);
+  if (f.btfFd !== undefined) attr.set('prog_btf_fd', f.btfFd);
+  if (f.attachBtfId !== undefined) attr.set('attach_btf_id', f.attachBtfId);
+  if (f.attachBtfObjFd !== undefined) attr.set('attach_btf_obj_fd', f.attachBtfObjFd);
+  if (f.attachProgFd !== undefined) attr.set('attach_prog_fd', f.attachProgFd);
+  setInfo(attr, f.funcInfo, 'funcInfo');
+  setInfo(attr, f.lineInfo, 'lineInfo');
+  return attr;
 }
 
 function setLog(attr: Struct<typeof ProgLoadAttr>, level: number, buf: Uint8Array): void {
@@ -245,29 +283,31 @@ function setLog(attr: Struct<typeof ProgLoadAttr>, level: number, buf: Uint8Arra
  *   EINVAL when the probe says the kernel lacks the program type (probed only after a failure).
  */
 export function progLoad(opts: ProgLoadOptions): Fd {
-  const { attr, logLevel, logSize } = fillProgLoad(opts);
+  const f = checkProgLoad(opts);
   try {
-    return loadWithLog(opts, attr, logLevel, logSize);
+    return progLoadUnchecked(f);
   } catch (e) {
-    throw explainFailure(e, 'BPF_PROG_LOAD', attr.getNumber('prog_type'));
+    throw explainFailure(e, 'BPF_PROG_LOAD', f.type);
   }
 }
 
-function loadWithLog(
-  opts: ProgLoadOptions,
-  attr: Struct<typeof ProgLoadAttr>,
-  logLevel: number,
-  logSize: number,
-): Fd {
+/**
+ * {@link progLoad} without argument checks and without the probe on failure: the verifier-log
+ * retry and the EAGAIN repeats are the same.
+ * @throws BpfError (`command: 'BPF_PROG_LOAD'`, `log` the verifier log).
+ * @internal
+ */
+export function progLoadUnchecked(f: ProgLoadFields): Fd {
+  const attr = fillProgLoad(f);
   let logBuf: Uint8Array | undefined;
-  if (logLevel > 0) {
-    logBuf = allocBytes(logSize);
-    setLog(attr, logLevel, logBuf);
+  if (f.logLevel > 0) {
+    logBuf = allocBytes(f.logSize);
+    setLog(attr, f.logLevel, logBuf);
   }
   let first: BpfError;
   try {
     const fd = adoptFd(loadOnce(attr));
-    if (logBuf !== undefined) opts.onLog?.(cString(logBuf));
+    if (logBuf !== undefined) f.onLog?.(cString(logBuf));
     return fd;
   } catch (e) {
     if (!BpfError.isInstance(e)) throw e;
@@ -382,23 +422,39 @@ export function progAttach(opts: ProgAttachOptions): void {
   const target = validateFd(opts.targetFd, 'options.targetFd');
   const prog = validateFd(opts.progFd, 'options.progFd');
   const type = validateU32(opts.attachType, 'options.attachType');
-  let flags = opts.flags === undefined ? 0 : validateU32(opts.flags, 'options.flags');
+  const flags = opts.flags === undefined ? 0 : validateU32(opts.flags, 'options.flags');
   const replace = validateOptionalFd(opts.replaceProgFd, 'options.replaceProgFd');
-  if (replace !== undefined) flags |= BPF_F_REPLACE;
-  if (attachScratch === undefined) attachScratch = progAttachScratch();
-  const sc = attachScratch;
-  const v = sc.view;
-  v.setUint32(sc.target, target, true);
-  v.setUint32(sc.prog, prog, true);
-  v.setUint32(sc.type, type, true);
-  v.setUint32(sc.flags, flags >>> 0, true);
-  v.setUint32(sc.replace, replace ?? 0, true);
-  // The size ends at attach_flags, or at replace_bpf_fd when one is given.
   try {
-    bpfAt(BPF_PROG_ATTACH, sc, replace === undefined ? sc.flagsEnd : sc.replaceEnd);
+    progAttachUnchecked(target, prog, type, flags, replace);
   } catch (e) {
     throw explainFailure(e, 'BPF_PROG_ATTACH', type);
   }
+}
+
+/**
+ * `BPF_PROG_ATTACH` without argument checks (and without the probe on failure): `replaceProgFd`
+ * given → `BPF_F_REPLACE` is added to `flags`.
+ * @throws BpfError (`command: 'BPF_PROG_ATTACH'`).
+ * @internal
+ */
+export function progAttachUnchecked(
+  targetFd: number,
+  progFd: number,
+  attachType: number,
+  flags = 0,
+  replaceProgFd?: number,
+): void {
+  if (replaceProgFd !== undefined) flags |= BPF_F_REPLACE;
+  if (attachScratch === undefined) attachScratch = progAttachScratch();
+  const sc = attachScratch;
+  const v = sc.view;
+  v.setUint32(sc.target, targetFd, true);
+  v.setUint32(sc.prog, progFd, true);
+  v.setUint32(sc.type, attachType, true);
+  v.setUint32(sc.flags, flags >>> 0, true);
+  v.setUint32(sc.replace, replaceProgFd ?? 0, true);
+  // The size ends at attach_flags, or at replace_bpf_fd when one is given.
+  bpfAt(BPF_PROG_ATTACH, sc, replaceProgFd === undefined ? sc.flagsEnd : sc.replaceEnd);
 }
 
 /** Options of {@link progDetach}. */
@@ -421,12 +477,17 @@ export function progDetach(opts: ProgDetachOptions): void {
   const target = validateFd(opts.targetFd, 'options.targetFd');
   const prog = validateOptionalFd(opts.progFd, 'options.progFd');
   const type = validateU32(opts.attachType, 'options.attachType');
+  progDetachUnchecked(target, prog ?? 0, type);
+}
+
+/** {@link progDetach} without argument checks (`progFd` 0: none). @internal */
+export function progDetachUnchecked(targetFd: number, progFd: number, attachType: number): void {
   if (detachScratch === undefined) detachScratch = progAttachScratch();
   const sc = detachScratch;
   const v = sc.view;
-  v.setUint32(sc.target, target, true);
-  v.setUint32(sc.prog, prog ?? 0, true);
-  v.setUint32(sc.type, type, true);
+  v.setUint32(sc.target, targetFd, true);
+  v.setUint32(sc.prog, progFd, true);
+  v.setUint32(sc.type, attachType, true);
   bpfAt(BPF_PROG_DETACH, sc, sc.typeEnd);
 }
 
@@ -490,6 +551,11 @@ export function progQuery(opts: ProgQueryOptions): ProgQueryResult {
   const target = validateFd(opts.targetFd, 'options.targetFd');
   const type = validateU32(opts.attachType, 'options.attachType');
   const queryFlags = opts.queryFlags === undefined ? 0 : validateU32(opts.queryFlags, 'options.queryFlags');
+  return progQueryUnchecked(target, type, queryFlags);
+}
+
+/** {@link progQuery} without argument checks (a hot path: `queryPrograms()`). @internal */
+export function progQueryUnchecked(target: number, type: number, queryFlags = 0): ProgQueryResult {
   if (queryAttr === undefined || queryOffsets === undefined) {
     queryAttr = new Struct(ProgQueryAttr);
     queryAt = scratchAttr(queryAttr.bytes);

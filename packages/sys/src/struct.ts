@@ -4,7 +4,13 @@
  *
  * @module
  */
-import type { FieldLayout, TypeLayout } from '@bpfjs/uapi';
+import {
+  cString,
+  type FieldLayout,
+  readField,
+  type TypeLayout,
+  writeField as writeFieldRaw,
+} from '@bpfjs/uapi';
 import { BpfjsRangeError, BpfjsTypeError, errInvalidArgType, errOutOfRange } from './errors.js';
 import { getLibc } from './libc.js';
 
@@ -191,54 +197,7 @@ export class Struct<L extends TypeLayout> {
   }
 }
 
-const decoder = new TextDecoder();
-
-/** Decodes a NUL-terminated (or full) char array. */
-export function cString(bytes: Uint8Array): string {
-  const end = bytes.indexOf(0);
-  return decoder.decode(end < 0 ? bytes : bytes.subarray(0, end));
-}
-
-/** Reads a scalar field from a DataView holding the top-level type. */
-export function readField(view: DataView, f: FieldLayout): number | bigint {
-  if (f.bitWidth !== undefined && f.bitOffset !== undefined) {
-    const byte = Math.floor(f.bitOffset / 8);
-    const shift = f.bitOffset % 8;
-    // Little-endian bit-fields of at most 24 bits (the uapi ones: bpf_insn's registers).
-    let raw = 0;
-    const nbytes = Math.ceil((shift + f.bitWidth) / 8);
-    for (let i = 0; i < nbytes; i++) raw |= view.getUint8(byte + i) << (8 * i);
-    return (raw >>> shift) & (2 ** f.bitWidth - 1);
-  }
-  const o = f.offset;
-  switch (f.kind) {
-    case 'u8':
-    case 'char':
-      return view.getUint8(o);
-    case 's8':
-      return view.getInt8(o);
-    case 'u16':
-      return view.getUint16(o, true);
-    case 's16':
-      return view.getInt16(o, true);
-    case 'u32':
-      return view.getUint32(o, true);
-    case 's32':
-      return view.getInt32(o, true);
-    case 'u64':
-    case 'ptr':
-      return view.getBigUint64(o, true);
-    case 's64':
-      return view.getBigInt64(o, true);
-    case 'enum':
-      if (f.size === 8) return view.getBigUint64(o, true);
-      if (f.size === 4) return view.getUint32(o, true);
-      if (f.size === 2) return view.getUint16(o, true);
-      return view.getUint8(o);
-    default:
-      throw new TypeError(`cannot read a ${f.kind} field as a scalar`);
-  }
-}
+export { cString };
 
 const RANGES: Readonly<Record<string, readonly [number, number]>> = {
   u8: [0, 0xff],
@@ -251,26 +210,23 @@ const RANGES: Readonly<Record<string, readonly [number, number]>> = {
 };
 
 /**
- * Writes a scalar field; the value must fit the field.
+ * Writes a scalar field through uapi's `writeField`, after checking the value fits the field.
  * @throws RangeError `ERR_OUT_OF_RANGE` if it does not.
  */
 export function writeField(view: DataView, f: FieldLayout, name: string, value: number | bigint): void {
+  checkFieldValue(f, name, value);
+  writeFieldRaw(view, f, value);
+}
+
+/** Checks that `value` fits field `f` (named `name` in the error). @throws RangeError `ERR_OUT_OF_RANGE`. */
+function checkFieldValue(f: FieldLayout, name: string, value: number | bigint): void {
   if (f.bitWidth !== undefined && f.bitOffset !== undefined) {
     const max = 2 ** f.bitWidth - 1;
     if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > max) {
       throw errOutOfRange(name, `an integer >= 0 and <= ${max}`, value);
     }
-    const byte = Math.floor(f.bitOffset / 8);
-    const shift = f.bitOffset % 8;
-    const nbytes = Math.ceil((shift + f.bitWidth) / 8);
-    let raw = 0;
-    for (let i = 0; i < nbytes; i++) raw |= view.getUint8(byte + i) << (8 * i);
-    const mask = max << shift;
-    raw = (raw & ~mask) | (value << shift);
-    for (let i = 0; i < nbytes; i++) view.setUint8(byte + i, (raw >>> (8 * i)) & 0xff);
     return;
   }
-  const o = f.offset;
   let kind: string = f.kind;
   if (kind === 'enum') kind = f.size === 8 ? 'u64' : f.size === 4 ? 'u32' : f.size === 2 ? 'u16' : 'u8';
   if (kind === 'u64' || kind === 'ptr' || kind === 's64') {
@@ -280,8 +236,6 @@ export function writeField(view: DataView, f: FieldLayout, name: string, value: 
     const hi = signed ? (1n << 63n) - 1n : U64_MAX;
     if (v === undefined || v < lo || v > hi)
       throw errOutOfRange(name, `an integer >= ${lo} and <= ${hi}`, value);
-    if (signed) view.setBigInt64(o, v, true);
-    else view.setBigUint64(o, v, true);
     return;
   }
   const range = RANGES[kind];
@@ -293,15 +247,5 @@ export function writeField(view: DataView, f: FieldLayout, name: string, value: 
   }
   if (typeof value !== 'number' || !Number.isInteger(value) || value < range[0] || value > range[1]) {
     throw errOutOfRange(name, `an integer >= ${range[0]} and <= ${range[1]}`, value);
-  }
-  switch (f.size) {
-    case 1:
-      view.setUint8(o, value & 0xff);
-      return;
-    case 2:
-      view.setUint16(o, value & 0xffff, true);
-      return;
-    default:
-      view.setUint32(o, value >>> 0, true);
   }
 }

@@ -7,7 +7,6 @@ import { release } from 'node:os';
 import { requireFeature, requireKernel } from '@bpfjs/testkit';
 import {
   BPF_LINK_TYPE_NETFILTER,
-  BPF_LINK_TYPE_RAW_TRACEPOINT,
   BPF_NETFILTER,
   BPF_PROG_TYPE_NETFILTER,
   BPF_PROG_TYPE_RAW_TRACEPOINT,
@@ -18,8 +17,8 @@ import {
 import { describe, expect, it } from 'vitest';
 import { BpfError, UnsupportedFeatureError } from './errors.js';
 import type { Fd } from './fd.js';
-import { linkGetInfo, linkGetInfoWithName } from './info.js';
 import { linkCreate, linkDetach, rawTracepointOpen } from './link.js';
+import { linkGetInfo, linkGetInfoWithName } from './link-info.js';
 import { haveRawTracepointCookie } from './probe.js';
 import { progLoad } from './prog.js';
 import { openPath } from './syscalls.js';
@@ -127,7 +126,7 @@ requireKernel().describe('raw tracepoints and netfilter links against the kernel
       const link = rawTracepointOpen({ progFd: prog, name: 'sys_enter' });
       try {
         const info = linkGetInfo(link);
-        expect(info.type).toBe(BPF_LINK_TYPE_RAW_TRACEPOINT);
+        expect(info).toMatchObject({ type: 'raw_tracepoint', tpName: 'sys_enter' });
         expect(info.id).toBeGreaterThan(0);
         const buf = new Uint8Array(BpfLinkInfo.size);
         const r = linkGetInfoWithName(link, buf);
@@ -234,7 +233,7 @@ requireKernel().describe('raw tracepoints and netfilter links against the kernel
         expect(v.getUint32(f['netfilter.hooknum'].offset, true)).toBe(NF_INET_LOCAL_IN);
         expect(v.getInt32(f['netfilter.priority'].offset, true)).toBe(-128);
         linkDetach(link);
-        expect(linkGetInfo(link).type).toBe(BPF_LINK_TYPE_NETFILTER);
+        expect(linkGetInfo(link).type).toBe('netfilter');
       } finally {
         link.close();
       }

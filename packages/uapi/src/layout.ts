@@ -80,3 +80,134 @@ export type ScalarValues<L extends TypeLayout> = {
       ? never
       : K]?: L['fields'][K] extends { readonly kind: infer Kd extends FieldKind } ? ValueOfKind<Kd> : never;
 };
+
+// ------------------------------------------------------------------------------------------------
+// Field read/write helpers: the one place that turns a `FieldLayout` into DataView calls. sys (attrs,
+// info structs), link (info decoding) and asm (`struct bpf_insn`) all read and write fields through
+// these; nobody else writes an offset by hand. Little-endian: the 64-bit ABIs bpfjs targets.
+
+/** The storage size of an `enum` field as the unsigned integer kind it is read as. */
+function enumKind(size: number): FieldKind {
+  return size === 8 ? 'u64' : size === 4 ? 'u32' : size === 2 ? 'u16' : 'u8';
+}
+
+/** Bytes `[byte, byte + n)` of a little-endian bit-field's storage as one number (n <= 4). */
+function bitStorage(f: FieldLayout, base: number): { byte: number; shift: number; n: number } {
+  const bitOffset = f.bitOffset as number;
+  const shift = bitOffset % 8;
+  return {
+    byte: base + Math.floor(bitOffset / 8),
+    shift,
+    n: Math.ceil((shift + (f.bitWidth as number)) / 8),
+  };
+}
+
+/**
+ * Reads a scalar field of the type that starts at byte `base` of `view`: a `number` for fields of
+ * up to 32 bits (and bit-fields of up to 24 bits, the uapi ones), a `bigint` for 64-bit ones.
+ * @throws TypeError for an aggregate field (struct, union, array as a whole).
+ */
+export function readField(view: DataView, f: FieldLayout, base = 0): number | bigint {
+  if (f.bitWidth !== undefined && f.bitOffset !== undefined) {
+    const s = bitStorage(f, base);
+    let raw = 0;
+    for (let i = 0; i < s.n; i++) raw |= view.getUint8(s.byte + i) << (8 * i);
+    return (raw >>> s.shift) & (2 ** f.bitWidth - 1);
+  }
+  const o = base + f.offset;
+  switch (f.kind === 'enum' ? enumKind(f.size) : f.kind) {
+    case 'u8':
+    case 'char':
+      return view.getUint8(o);
+    case 's8':
+      return view.getInt8(o);
+    case 'u16':
+      return view.getUint16(o, true);
+    case 's16':
+      return view.getInt16(o, true);
+    case 'u32':
+      return view.getUint32(o, true);
+    case 's32':
+      return view.getInt32(o, true);
+    case 'u64':
+    case 'ptr':
+      return view.getBigUint64(o, true);
+    case 's64':
+      return view.getBigInt64(o, true);
+    default:
+      throw new TypeError(`cannot read a ${f.kind} field as a scalar`);
+  }
+}
+
+/** {@link readField} as a number (a 64-bit field is converted; exact up to 2^53). */
+export function readNumber(view: DataView, f: FieldLayout, base = 0): number {
+  const v = readField(view, f, base);
+  return typeof v === 'bigint' ? Number(v) : v;
+}
+
+/** {@link readField} as a bigint. */
+export function readBigInt(view: DataView, f: FieldLayout, base = 0): bigint {
+  const v = readField(view, f, base);
+  return typeof v === 'bigint' ? v : BigInt(v);
+}
+
+/**
+ * Writes a scalar field of the type at byte `base` of `view`. The value must already fit the
+ * field (checking is the caller's, with its own error codes): a number for fields of up to 32 bits
+ * (truncated to the field's width), a number or bigint for 64-bit ones.
+ * @throws TypeError for an aggregate field.
+ */
+export function writeField(view: DataView, f: FieldLayout, value: number | bigint, base = 0): void {
+  if (f.bitWidth !== undefined && f.bitOffset !== undefined) {
+    const s = bitStorage(f, base);
+    const mask = (2 ** f.bitWidth - 1) << s.shift;
+    let raw = 0;
+    for (let i = 0; i < s.n; i++) raw |= view.getUint8(s.byte + i) << (8 * i);
+    raw = (raw & ~mask) | ((Number(value) << s.shift) & mask);
+    for (let i = 0; i < s.n; i++) view.setUint8(s.byte + i, (raw >>> (8 * i)) & 0xff);
+    return;
+  }
+  const o = base + f.offset;
+  switch (f.kind === 'enum' ? enumKind(f.size) : f.kind) {
+    case 'u8':
+    case 's8':
+    case 'char':
+      view.setUint8(o, Number(value) & 0xff);
+      return;
+    case 'u16':
+    case 's16':
+      view.setUint16(o, Number(value) & 0xffff, true);
+      return;
+    case 'u32':
+    case 's32':
+      view.setUint32(o, Number(value) >>> 0, true);
+      return;
+    case 'u64':
+    case 'ptr':
+      view.setBigUint64(o, BigInt.asUintN(64, BigInt(value)), true);
+      return;
+    case 's64':
+      view.setBigInt64(o, BigInt.asIntN(64, BigInt(value)), true);
+      return;
+    default:
+      throw new TypeError(`cannot write a ${f.kind} field as a scalar`);
+  }
+}
+
+/** The bytes of a field (an array or aggregate) inside `bytes`, as a view (no copy). */
+export function fieldBytes(bytes: Uint8Array, f: FieldLayout, base = 0): Uint8Array {
+  return bytes.subarray(base + f.offset, base + f.offset + f.size);
+}
+
+const utf8 = new TextDecoder();
+
+/** A NUL-terminated string from a char array (the whole array when it has no NUL). */
+export function cString(bytes: Uint8Array): string {
+  const end = bytes.indexOf(0);
+  return utf8.decode(end < 0 ? bytes : bytes.subarray(0, end));
+}
+
+/** A NUL-terminated string from a char array field. */
+export function readString(bytes: Uint8Array, f: FieldLayout, base = 0): string {
+  return cString(fieldBytes(bytes, f, base));
+}

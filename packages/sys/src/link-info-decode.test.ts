@@ -5,7 +5,7 @@
  */
 import { BpfLinkInfo, bpf_attach_type, bpf_link_type } from '@bpfjs/uapi';
 import { describe, expect, it } from 'vitest';
-import { decodeLinkInfo } from './info.js';
+import { decodeLinkInfo } from './link-info.js';
 
 type Fields = Record<string, { offset: number; size: number }>;
 const F = BpfLinkInfo.fields as unknown as Fields;
