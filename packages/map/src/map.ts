@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { readFileSync, readlinkSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import {
   BpfError,
   BpfjsRangeError,
@@ -27,6 +27,7 @@ import {
   validateObject,
   validateU32,
 } from '@bpfjs/sys';
+import { fdKind } from '@bpfjs/sys/internal';
 import { BPF_ANY, BPF_EXIST, BPF_F_LOCK, BPF_NOEXIST, bpf_map_type } from '@bpfjs/uapi/linux/bpf';
 import { btfById, btfCodec, btfOfFd } from './btf.js';
 import {
@@ -217,14 +218,9 @@ function toInfo(i: MapInfo): BpfMapInfo {
   };
 }
 
-/** What kind of BPF object an fd refers to (`'map'`, `'prog'`, `'link'`, ...). @internal */
+/** What kind of BPF object an fd refers to (`'map'`, `'prog'`, `'link'`, ...): sys's one fd-kind check. @internal */
 export function objectKind(fd: number): string {
-  try {
-    const m = /^anon_inode:(?:\[)?bpf[-_](\w+)/.exec(readlinkSync(`/proc/self/fd/${fd}`));
-    return m?.[1] ?? 'other';
-  } catch {
-    return 'unknown';
-  }
+  return fdKind(fd) ?? 'unknown';
 }
 
 // Map types whose batch commands this kernel lacks (learned on first use; ENOTSUPP/EINVAL).

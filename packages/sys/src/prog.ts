@@ -156,7 +156,11 @@ function checkInfo(
   return { bytes: data, recSize };
 }
 
-function setInfo(attr: Struct<typeof ProgLoadAttr>, info: InfoRecords | undefined, name: 'funcInfo' | 'lineInfo'): void {
+function setInfo(
+  attr: Struct<typeof ProgLoadAttr>,
+  info: InfoRecords | undefined,
+  name: 'funcInfo' | 'lineInfo',
+): void {
   if (info === undefined) return;
   const copy = allocBytes(info.bytes.byteLength);
   copy.set(info.bytes);

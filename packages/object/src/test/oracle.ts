@@ -142,7 +142,7 @@ export function libbpfLoad(
     using prog = Program.fromPin(join(pinDir, `p_${p.name}`.replaceAll('.', '_')));
     programs[p.name] = {
       name: p.name,
-      type: progGetInfo(prog.fd).type,
+      type: progGetInfo(prog.fd).typeId,
       xlated: normalisedXlated(prog.fd.fd),
       expectedAttachType: p.expectedAttachType,
     };
@@ -163,7 +163,7 @@ export function describeCollection(coll: Collection): {
 } {
   const programs: Record<string, KernelProgram> = {};
   for (const [name, p] of coll.programs) {
-    programs[name] = { name, type: progGetInfo(p.fd).type, xlated: normalisedXlated(p.fd.fd) };
+    programs[name] = { name, type: progGetInfo(p.fd).typeId, xlated: normalisedXlated(p.fd.fd) };
   }
   const maps: Record<string, KernelMap> = {};
   for (const [name, m] of coll.maps) {
