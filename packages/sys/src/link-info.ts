@@ -460,19 +460,36 @@ export function linkGetInfo(fd: Fd | number): LinkInfo {
 // the kernel reads pointers from some link types' info (raw_tp, iter, perf_event), so stale bytes
 // of an earlier answer must never reach it; every path below leaves it zero again.
 
+const TYPE_AT = F.type.offset;
+const ID_AT = F.id.offset;
+const PROG_ID_AT = F.prog_id.offset;
+const NS_INO_AT = F['netns.netns_ino'].offset;
+const NS_ATTACH_AT = F['netns.attach_type'].offset;
+const NETNS_FLOW_DISSECTOR = attachTypeName(BPF_FLOW_DISSECTOR);
+const NETNS_SK_LOOKUP = attachTypeName(BPF_SK_LOOKUP);
+
 function readLinkInfo(n: number, checkKind: boolean): LinkInfo {
   if (infoBytes === undefined) allocInfo();
   const buf = infoBytes as Uint8Array;
   const v = infoView as DataView;
   try {
     const infoLen = objGetInfoByFdUnchecked(n, buf);
-    const type = readNumber(v, F.type);
+    const type = v.getUint32(TYPE_AT, true);
     if (type === BPF_LINK_TYPE_NETNS) {
-      // Not one of the netns attach types: probably not a link at all (a map or program whose
-      // info reads as type 5). A typed error for those, before anyone trusts the answer.
-      const at = readNumber(v, F['netns.attach_type']);
-      if (checkKind && at !== BPF_FLOW_DISSECTOR && at !== BPF_SK_LOOKUP) checkFdKind(n, 'link', 'fd');
-      return decodeLinkInfo(v, undefined);
+      // The hot path (a netns link's info): offsets resolved once, the two attach type names
+      // interned. Not one of the netns attach types: probably not a link at all (a map or
+      // program whose info reads as type 5): a typed error before anyone trusts the answer.
+      const at = v.getUint32(NS_ATTACH_AT, true);
+      const attachType =
+        at === BPF_SK_LOOKUP ? NETNS_SK_LOOKUP : at === BPF_FLOW_DISSECTOR ? NETNS_FLOW_DISSECTOR : undefined;
+      if (checkKind && attachType === undefined) checkFdKind(n, 'link', 'fd');
+      return {
+        id: v.getUint32(ID_AT, true),
+        type: 'netns',
+        programId: v.getUint32(PROG_ID_AT, true),
+        netnsInode: v.getUint32(NS_INO_AT, true),
+        attachType: attachType ?? attachTypeName(at),
+      };
     }
     // Off the netns hot path: make sure `fd` is a link before decoding another type's fields or
     // giving the kernel a name pointer (a program's info has output pointers at those offsets).
