@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { errInvalidArgType, isFd } from '@bpfjs/sys';
+import { errInvalidArgType } from '@bpfjs/sys';
+import { isFd } from '@bpfjs/sys/internal';
 import { errClosed, errNoFd } from './errors.js';
 
 /** What fd-valued maps (sockmap, prog_array, map-of-maps) accept as a value. */

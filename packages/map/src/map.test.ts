@@ -1,6 +1,7 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { AF_INET, BpfError, openPath, SOCK_STREAM, socket } from '@bpfjs/sys';
+import { fdKind } from '@bpfjs/sys/internal';
 import {
   expectCode,
   expectErrno,
@@ -12,7 +13,6 @@ import {
 import { BPF_F_MMAPABLE, BpfMapInfo as Layout } from '@bpfjs/uapi/linux/bpf';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BpfMap, mapArray, maps } from './index.js';
-import { objectKind as objectKindOf } from './map.js';
 
 const open: { close(): void }[] = [];
 afterEach(() => {
@@ -242,7 +242,7 @@ requireKernel().describe('BpfMap on the kernel', () => {
     expectCode(() => BpfMap.fromFd(ns.fd), 'ERR_BPFJS_WRONG_OBJECT');
     const dup = m.fd.dup();
     expectCode(() => BpfMap.fromFd(dup.fd, { key: 'u64' }), 'ERR_BPFJS_MAP_CODEC_SIZE');
-    expect(objectKindOf(dup.fd)).toBe('map'); // still open
+    expect(fdKind(dup.fd)).toBe('map'); // still open
     dup.close();
     expect(String(m)).toMatch(/^BpfMap\(hash, fd \d+\)$/);
     fs.dispose();

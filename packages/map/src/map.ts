@@ -12,22 +12,24 @@ import {
   errInvalidArgType,
   errInvalidArgValue,
   Fd,
-  isFd,
-  MapElemCalls,
   type MapInfo,
-  mapBatchUnchecked,
   mapCreate,
-  mapFreezeUnchecked,
   mapGetFdById,
   mapGetInfo,
   numPossibleCpus,
   objGet,
+} from '@bpfjs/sys';
+import {
+  fdKind,
+  isFd,
+  MapElemCalls,
+  mapBatchUnchecked,
+  mapFreezeUnchecked,
   optionKeys,
   validateInteger,
   validateObject,
   validateU32,
-} from '@bpfjs/sys';
-import { fdKind } from '@bpfjs/sys/internal';
+} from '@bpfjs/sys/internal';
 import { BPF_ANY, BPF_EXIST, BPF_F_LOCK, BPF_NOEXIST, bpf_map_type } from '@bpfjs/uapi/linux/bpf';
 import { btfById, btfCodec, btfOfFd } from './btf.js';
 import {
@@ -216,11 +218,6 @@ function toInfo(i: MapInfo): BpfMapInfo {
     mapExtra: i.mapExtra,
     ifindex: i.ifindex,
   };
-}
-
-/** What kind of BPF object an fd refers to (`'map'`, `'prog'`, `'link'`, ...): sys's one fd-kind check. @internal */
-export function objectKind(fd: number): string {
-  return fdKind(fd) ?? 'unknown';
 }
 
 // Map types whose batch commands this kernel lacks (learned on first use; ENOTSUPP/EINVAL).
@@ -491,8 +488,8 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> implements Disposable {
     else if (fd.closed) throw errClosed('Fd given as "fd"');
     else n = validateInteger(fd.fd, 'fd.fd', 0, 0x7fffffff);
     // Inspected first, taken over only on success: a refusal leaves the caller's fd open.
-    const kind = objectKind(n);
-    if (kind !== 'map' && kind !== 'unknown') throw errWrongObject(`fd ${n}`, 'map', kind);
+    const kind = fdKind(n);
+    if (kind !== undefined && kind !== 'map') throw errWrongObject(`fd ${n}`, 'map', kind);
     const info = mapGetInfo(n);
     const owned = typeof fd === 'number' ? new Fd(n) : (fd as Fd);
     try {
@@ -506,8 +503,8 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> implements Disposable {
 
   static #adopt<K, V>(fd: Fd, where: string, options: BpfMapOpenOptions<CodecSpec, CodecSpec>): BpfMap<K, V> {
     try {
-      const kind = objectKind(fd.fd);
-      if (kind !== 'map' && kind !== 'unknown') throw errWrongObject(where, 'map', kind);
+      const kind = fdKind(fd.fd);
+      if (kind !== undefined && kind !== 'map') throw errWrongObject(where, 'map', kind);
       return BpfMap.#build<K, V>(fd, mapGetInfo(fd.fd), options.key, options.value);
     } catch (err) {
       fd.close();

@@ -7,16 +7,8 @@
  */
 import { renameSync, unlinkSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
-import {
-  BpfError,
-  BpfjsTypeError,
-  errInvalidArgType,
-  errInvalidArgValue,
-  isBpffs,
-  objPin,
-  optionKeys,
-  validateObject,
-} from '@bpfjs/sys';
+import { BpfError, BpfjsTypeError, errInvalidArgType, errInvalidArgValue, isBpffs, objPin } from '@bpfjs/sys';
+import { optionKeys, validateObject } from '@bpfjs/sys/internal';
 import { explain } from './errors.js';
 
 /** Options of `map.pin()`. */

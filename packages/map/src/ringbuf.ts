@@ -24,12 +24,11 @@ import {
   type Mapping,
   mmap,
   munmap,
-  optionKeys,
   PROT_READ,
   PROT_WRITE,
-  validateObject,
   watchFd,
 } from '@bpfjs/sys';
+import { optionKeys, validateObject } from '@bpfjs/sys/internal';
 import { errClosed, errOperation } from './errors.js';
 import { BpfMap } from './map.js';
 

@@ -24,12 +24,11 @@ import {
   munmap,
   numPossibleCpus,
   objGet,
-  optionKeys,
   PROT_READ,
   PROT_WRITE,
   progLoad,
-  validateObject,
 } from '@bpfjs/sys';
+import { optionKeys, validateObject } from '@bpfjs/sys/internal';
 import {
   BPF_F_MMAPABLE,
   BPF_LSM_CGROUP,

@@ -25,6 +25,7 @@ export {
 } from './info.js';
 export { linkCreateUnchecked, linkDetachUnchecked, linkUpdateUnchecked } from './link.js';
 export { linkInfoUnchecked, linkTypeUnchecked } from './link-info.js';
+export { MapElemCalls, mapBatchUnchecked, mapFreezeUnchecked } from './map-ops.js';
 export { attachTypeName, linkTypeName, progTypeName } from './names.js';
 export {
   getFdByIdUnchecked,
