@@ -49,7 +49,7 @@ export function bpf(cmd: number, attr: Uint8Array, size: number): number {
 
 /**
  * `bpf()` without argument checks, for wrappers that built `attr` themselves.
- * @internal
+ * For the layers above, through `@bpfjs/sys/internal`; not for applications.
  */
 export function bpfUnchecked(cmd: number, attr: Uint8Array, size: number): number {
   if (call === undefined) bind();
@@ -72,7 +72,7 @@ function readyMemlock(): void {
  * read right after the call). For wrappers where a failure is an expected answer (ENOENT at the
  * end of an id list): no `BpfError` is built unless the caller decides to throw one
  * ({@link bpfError}).
- * @internal
+ * For the layers above, through `@bpfjs/sys/internal`; not for applications.
  */
 export function bpfTry(cmd: number, attr: Uint8Array, size: number): number {
   if (call === undefined) bind();
@@ -85,7 +85,7 @@ export function bpfTry(cmd: number, attr: Uint8Array, size: number): number {
  * The `BpfError` for a failed `cmd` with `errno` (as `bpfUnchecked()` throws it). An EPERM from a
  * command that creates an object says so when RLIMIT_MEMLOCK is the likely cause (pre-5.11
  * kernels), before the capability hint.
- * @internal
+ * For the layers above, through `@bpfjs/sys/internal`; not for applications.
  */
 export function bpfError(cmd: number, errno: number): BpfError {
   const command = commandName(cmd);
@@ -103,7 +103,7 @@ const EPERM = 1;
 /**
  * A scratch attr that lives as long as the module: its bytes, a DataView and its address as a
  * plain number (user-space addresses fit 2^53), for {@link bpfAt}.
- * @internal
+ * For the layers above, through `@bpfjs/sys/internal`; not for applications.
  */
 export interface ScratchAttr {
   readonly bytes: Uint8Array;
@@ -114,7 +114,7 @@ export interface ScratchAttr {
 /**
  * Wraps module-level attr bytes (allocated off the V8 heap, so the address is stable) as a
  * {@link ScratchAttr}; the caller must keep `bytes` referenced for as long as it uses `addr`.
- * @internal
+ * For the layers above, through `@bpfjs/sys/internal`; not for applications.
  */
 export function scratchAttr(bytes: Uint8Array): ScratchAttr {
   return {
@@ -128,7 +128,7 @@ export function scratchAttr(bytes: Uint8Array): ScratchAttr {
  * `bpfUnchecked()` for a module-level scratch attr passed by its cached address (`intptr_t`):
  * koffi converts a number faster than it pins a `Uint8Array` for a `void *`. Never for caller
  * buffers: the address is only valid while the scratch's module keeps its bytes alive.
- * @internal
+ * For the layers above, through `@bpfjs/sys/internal`; not for applications.
  */
 export function bpfAt(cmd: number, attr: ScratchAttr, size: number): number {
   if (callAt === undefined) bind();
@@ -137,7 +137,7 @@ export function bpfAt(cmd: number, attr: ScratchAttr, size: number): number {
   return r;
 }
 
-/** `bpfTry()` for a scratch attr by address (see {@link bpfAt}). @internal */
+/** `bpfTry()` for a scratch attr by address (see {@link bpfAt}). For the layers above, through `@bpfjs/sys/internal`; not for applications. */
 export function bpfAtTry(cmd: number, attr: ScratchAttr, size: number): number {
   if (callAt === undefined) bind();
   const r = callAt!(nr, cmd, attr.addr, size);

@@ -36,7 +36,7 @@ export function objGetInfoByFd(fd: Fd | number, info: Uint8Array): number {
  * `BPF_OBJ_GET_INFO_BY_FD` of fd `n` into `buf` as it is (not zeroed: pointer fields the caller
  * set are read by the kernel), through one reused attr; returns the `info_len` the kernel wrote.
  * @throws BpfError (`command: 'BPF_OBJ_GET_INFO_BY_FD'`).
- * @internal
+ * For the layers above, through `@bpfjs/sys/internal`; not for applications.
  */
 export function objGetInfoByFdUnchecked(n: number, buf: Uint8Array): number {
   const sc = infoAttrScratch ?? infoScratch();
@@ -94,7 +94,7 @@ export type FdKind = 'prog' | 'map' | 'link' | 'btf' | 'other' | (string & {});
  * `bpf-map`, `bpf_link`/`bpf-link`, `btf`, ...): `'other'` for anything that is not a bpf object,
  * `undefined` when /proc cannot tell (not mounted, a closed fd). One readlink; the one fd-kind
  * check of every layer.
- * @internal
+ * For the layers above, through `@bpfjs/sys/internal`; not for applications.
  */
 export function fdKind(n: number): FdKind | undefined {
   let target: string;
@@ -116,7 +116,7 @@ function kindName(k: FdKind): string {
  * info the fd's object has, so a program fd given to `mapGetInfo` would otherwise decode as
  * nonsense. Not a bpf object at all (or /proc unavailable) is left to the kernel (EINVAL/EBADF).
  * @throws TypeError `ERR_INVALID_ARG_VALUE` for another kind of bpf object.
- * @internal
+ * For the layers above, through `@bpfjs/sys/internal`; not for applications.
  */
 export function checkFdKind(n: number, kind: FdKind, name: string): void {
   const k = fdKind(n);
@@ -249,7 +249,7 @@ function decodeProgramInfo(bytes: Uint8Array, v: DataView, mapIds: number[] | un
  * The info of program fd `n` in one `BPF_OBJ_GET_INFO_BY_FD` (two with `mapIds`), without
  * argument or fd-kind checks: `program.info()` and `programs()`.
  * @throws BpfError (`command: 'BPF_OBJ_GET_INFO_BY_FD'`).
- * @internal
+ * For the layers above, through `@bpfjs/sys/internal`; not for applications.
  */
 export function progInfoUnchecked(n: number, mapIds = false): ProgramInfo {
   if (progInfoStruct === undefined) progInfoStruct = new Struct(BpfProgInfo);

@@ -432,7 +432,7 @@ function allocInfo(): void {
  * for raw_tracepoint, iter and perf_event links, whose name string takes a second call). No
  * argument or fd-kind check: for callers that know `n` is a link (`link.info()`, `links()`).
  * @throws BpfError (`command: 'BPF_OBJ_GET_INFO_BY_FD'`).
- * @internal
+ * For the layers above, through `@bpfjs/sys/internal`; not for applications.
  */
 export function linkInfoUnchecked(n: number): LinkInfo {
   return readLinkInfo(n, false);
@@ -543,7 +543,7 @@ export function linkGetInfoWithName(fd: Fd | number, info: Uint8Array): LinkInfo
  * The kernel's link type number of link fd `n` (one info call, nothing decoded): what the object
  * layer needs to pick a link's subclass. No checks.
  * @throws BpfError (`command: 'BPF_OBJ_GET_INFO_BY_FD'`).
- * @internal
+ * For the layers above, through `@bpfjs/sys/internal`; not for applications.
  */
 export function linkTypeUnchecked(n: number): number {
   if (infoBytes === undefined) allocInfo();

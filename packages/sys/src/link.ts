@@ -143,7 +143,7 @@ function linkCreateScratch(): LinkCreateScratch {
  * iterator info or netfilter part), without argument checks: one scratch attr, four fields, each
  * written on every call; the size ends at `flags`. `target` is the target fd or ifindex.
  * @throws BpfError (`command: 'BPF_LINK_CREATE'`) as the kernel answers.
- * @internal Callers check their arguments (the object layer); {@link linkCreate} checks for others.
+ * For the layers above (`@bpfjs/sys/internal`): callers check their arguments (the object layer); {@link linkCreate} checks for others.
  */
 export function linkCreateUnchecked(progFd: number, target: number, attachType: number, flags = 0): Fd {
   if (createScratch === undefined) createScratch = linkCreateScratch();
@@ -263,7 +263,7 @@ export function linkUpdate(opts: LinkUpdateOptions): void {
  * `BPF_LINK_UPDATE` without argument checks: `oldProgFd` given → `BPF_F_REPLACE` is added to
  * `flags`. One preallocated attr, offsets resolved once (a hot path: `link.update()`).
  * @throws BpfError (`command: 'BPF_LINK_UPDATE'`) as {@link linkUpdate}.
- * @internal
+ * For the layers above, through `@bpfjs/sys/internal`; not for applications.
  */
 export function linkUpdateUnchecked(linkFd: number, newProgFd: number, oldProgFd?: number, flags = 0): void {
   if (oldProgFd !== undefined) flags = (flags | BPF_F_REPLACE) >>> 0;
@@ -301,7 +301,7 @@ export function linkDetach(linkFd: Fd | number): void {
   linkDetachUnchecked(validateFd(linkFd, 'linkFd'));
 }
 
-/** {@link linkDetach} without argument checks. @internal */
+/** {@link linkDetach} without argument checks. For the layers above, through `@bpfjs/sys/internal`; not for applications. */
 export function linkDetachUnchecked(link: number): void {
   if (detachAttr === undefined || detachAt === undefined) {
     detachAttr = new Struct(LinkDetachAttr);

@@ -50,7 +50,7 @@ export function objPin(fd: Fd | number, path: string): void {
   objPinUnchecked(n, validatePath(path, 'path'));
 }
 
-/** {@link objPin} without argument checks (`path` has no NUL). @internal */
+/** {@link objPin} without argument checks (`path` has no NUL). For the layers above, through `@bpfjs/sys/internal`; not for applications. */
 export function objPinUnchecked(fd: number, path: string): void {
   const attr = new Struct(ObjPinAttr);
   attr.setPointer('pathname', pathBytes(path)).set('bpf_fd', fd);
@@ -74,7 +74,7 @@ export function objGet(path: string, options: ObjGetOptions = {}): Fd {
   return objGetUnchecked(p, flags);
 }
 
-/** {@link objGet} without argument checks (`path` has no NUL). @internal */
+/** {@link objGet} without argument checks (`path` has no NUL). For the layers above, through `@bpfjs/sys/internal`; not for applications. */
 export function objGetUnchecked(path: string, flags = 0): Fd {
   const attr = new Struct(ObjPinAttr);
   attr.setPointer('pathname', pathBytes(path));
@@ -128,7 +128,7 @@ function getNextId(cmd: number, startId: number): number | undefined {
 
 /**
  * `BPF_*_GET_NEXT_ID` (`cmd`) without argument checks: the next id after `start`, `undefined` at
- * the end (ENOENT, no error built). @internal
+ * the end (ENOENT, no error built). For the layers above, through `@bpfjs/sys/internal`; not for applications.
  */
 export function getNextIdUnchecked(cmd: number, start: number): number | undefined {
   if (nextIdScratch === undefined) nextIdScratch = idScratch();
@@ -149,7 +149,7 @@ function getFdById(cmd: number, id: number, flags = 0): Fd {
   return getFdByIdUnchecked(cmd, validateU32(id, 'id'), flags);
 }
 
-/** `BPF_*_GET_FD_BY_ID` (`cmd`) without argument checks. @internal */
+/** `BPF_*_GET_FD_BY_ID` (`cmd`) without argument checks. For the layers above, through `@bpfjs/sys/internal`; not for applications. */
 export function getFdByIdUnchecked(cmd: number, v: number, flags = 0): Fd {
   if (fdByIdScratch === undefined) fdByIdScratch = idScratch();
   const sc = fdByIdScratch;
@@ -258,7 +258,7 @@ export function withFdById<T>(kind: 'prog' | 'map' | 'link' | 'btf', id: number,
 
 /**
  * {@link withFdById} without argument checks, by command (`BPF_LINK_GET_FD_BY_ID`, ...): the
- * listing hot path of `links()`/`programs()`. @internal
+ * listing hot path of `links()`/`programs()`. For the layers above, through `@bpfjs/sys/internal`; not for applications.
  */
 export function withFdByIdUnchecked<T>(cmd: number, v: number, use: (fd: number) => T): T {
   if (fdByIdScratch === undefined) fdByIdScratch = idScratch();

@@ -666,7 +666,7 @@ function absent(kind: FeatureKind, feature: string | number, cause: BpfError): E
  * kernel has what was asked for. Returns an {@link UnsupportedFeatureError} (naming the first
  * kernel with the feature, `cause` the original error) when it does not, else `err` itself.
  * Never called on success.
- * @internal
+ * For the layers above, through `@bpfjs/sys/internal`; not for applications.
  */
 export function explainFailure(
   err: unknown,

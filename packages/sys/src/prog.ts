@@ -77,7 +77,7 @@ const MAX_LICENSE = 127;
 /**
  * Checks an object name (programs, maps): at most 15 bytes (`BPF_OBJ_NAME_LEN - 1`) of
  * `[A-Za-z0-9_.]`, the characters `bpf_obj_name_cpy()` accepts. Returns its bytes.
- * @internal
+ * For the layers above, through `@bpfjs/sys/internal`; not for applications.
  */
 export function validateObjName(value: unknown, name: string): Uint8Array {
   const bytes = validateCString(value, name, BPF_OBJ_NAME_LEN - 1);
@@ -175,7 +175,7 @@ function setInfo(
 /**
  * The fields of a `BPF_PROG_LOAD`, checked: what {@link progLoadUnchecked} writes into the attr.
  * `license` and `name` are the bytes without the NUL; fds are numbers.
- * @internal
+ * For the layers above, through `@bpfjs/sys/internal`; not for applications.
  */
 export interface ProgLoadFields {
   type: number;
@@ -299,7 +299,7 @@ export function progLoad(opts: ProgLoadOptions): Fd {
  * {@link progLoad} without argument checks and without the probe on failure: the verifier-log
  * retry and the EAGAIN repeats are the same.
  * @throws BpfError (`command: 'BPF_PROG_LOAD'`, `log` the verifier log).
- * @internal
+ * For the layers above, through `@bpfjs/sys/internal`; not for applications.
  */
 export function progLoadUnchecked(f: ProgLoadFields): Fd {
   const attr = fillProgLoad(f);
@@ -439,7 +439,7 @@ export function progAttach(opts: ProgAttachOptions): void {
  * `BPF_PROG_ATTACH` without argument checks (and without the probe on failure): `replaceProgFd`
  * given → `BPF_F_REPLACE` is added to `flags`.
  * @throws BpfError (`command: 'BPF_PROG_ATTACH'`).
- * @internal
+ * For the layers above, through `@bpfjs/sys/internal`; not for applications.
  */
 export function progAttachUnchecked(
   targetFd: number,
@@ -484,7 +484,7 @@ export function progDetach(opts: ProgDetachOptions): void {
   progDetachUnchecked(target, prog ?? 0, type);
 }
 
-/** {@link progDetach} without argument checks (`progFd` 0: none). @internal */
+/** {@link progDetach} without argument checks (`progFd` 0: none). For the layers above, through `@bpfjs/sys/internal`; not for applications. */
 export function progDetachUnchecked(targetFd: number, progFd: number, attachType: number): void {
   if (detachScratch === undefined) detachScratch = progAttachScratch();
   const sc = detachScratch;
@@ -558,7 +558,7 @@ export function progQuery(opts: ProgQueryOptions): ProgQueryResult {
   return progQueryUnchecked(target, type, queryFlags);
 }
 
-/** {@link progQuery} without argument checks (a hot path: `queryPrograms()`). @internal */
+/** {@link progQuery} without argument checks (a hot path: `queryPrograms()`). For the layers above, through `@bpfjs/sys/internal`; not for applications. */
 export function progQueryUnchecked(target: number, type: number, queryFlags = 0): ProgQueryResult {
   if (queryAttr === undefined || queryOffsets === undefined) {
     queryAttr = new Struct(ProgQueryAttr);
