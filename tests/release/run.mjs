@@ -26,12 +26,13 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tarballProblems } from '../../scripts/lib/tarball.mjs';
 
@@ -245,7 +246,8 @@ try {
     const { token } = JSON.parse(res.body.toString('utf8'));
     assert(res.status === 201 && token, `could not add a registry user: ${res.status}`);
     userconfig = join(work, 'npmrc');
-    writeFileSync(userconfig, `registry=${registry}\n//127.0.0.1:${port}/:_authToken=${token}\n`);
+    // Only the @bpfjs scope comes from the local registry; the rest from the usual one.
+    writeFileSync(userconfig, `@bpfjs:registry=${registry}\n//127.0.0.1:${port}/:_authToken=${token}\n`);
   });
   if (!registry || !userconfig) throw new Error('no registry');
 
@@ -271,6 +273,20 @@ try {
         recursive: true,
         filter: (src) => !/[/\\](node_modules|\.turbo)$/.test(src),
       });
+    }
+    // pnpm publish rewrites `workspace:^` from the dependency's installed manifest: link each
+    // package's @bpfjs dependencies to their staged copies, as `pnpm install` would.
+    const staged = new Map(packages.map(({ dir, manifest }) => [manifest.name, dir]));
+    for (const { dir, manifest } of packages) {
+      for (const field of ['dependencies', 'peerDependencies', 'optionalDependencies', 'devDependencies']) {
+        for (const dep of Object.keys(manifest[field] ?? {})) {
+          const target = staged.get(dep);
+          const link = join(staging, 'packages', dir, 'node_modules', dep);
+          if (target === undefined || existsSync(link)) continue;
+          mkdirSync(dirname(link), { recursive: true });
+          symlinkSync(join(staging, 'packages', target), link);
+        }
+      }
     }
     changeset(['publish', '--no-git-tag']);
     for (const { manifest } of packages) {
@@ -452,14 +468,17 @@ requireKernel().it('gets a throwaway netns', () => {
         for (const spec of [manifest.name, ...concrete]) imports.push(spec);
       }
       // uapi's linux/* subpaths are listed one by one; a wildcard export would need a concrete name here.
-      const lines = imports.map((spec, i) => `import * as m${i} from '${spec}';`);
-      lines.push(`export const modules = [${imports.map((_, i) => `m${i}`).join(', ')}];`);
-      lines.push(
-        `import { openPath } from '@bpfjs/sys';`,
-        // `using` needs TypeScript >= 5.2, lib esnext.disposable and @types/node >= 20 (Disposable).
-        `export function disposable(): number { using fd = openPath('/dev/null'); return fd.fd; }`,
-      );
-      writeFileSync(join(dir, 'index.ts'), `${lines.join('\n')}\n`);
+      // @bpfjs/testkit needs node16/nodenext/bundler resolution: vitest's (vite's) own declarations
+      // do not resolve under node10 (its README says so). Every other package works under all three.
+      const source = (specs) =>
+        [
+          ...specs.map((spec, i) => `import * as m${i} from '${spec}';`),
+          `export const modules = [${specs.map((_, i) => `m${i}`).join(', ')}];`,
+          `import { openPath } from '@bpfjs/sys';`,
+          // `using` needs TypeScript >= 5.2, lib esnext.disposable and @types/node >= 20 (Disposable).
+          `export function disposable(): number { using fd = openPath('/dev/null'); return fd.fd; }`,
+          '',
+        ].join('\n');
       const tsc = join(dir, 'node_modules/typescript/bin/tsc');
       const failures = [];
       for (const [label, options, type] of [
@@ -467,6 +486,10 @@ requireKernel().it('gets a throwaway netns', () => {
         ['node16', { module: 'node16', moduleResolution: 'node16' }, 'module'],
         ['bundler', { module: 'esnext', moduleResolution: 'bundler' }, 'module'],
       ]) {
+        writeFileSync(
+          join(dir, 'index.ts'),
+          source(label === 'node10' ? imports.filter((spec) => !spec.startsWith('@bpfjs/testkit')) : imports),
+        );
         for (const esModuleInterop of [true, false]) {
           writeFileSync(
             join(dir, 'package.json'),
