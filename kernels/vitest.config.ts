@@ -97,9 +97,10 @@ const projects: Project[] = [
       name: 'kernel',
       // every parallel project of the host (packages, reliability), not the host-only `kernels`, and
       // not `bench`: its smoke run checks the benchmark harness and report shape (the numbers of a
-      // TCG guest mean nothing), on the host only
+      // TCG guest mean nothing), on the host only; nor `release` (README examples run as written,
+      // setup scripts: on the host, the kernel a user has)
       include: baseProjects
-        .filter((p) => !['serial', 'kernels', 'soak', 'bench'].includes(nameOf(p) ?? ''))
+        .filter((p) => !['serial', 'kernels', 'soak', 'bench', 'release'].includes(nameOf(p) ?? ''))
         .flatMap((p) => p.test?.include ?? []),
       exclude: ['**/node_modules/**', '**/*.serial.test.ts', ...HOST, ...isolated],
       sequence: { groupOrder: 1 },

@@ -17,14 +17,14 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { requireKernel } from '@bpfjs/testkit';
+import { requireKernel, scaleTimeout } from '@bpfjs/testkit';
 import ts from 'typescript';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const root = new URL('../../', import.meta.url).pathname;
 
 /** The code blocks of one README: `{ line, lang, code }`. */
-export function codeBlocks(markdown: string): Array<{ line: number; lang: string; code: string }> {
+function codeBlocks(markdown: string): Array<{ line: number; lang: string; code: string }> {
   const blocks: Array<{ line: number; lang: string; code: string }> = [];
   const lines = markdown.split('\n');
   for (let i = 0; i < lines.length; i++) {
@@ -49,6 +49,21 @@ const examples = readmes.flatMap((file) =>
     .filter((b) => ['ts', 'js', 'typescript', 'javascript'].includes(b.lang))
     .map((b) => ({ ...b, file })),
 );
+
+/**
+ * The C sources a README shows: a ```c block named by the last `NAME.c` in the three lines before it.
+ * The runner compiles each (clang, as the README says) beside that README's examples.
+ */
+function cSources(markdown: string): Array<{ name: string; code: string }> {
+  const lines = markdown.split('\n');
+  return codeBlocks(markdown)
+    .filter((b) => b.lang === 'c')
+    .flatMap((b) => {
+      const before = lines.slice(Math.max(0, b.line - 4), b.line - 1).join('\n');
+      const name = [...before.matchAll(/`([\w.-]+\.c)`/g)].at(-1)?.[1];
+      return name ? [{ name, code: b.code }] : [];
+    });
+}
 
 // A directory whose node_modules/@bpfjs/<dir> point at every workspace package, like an install.
 const work = mkdtempSync(join(tmpdir(), 'bpfjs-readme-'));
@@ -77,18 +92,76 @@ describe('README examples run as written', () => {
             compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext },
           }).outputText
         : ex.code;
-      const file = join(work, `${ex.file.replaceAll('/', '_')}_${ex.line}.mjs`);
-      writeFileSync(file, js);
+      // A README's examples share a directory under `work` (whose node_modules they resolve), with
+      // its C sources compiled there and the skeletons an example imports generated from them.
+      const readmeDir = join(work, ex.file.replaceAll('/', '_'));
+      mkdirSync(readmeDir, { recursive: true });
+      for (const c of cSources(readFileSync(join(root, ex.file), 'utf8'))) {
+        const object = c.name.replace(/\.c$/, '.o');
+        if (existsSync(join(readmeDir, object))) continue;
+        writeFileSync(join(readmeDir, c.name), c.code);
+        const multiarch = execFileSync('gcc', ['-print-multiarch'], { encoding: 'utf8' }).trim();
+        execFileSync(
+          'clang',
+          ['-target', 'bpf', '-O2', '-g', `-I/usr/include/${multiarch}`, '-c', c.name, '-o', object],
+          {
+            cwd: readmeDir,
+          },
+        );
+      }
+      for (const m of ex.code.matchAll(/from ['"]\.\/([\w-]+)\.skel\.js['"]/g)) {
+        const name = m[1]!;
+        if (existsSync(join(readmeDir, `${name}.skel.js`))) continue;
+        // bpfjs gen skeleton NAME.o -o NAME.skel.ts, as the README says; transpiled for node.
+        execFileSync(
+          process.execPath,
+          [join(root, 'packages/cli/dist/bin.js'), 'gen', 'skeleton', `${name}.o`, '-o', `${name}.skel.ts`],
+          { cwd: readmeDir },
+        );
+        const skel = readFileSync(join(readmeDir, `${name}.skel.ts`), 'utf8');
+        writeFileSync(
+          join(readmeDir, `${name}.skel.js`),
+          ts.transpileModule(skel, {
+            compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext },
+          }).outputText,
+        );
+      }
+      const dir = readmeDir;
+      let command: string[];
+      if (/from ['"](vitest(\/config)?|@bpfjs\/testkit)['"]/.test(ex.code)) {
+        // A vitest example (vitest or testkit imported): a config runs with a trivial test beside it;
+        // a test file runs as one, and must pass.
+        const isConfig = /from ['"]vitest\/config['"]/.test(ex.code);
+        const vdir = join(dir, `vitest_${ex.line}`);
+        mkdirSync(vdir);
+        writeFileSync(join(vdir, 'vitest.config.mjs'), isConfig ? js : 'export default {};\n');
+        writeFileSync(
+          join(vdir, isConfig ? 'probe.test.mjs' : 'example.test.mjs'),
+          isConfig ? "import { it } from 'vitest';\nit('runs', () => {});\n" : js,
+        );
+        command = [process.execPath, join(root, 'node_modules/vitest/vitest.mjs'), 'run', '--root', vdir];
+      } else {
+        writeFileSync(join(dir, `example_${ex.line}.mjs`), js);
+        command = [process.execPath, join(dir, `example_${ex.line}.mjs`)];
+      }
       try {
-        execFileSync('unshare', ['--net', '--mount', '--propagation', 'private', process.execPath, file], {
-          cwd: work,
-          stdio: 'pipe',
-          encoding: 'utf8',
-          timeout: 60_000,
-        });
+        // A private /run/netns too: named netns an example makes (`ip netns add`-style) stay inside.
+        const privateRun = 'mkdir -p /run/netns && mount -t tmpfs bpfjs-readme /run/netns && exec "$@"';
+        execFileSync(
+          'unshare',
+          ['--net', '--mount', '--propagation', 'private', 'sh', '-c', privateRun, 'sh', ...command],
+          {
+            cwd: dir,
+            stdio: 'pipe',
+            encoding: 'utf8',
+            timeout: scaleTimeout(120_000),
+          },
+        );
       } catch (err) {
-        const e = err as { status: number; stderr: string; stdout: string };
-        throw new Error(`${ex.file}:${ex.line} failed (exit ${e.status})\n${e.stderr}${e.stdout}`);
+        const e = err as { status: number; signal: string; stderr: string; stdout: string };
+        throw new Error(
+          `${ex.file}:${ex.line} failed (${e.status ?? e.signal})\n${e.stderr}${e.stdout}`.slice(0, 8000),
+        );
       }
     });
   }
