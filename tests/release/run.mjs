@@ -10,7 +10,7 @@
 // 3. Checks each published tarball (scripts/lib/tarball.mjs: LICENSE, no scripts, no unused files).
 // 4. In clean directories, installs layers one at a time with plain npm (@bpfjs from the local
 //    registry, the rest from the usual registry) and runs a program against each installed copy,
-//    ESM and CommonJS: uapi alone; sys; link + netns + asm; cli and its `bpfjs` bin; testkit with
+//    ESM and CommonJS: uapi alone; sys; link + netns + asm; btf + map + object; cli and its `bpfjs` bin; testkit with
 //    the newest vitest its peer range allows; every package type-checked by a TypeScript consumer
 //    under node10, node16 and bundler resolution, with and without esModuleInterop.
 // 5. Publishes a second version through `changeset version` + `changeset publish` (a patch of
@@ -96,6 +96,23 @@ async function waitFor(what, fn, ms = 60_000) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 200));
   }
+}
+
+// If this process ends any other way (a signal, e.g. .ci/run's timeout; an uncaught error), the
+// registry goes with it: killed by its pid.
+process.on('exit', () => {
+  if (verdaccio && verdaccio.exitCode === null && verdaccio.signalCode === null) {
+    try {
+      process.kill(verdaccio.pid, 'SIGKILL');
+    } catch {}
+  }
+});
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.once(signal, () => {
+    log(`release: ${signal}, stopping`);
+    if (!keep) rmSync(work, { recursive: true, force: true });
+    process.exit(1);
+  });
 }
 
 async function stopVerdaccio() {
@@ -222,6 +239,9 @@ try {
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );
+    // For whoever runs this (.ci/run): the registry's pid, to kill it should this process be killed.
+    if (process.env.BPFJS_RELEASE_PIDFILE)
+      writeFileSync(process.env.BPFJS_RELEASE_PIDFILE, `${verdaccio.pid}\n`);
     verdaccio.stdout.on('data', (d) => {
       verdaccioOutput += d;
     });
@@ -288,6 +308,16 @@ try {
         }
       }
     }
+    // The release path: `changeset version` turns the pending changesets into versions and
+    // CHANGELOG entries, then `changeset publish`. What gets published is what it wrote.
+    for (const f of readdirSync(join(root, '.changeset'))) {
+      if (f.endsWith('.md') && f !== 'README.md')
+        cpSync(join(root, '.changeset', f), join(staging, '.changeset', f));
+    }
+    changeset(['version']);
+    for (const p of packages) {
+      p.manifest = JSON.parse(readFileSync(join(staging, 'packages', p.dir, 'package.json'), 'utf8'));
+    }
     changeset(['publish', '--no-git-tag']);
     for (const { manifest } of packages) {
       const doc = await packument(manifest.name);
@@ -301,7 +331,7 @@ try {
   if (published.size !== packages.length) throw new Error('publish failed');
 
   await step(
-    'tarballs: LICENSE, no monorepo scripts or devDependencies, no workspace: ranges, no unused files',
+    'tarballs: LICENSE, a CHANGELOG entry, no monorepo scripts or devDependencies, no workspace: ranges, no unused files',
     async () => {
       const problems = [];
       for (const { manifest } of packages) {
@@ -314,6 +344,10 @@ try {
         run('tar', ['xzf', 'package.tgz'], { cwd: dir });
         for (const p of tarballProblems(dir, readFileSync(join(root, 'LICENSE'), 'utf8')))
           problems.push(`${manifest.name}: ${p}`);
+        // CHANGELOGs say something: an entry for the version published.
+        const changelog = join(dir, 'package/CHANGELOG.md');
+        if (!existsSync(changelog) || !readFileSync(changelog, 'utf8').includes(`## ${manifest.version}\n`))
+          problems.push(`${manifest.name}: CHANGELOG.md has no entry for ${manifest.version}`);
       }
       assert(problems.length === 0, problems.join('\n'));
     },
@@ -392,6 +426,45 @@ const { NetNs } = require('@bpfjs/netns');`),
       );
       assert(node(dir, 'main.mjs').includes('link ok'), 'esm');
       assert(node(dir, 'main.cjs').includes('link ok'), 'cjs');
+    },
+  );
+
+  await step(
+    '@bpfjs/btf + @bpfjs/map + @bpfjs/object: kernel BTF, a hash map, an object opened (ESM, CJS)',
+    async () => {
+      const dir = consumer('map');
+      npmInstall(
+        dir,
+        ['btf', 'map', 'object'].map((p) => `@bpfjs/${p}@${version(`@bpfjs/${p}`)}`),
+      );
+      // The smallest ELF object a clang would give is not needed: BpfObject.open refuses a
+      // non-ELF file with its coded error, which proves the installed loader runs.
+      const program = (imp) => `${imp}
+const vmlinux = Btf.loadKernel();
+const size = vmlinux.sizeOf(vmlinux.get('bpf_attr', 'union'));
+const m = BpfMap.create({ type: 'hash', key: 'u32', value: 'u64', maxEntries: 4 });
+m.set(1, 7n);
+const got = m.get(1);
+m.close();
+let code;
+try { BpfObject.open(process.argv[1]); } catch (e) { code = e.code; }
+if (!(size > 0) || got !== 7n || !String(code).startsWith('ERR_BPFJS_')) throw new Error(JSON.stringify({ size, got: String(got), code }));
+console.log('map ok');
+`;
+      writeFileSync(
+        join(dir, 'main.mjs'),
+        program(`import { Btf } from '@bpfjs/btf';
+import { BpfMap } from '@bpfjs/map';
+import { BpfObject } from '@bpfjs/object';`),
+      );
+      writeFileSync(
+        join(dir, 'main.cjs'),
+        program(`const { Btf } = require('@bpfjs/btf');
+const { BpfMap } = require('@bpfjs/map');
+const { BpfObject } = require('@bpfjs/object');`),
+      );
+      assert(node(dir, 'main.mjs', [join(dir, 'package.json')]).includes('map ok'), 'esm');
+      assert(node(dir, 'main.cjs', [join(dir, 'package.json')]).includes('map ok'), 'cjs');
     },
   );
 
