@@ -86,83 +86,87 @@ describe('README examples run as written', () => {
   });
 
   for (const ex of examples) {
-    gate.it(`${ex.file}:${ex.line}`, () => {
-      const js = ['ts', 'typescript'].includes(ex.lang)
-        ? ts.transpileModule(ex.code, {
-            compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext },
-          }).outputText
-        : ex.code;
-      // A README's examples share a directory under `work` (whose node_modules they resolve), with
-      // its C sources compiled there and the skeletons an example imports generated from them.
-      const readmeDir = join(work, ex.file.replaceAll('/', '_'));
-      mkdirSync(readmeDir, { recursive: true });
-      for (const c of cSources(readFileSync(join(root, ex.file), 'utf8'))) {
-        const object = c.name.replace(/\.c$/, '.o');
-        if (existsSync(join(readmeDir, object))) continue;
-        writeFileSync(join(readmeDir, c.name), c.code);
-        const multiarch = execFileSync('gcc', ['-print-multiarch'], { encoding: 'utf8' }).trim();
-        execFileSync(
-          'clang',
-          ['-target', 'bpf', '-O2', '-g', `-I/usr/include/${multiarch}`, '-c', c.name, '-o', object],
-          {
-            cwd: readmeDir,
-          },
-        );
-      }
-      for (const m of ex.code.matchAll(/from ['"]\.\/([\w-]+)\.skel\.js['"]/g)) {
-        const name = m[1]!;
-        if (existsSync(join(readmeDir, `${name}.skel.js`))) continue;
-        // bpfjs gen skeleton NAME.o -o NAME.skel.ts, as the README says; transpiled for node.
-        execFileSync(
-          process.execPath,
-          [join(root, 'packages/cli/dist/bin.js'), 'gen', 'skeleton', `${name}.o`, '-o', `${name}.skel.ts`],
-          { cwd: readmeDir },
-        );
-        const skel = readFileSync(join(readmeDir, `${name}.skel.ts`), 'utf8');
-        writeFileSync(
-          join(readmeDir, `${name}.skel.js`),
-          ts.transpileModule(skel, {
-            compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext },
-          }).outputText,
-        );
-      }
-      const dir = readmeDir;
-      let command: string[];
-      if (/from ['"](vitest(\/config)?|@bpfjs\/testkit)['"]/.test(ex.code)) {
-        // A vitest example (vitest or testkit imported): a config runs with a trivial test beside it;
-        // a test file runs as one, and must pass.
-        const isConfig = /from ['"]vitest\/config['"]/.test(ex.code);
-        const vdir = join(dir, `vitest_${ex.line}`);
-        mkdirSync(vdir);
-        writeFileSync(join(vdir, 'vitest.config.mjs'), isConfig ? js : 'export default {};\n');
-        writeFileSync(
-          join(vdir, isConfig ? 'probe.test.mjs' : 'example.test.mjs'),
-          isConfig ? "import { it } from 'vitest';\nit('runs', () => {});\n" : js,
-        );
-        command = [process.execPath, join(root, 'node_modules/vitest/vitest.mjs'), 'run', '--root', vdir];
-      } else {
-        writeFileSync(join(dir, `example_${ex.line}.mjs`), js);
-        command = [process.execPath, join(dir, `example_${ex.line}.mjs`)];
-      }
-      try {
-        // A private /run/netns too: named netns an example makes (`ip netns add`-style) stay inside.
-        const privateRun = 'mkdir -p /run/netns && mount -t tmpfs bpfjs-readme /run/netns && exec "$@"';
-        execFileSync(
-          'unshare',
-          ['--net', '--mount', '--propagation', 'private', 'sh', '-c', privateRun, 'sh', ...command],
-          {
-            cwd: dir,
-            stdio: 'pipe',
-            encoding: 'utf8',
-            timeout: scaleTimeout(120_000),
-          },
-        );
-      } catch (err) {
-        const e = err as { status: number; signal: string; stderr: string; stdout: string };
-        throw new Error(
-          `${ex.file}:${ex.line} failed (${e.status ?? e.signal})\n${e.stderr}${e.stdout}`.slice(0, 8000),
-        );
-      }
-    });
+    gate.it(
+      `${ex.file}:${ex.line}`,
+      () => {
+        const js = ['ts', 'typescript'].includes(ex.lang)
+          ? ts.transpileModule(ex.code, {
+              compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext },
+            }).outputText
+          : ex.code;
+        // A README's examples share a directory under `work` (whose node_modules they resolve), with
+        // its C sources compiled there and the skeletons an example imports generated from them.
+        const readmeDir = join(work, ex.file.replaceAll('/', '_'));
+        mkdirSync(readmeDir, { recursive: true });
+        for (const c of cSources(readFileSync(join(root, ex.file), 'utf8'))) {
+          const object = c.name.replace(/\.c$/, '.o');
+          if (existsSync(join(readmeDir, object))) continue;
+          writeFileSync(join(readmeDir, c.name), c.code);
+          const multiarch = execFileSync('gcc', ['-print-multiarch'], { encoding: 'utf8' }).trim();
+          execFileSync(
+            'clang',
+            ['-target', 'bpf', '-O2', '-g', `-I/usr/include/${multiarch}`, '-c', c.name, '-o', object],
+            {
+              cwd: readmeDir,
+            },
+          );
+        }
+        for (const m of ex.code.matchAll(/from ['"]\.\/([\w-]+)\.skel\.js['"]/g)) {
+          const name = m[1]!;
+          if (existsSync(join(readmeDir, `${name}.skel.js`))) continue;
+          // bpfjs gen skeleton NAME.o -o NAME.skel.ts, as the README says; transpiled for node.
+          execFileSync(
+            process.execPath,
+            [join(root, 'packages/cli/dist/bin.js'), 'gen', 'skeleton', `${name}.o`, '-o', `${name}.skel.ts`],
+            { cwd: readmeDir },
+          );
+          const skel = readFileSync(join(readmeDir, `${name}.skel.ts`), 'utf8');
+          writeFileSync(
+            join(readmeDir, `${name}.skel.js`),
+            ts.transpileModule(skel, {
+              compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext },
+            }).outputText,
+          );
+        }
+        const dir = readmeDir;
+        let command: string[];
+        if (/from ['"](vitest(\/config)?|@bpfjs\/testkit)['"]/.test(ex.code)) {
+          // A vitest example (vitest or testkit imported): a config runs with a trivial test beside it;
+          // a test file runs as one, and must pass.
+          const isConfig = /from ['"]vitest\/config['"]/.test(ex.code);
+          const vdir = join(dir, `vitest_${ex.line}`);
+          mkdirSync(vdir);
+          writeFileSync(join(vdir, 'vitest.config.mjs'), isConfig ? js : 'export default {};\n');
+          writeFileSync(
+            join(vdir, isConfig ? 'probe.test.mjs' : 'example.test.mjs'),
+            isConfig ? "import { it } from 'vitest';\nit('runs', () => {});\n" : js,
+          );
+          command = [process.execPath, join(root, 'node_modules/vitest/vitest.mjs'), 'run', '--root', vdir];
+        } else {
+          writeFileSync(join(dir, `example_${ex.line}.mjs`), js);
+          command = [process.execPath, join(dir, `example_${ex.line}.mjs`)];
+        }
+        try {
+          // A private /run/netns too: named netns an example makes (`ip netns add`-style) stay inside.
+          const privateRun = 'mkdir -p /run/netns && mount -t tmpfs bpfjs-readme /run/netns && exec "$@"';
+          execFileSync(
+            'unshare',
+            ['--net', '--mount', '--propagation', 'private', 'sh', '-c', privateRun, 'sh', ...command],
+            {
+              cwd: dir,
+              stdio: 'pipe',
+              encoding: 'utf8',
+              timeout: scaleTimeout(120_000),
+            },
+          );
+        } catch (err) {
+          const e = err as { status: number; signal: string; stderr: string; stdout: string };
+          throw new Error(
+            `${ex.file}:${ex.line} failed (${e.status ?? e.signal})\n${e.stderr}${e.stdout}`.slice(0, 8000),
+          );
+        }
+      },
+      scaleTimeout(150_000),
+    );
   }
 });
