@@ -153,6 +153,12 @@ function hostCgroup2() {
   return '/sys/fs/cgroup';
 }
 
+/** The extracted kernel package's build configuration, or '' when it ships none. */
+function kernelConfig(dir, release) {
+  const path = join(dir ?? '', 'root', 'boot', `config-${release}`);
+  return dir && existsSync(path) ? path : '';
+}
+
 function guestCommand(opts) {
   if (opts.cmd) return opts.cmd;
   const args = [
@@ -185,6 +191,8 @@ async function runKernel(k, fetched, opts, timeoutSec) {
       BPFJS_GUEST_CGROUP2: hostCgroup2(),
       BPFJS_GUEST_REPO: repo,
       BPFJS_GUEST_TREE: opts.tree ?? '',
+      // the kernel package's /boot/config-<release>, if it has one (bookworm's and bullseye's do)
+      BPFJS_GUEST_KCONFIG: kernelConfig(fetched.dir, k.release),
     },
     guestEnv: {
       PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',

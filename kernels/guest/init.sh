@@ -47,6 +47,11 @@ cg=${BPFJS_GUEST_CGROUP2:-/sys/fs/cgroup}
 mount -t cgroup2 cgroup2 "$R$cg" 2>/dev/null || say 'no cgroup2'
 mount -t debugfs debugfs $R/sys/kernel/debug 2>/dev/null
 mount -t tracefs tracefs $R/sys/kernel/tracing 2>/dev/null
+# The guest kernel's build configuration where its package ships one (/boot/config-<release>, read
+# by libbpf-style .kconfig externs): the host's /boot has only the host kernel's.
+if [ -n "$BPFJS_GUEST_KCONFIG" ] && [ -f "$R$BPFJS_GUEST_KCONFIG" ]; then
+  mkdir -p $R/boot && cp "$R$BPFJS_GUEST_KCONFIG" "$R/boot/config-$(uname -r)"
+fi
 # What the guest runs: the host's snapshot of the working tree (with the real node_modules bound
 # inside), or the live repository. Held on a bind mount first, because the tmpfs on /run and /tmp
 # below would hide a repository (a CI clone) or a cache that lives there; put back at the
