@@ -16,6 +16,7 @@ import {
   mapCreate,
   mapGetFdById,
   mapGetInfo,
+  minKernel,
   numPossibleCpus,
   objGet,
 } from '@bpfjs/sys';
@@ -30,7 +31,14 @@ import {
   validateObject,
   validateU32,
 } from '@bpfjs/sys/internal';
-import { BPF_ANY, BPF_EXIST, BPF_F_LOCK, BPF_NOEXIST, bpf_map_type } from '@bpfjs/uapi/linux/bpf';
+import {
+  BPF_ANY,
+  BPF_EXIST,
+  BPF_F_LOCK,
+  BPF_F_MMAPABLE,
+  BPF_NOEXIST,
+  bpf_map_type,
+} from '@bpfjs/uapi/linux/bpf';
 import { btfById, btfCodec, btfOfFd } from './btf.js';
 import {
   btfPlaceholder,
@@ -748,7 +756,7 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> implements Disposable {
         MapElemCalls.error('lookupAndDelete', errno),
         'map.lookupAndDelete',
         errno === EINVAL || errno === ENOTSUPP
-          ? `${this.type} maps have no lookup-and-delete on this kernel (hash types: 5.14+)`
+          ? `${this.type} maps have no lookup-and-delete on this kernel (hash maps: needs Linux ≥ ${minKernel('mapFeature', 'lookup-and-delete on hash maps')}; queue/stack pop: ≥ ${minKernel('mapType', 'BPF_MAP_TYPE_QUEUE')})`
           : undefined,
       );
     }
@@ -1104,7 +1112,7 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> implements Disposable {
         e.code === 'EBUSY'
           ? 'the map is already frozen, or mmap()ed writable'
           : e.code === 'EINVAL'
-            ? 'freezing maps needs Linux ≥ 5.2'
+            ? `freezing maps needs Linux ≥ ${minKernel('command', 'BPF_MAP_FREEZE')}`
             : undefined,
         { operation: 'map.freeze', mapType: this.type },
       );
@@ -1262,6 +1270,9 @@ function updateSentence(
         return 'the fd is not a socket a sockmap takes (TCP/UDP, IPv4/IPv6 or unix, in a state the kernel accepts)';
       }
       if (fdValues) return `the fd is not of the kind a ${name} map holds`;
+      if ((flags & BPF_F_LOCK) !== 0) {
+        return `BPF_F_LOCK needs a value with a struct bpf_spin_lock (map BTF) and Linux ≥ ${minKernel('mapFeature', 'BPF_F_LOCK')}`;
+      }
       return undefined;
     case 9: // EBADF
       return fdValues ? 'the value is not an open file descriptor' : undefined;
@@ -1273,12 +1284,16 @@ function updateSentence(
 function createSentence(err: unknown, type: number, flags: number): string | undefined {
   if (!BpfError.isInstance(err)) return undefined;
   if (err.code === 'EINVAL') {
-    if (type === T.BPF_MAP_TYPE_RINGBUF) {
-      return 'a ringbuf needs key and value size 0 and maxEntries a power-of-2 multiple of the page size (Linux ≥ 5.8)';
+    // An unknown map type became UnsupportedFeatureError in @bpfjs/sys: the type is known here.
+    if (type === T.BPF_MAP_TYPE_RINGBUF || type === T.BPF_MAP_TYPE_USER_RINGBUF) {
+      return `a ${mapTypeName(type)} needs key and value size 0 and maxEntries a power-of-2 multiple of the page size`;
+    }
+    if ((flags & BPF_F_MMAPABLE) !== 0 && type === T.BPF_MAP_TYPE_ARRAY) {
+      return `the kernel refused these flags (0x${flags.toString(16)}) or sizes; BPF_F_MMAPABLE arrays need Linux ≥ ${minKernel('mapFeature', 'BPF_F_MMAPABLE')}`;
     }
     if (flags !== 0)
       return `the kernel refused these flags (0x${flags.toString(16)}) or sizes for a ${mapTypeName(type)} map`;
-    return `the kernel refused these sizes for a ${mapTypeName(type)} map, or does not know the type`;
+    return `the kernel refused these sizes for a ${mapTypeName(type)} map`;
   }
   return undefined;
 }

@@ -139,6 +139,7 @@ export {
   haveAttachType,
   haveCommand,
   haveLinkType,
+  haveMapType,
   haveProgType,
   minKernel,
   requireFeature,

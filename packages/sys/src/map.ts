@@ -23,6 +23,7 @@ import { bpfAt, bpfUnchecked, type ScratchAttr, scratchAttr } from './bpf.js';
 import { BpfError, errOutOfRange } from './errors.js';
 import { adoptFd, Fd } from './fd.js';
 import { mapGetInfo } from './info.js';
+import { explainMapCreateFailure } from './probe.js';
 import { validateObjName } from './prog.js';
 import { addressOf, allocBytes, Struct } from './struct.js';
 import {
@@ -131,6 +132,8 @@ function sizesOf(fd: Fd | number, n: number): Sizes {
 /**
  * `BPF_MAP_CREATE` (3.18+): creates a map and returns its `Fd`.
  * @throws BpfError (`command: 'BPF_MAP_CREATE'`): EINVAL for bad sizes/flags, ENOMEM, EPERM.
+ * @throws UnsupportedFeatureError (`ERR_BPFJS_NOT_SUPPORTED`, `cause` the BpfError) instead of
+ *   EINVAL when the probe says the kernel lacks the map type (probed only after a failure).
  */
 export function mapCreate(opts: MapCreateOptions): Fd {
   validateObject(opts, 'options', MAP_CREATE_KEYS);
@@ -158,7 +161,12 @@ export function mapCreate(opts: MapCreateOptions): Fd {
     attr.set('btf_value_type_id', validateU32(opts.btfValueTypeId, 'options.btfValueTypeId'));
   }
   if (opts.mapExtra !== undefined) attr.set('map_extra', validateU64(opts.mapExtra, 'options.mapExtra'));
-  const fd = adoptFd(bpfUnchecked(BPF_MAP_CREATE, attr.bytes, attr.end));
+  let fd: Fd;
+  try {
+    fd = adoptFd(bpfUnchecked(BPF_MAP_CREATE, attr.bytes, attr.end));
+  } catch (e) {
+    throw explainMapCreateFailure(e, type);
+  }
   sizesByFd.set(fd, { key: keySize, value: valueBytes(type, valueSize) });
   return fd;
 }

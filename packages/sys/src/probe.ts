@@ -6,12 +6,16 @@
  *
  * @module
  */
+
+import { release } from 'node:os';
 import {
   BPF_ALU64,
   BPF_CGROUP_GETSOCKOPT,
   BPF_CGROUP_INET_INGRESS,
   BPF_CGROUP_INET4_CONNECT,
   BPF_EXIT,
+  BPF_F_MMAPABLE,
+  BPF_F_NO_PREALLOC,
   BPF_FLOW_DISSECTOR,
   BPF_LINK_CREATE,
   BPF_MAP_TYPE_ARRAY,
@@ -39,6 +43,7 @@ import {
   bpf_attach_type,
   bpf_cmd,
   bpf_link_type,
+  bpf_map_type,
   bpf_prog_type,
   EnableStatsAttr,
   GetIdAttr,
@@ -69,6 +74,7 @@ import { allocBytes, Struct } from './struct.js';
 
 const EINVAL = 22;
 const EPERM = 1;
+const E2BIG = 7;
 const ALL_ONES = 0xffffffff;
 
 /** First mainline kernel of each bpf command. */
@@ -209,6 +215,58 @@ const LINK_TYPE_SINCE: Readonly<Record<string, string>> = {
   BPF_LINK_TYPE_UPROBE_MULTI: '6.6',
   BPF_LINK_TYPE_NETKIT: '6.7',
   BPF_LINK_TYPE_SOCKMAP: '6.10',
+};
+
+/**
+ * First mainline kernel of each map type (kernel history; iovisor/bcc's kernel-versions.md and the
+ * kernel's Documentation/bpf/map_*.rst notes).
+ */
+const MAP_TYPE_SINCE: Readonly<Record<string, string>> = {
+  BPF_MAP_TYPE_HASH: '3.19',
+  BPF_MAP_TYPE_ARRAY: '3.19',
+  BPF_MAP_TYPE_PROG_ARRAY: '4.2',
+  BPF_MAP_TYPE_PERF_EVENT_ARRAY: '4.3',
+  BPF_MAP_TYPE_PERCPU_HASH: '4.6',
+  BPF_MAP_TYPE_PERCPU_ARRAY: '4.6',
+  BPF_MAP_TYPE_STACK_TRACE: '4.6',
+  BPF_MAP_TYPE_CGROUP_ARRAY: '4.8',
+  BPF_MAP_TYPE_LRU_HASH: '4.10',
+  BPF_MAP_TYPE_LRU_PERCPU_HASH: '4.10',
+  BPF_MAP_TYPE_LPM_TRIE: '4.11',
+  BPF_MAP_TYPE_ARRAY_OF_MAPS: '4.12',
+  BPF_MAP_TYPE_HASH_OF_MAPS: '4.12',
+  BPF_MAP_TYPE_DEVMAP: '4.14',
+  BPF_MAP_TYPE_SOCKMAP: '4.14',
+  BPF_MAP_TYPE_CPUMAP: '4.15',
+  BPF_MAP_TYPE_XSKMAP: '4.18',
+  BPF_MAP_TYPE_SOCKHASH: '4.18',
+  BPF_MAP_TYPE_CGROUP_STORAGE: '4.19',
+  BPF_MAP_TYPE_REUSEPORT_SOCKARRAY: '4.19',
+  BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE: '4.20',
+  BPF_MAP_TYPE_QUEUE: '4.20',
+  BPF_MAP_TYPE_STACK: '4.20',
+  BPF_MAP_TYPE_SK_STORAGE: '5.2',
+  BPF_MAP_TYPE_DEVMAP_HASH: '5.4',
+  BPF_MAP_TYPE_STRUCT_OPS: '5.6',
+  BPF_MAP_TYPE_RINGBUF: '5.8',
+  BPF_MAP_TYPE_INODE_STORAGE: '5.10',
+  BPF_MAP_TYPE_TASK_STORAGE: '5.11',
+  BPF_MAP_TYPE_BLOOM_FILTER: '5.16',
+  BPF_MAP_TYPE_USER_RINGBUF: '6.1',
+  BPF_MAP_TYPE_CGRP_STORAGE: '6.2',
+  BPF_MAP_TYPE_ARENA: '6.9',
+};
+
+/**
+ * First mainline kernel of map features that are neither a command nor a type: a map flag, or an
+ * operation on some map types (`minKernel('mapFeature', 'BPF_F_MMAPABLE') === '5.5'`).
+ */
+const MAP_FEATURE_SINCE: Readonly<Record<string, string>> = {
+  BPF_F_LOCK: '5.1',
+  BPF_F_MMAPABLE: '5.5',
+  'lookup-and-delete on hash maps': '5.14',
+  'batch operations': '5.6',
+  'map freezing': '5.2',
 };
 
 type Enum = Readonly<Record<string, number>>;
@@ -404,17 +462,24 @@ export function haveProgType(progType: string | number): boolean {
   } catch (e) {
     if (!BpfError.isInstance(e)) throw e;
     if (e.errno === EPERM) {
-      // With every capability held, EPERM is a type-specific refusal (an LSM not enabled, a
-      // missing attach target): the kernel knew the type. Without them nothing can be told.
-      const caps = effectiveCapabilities();
-      if (caps === undefined || !caps.has('CAP_SYS_ADMIN') || !caps.has('CAP_BPF')) throw e;
-      answer = true;
+      // An LSM not enabled, a missing attach target.
+      answer = knownDespiteEperm(e);
     } else {
       answer = e.errno !== EINVAL || verifierRan(type, PROG_TYPE_ATTACH[type]);
     }
   }
   progTypeCache.set(type, answer);
   return answer;
+}
+
+/**
+ * An EPERM from a type probe: with every capability held it is a type-specific refusal, so the
+ * kernel knew the type (true); without them nothing can be told, and `e` is rethrown.
+ */
+function knownDespiteEperm(e: BpfError): true {
+  const caps = effectiveCapabilities();
+  if (caps === undefined || !caps.has('CAP_SYS_ADMIN') || !caps.has('CAP_BPF')) throw e;
+  return true;
 }
 
 /** Loads again with a log: a known type reaches the verifier, which writes a reason. */
@@ -565,6 +630,119 @@ export function haveLinkType(linkType: string | number): boolean {
   return answer;
 }
 
+const mapTypeCache = new Map<number, boolean>();
+const BTF_FD_NONE = ALL_ONES;
+
+// The smallest attr each map type accepts (kernel *_map_alloc_check), as cilium/ebpf's
+// HaveMapType builds them; maps of maps and local storage get an fd of -1 where they need one, so
+// a kernel that knows the type fails on that fd (EBADF) instead of EINVAL.
+function mapTypeProbeAttr(type: number, name: string): Struct<typeof MapCreateAttr> {
+  const a = new Struct(MapCreateAttr).set('map_type', type).set('key_size', 4).set('value_size', 4);
+  a.set('max_entries', 1);
+  switch (name) {
+    case 'BPF_MAP_TYPE_STACK_TRACE':
+      a.set('value_size', 8);
+      break;
+    case 'BPF_MAP_TYPE_LPM_TRIE':
+      a.set('key_size', 8).set('value_size', 8).set('map_flags', BPF_F_NO_PREALLOC);
+      break;
+    case 'BPF_MAP_TYPE_ARRAY_OF_MAPS':
+    case 'BPF_MAP_TYPE_HASH_OF_MAPS':
+      a.set('inner_map_fd', ALL_ONES);
+      break;
+    case 'BPF_MAP_TYPE_CGROUP_STORAGE':
+    case 'BPF_MAP_TYPE_PERCPU_CGROUP_STORAGE':
+      a.set('key_size', 16).set('max_entries', 0);
+      break;
+    case 'BPF_MAP_TYPE_QUEUE':
+    case 'BPF_MAP_TYPE_STACK':
+    case 'BPF_MAP_TYPE_BLOOM_FILTER':
+      a.set('key_size', 0);
+      break;
+    case 'BPF_MAP_TYPE_RINGBUF':
+    case 'BPF_MAP_TYPE_USER_RINGBUF':
+      a.set('key_size', 0).set('value_size', 0).set('max_entries', 4096);
+      break;
+    case 'BPF_MAP_TYPE_ARENA':
+      a.set('key_size', 0).set('value_size', 0).set('map_flags', BPF_F_MMAPABLE);
+      break;
+    case 'BPF_MAP_TYPE_SK_STORAGE':
+    case 'BPF_MAP_TYPE_INODE_STORAGE':
+    case 'BPF_MAP_TYPE_TASK_STORAGE':
+    case 'BPF_MAP_TYPE_CGRP_STORAGE':
+      a.set('max_entries', 0).set('map_flags', BPF_F_NO_PREALLOC);
+      a.set('btf_fd', BTF_FD_NONE).set('btf_key_type_id', 1).set('btf_value_type_id', 3);
+      break;
+  }
+  return a;
+}
+
+/**
+ * Does this kernel have the map type (`'BPF_MAP_TYPE_RINGBUF'` or its number)? Creates the
+ * smallest map of that type (closed at once): a kernel that does not know the type says EINVAL
+ * (or E2BIG for attr fields it does not know); any other answer means it knows it. Cached.
+ * `BPF_MAP_TYPE_STRUCT_OPS` needs a kernel struct's BTF to create: its answer comes from
+ * `BPF_PROG_TYPE_STRUCT_OPS` (same release, 5.6).
+ * @throws BpfError EPERM without the privileges to create maps.
+ */
+export function haveMapType(mapType: string | number): boolean {
+  const [name, type] = resolve(bpf_map_type as Enum, 'map type', mapType, 'mapType');
+  const known = mapTypeCache.get(type);
+  if (known !== undefined) return known;
+  // By the enumerator's canonical name: aliases (`..._DEPRECATED`) share the value.
+  const canonical =
+    Object.entries(bpf_map_type).find(([k, v]) => v === type && !k.endsWith('_DEPRECATED'))?.[0] ?? name;
+  let answer: boolean;
+  if (canonical === 'BPF_MAP_TYPE_STRUCT_OPS') {
+    answer = haveProgType('BPF_PROG_TYPE_STRUCT_OPS');
+  } else {
+    const attr = mapTypeProbeAttr(type, canonical);
+    try {
+      getLibc().close(bpfUnchecked(bpf_cmd.BPF_MAP_CREATE, attr.bytes, attr.end));
+      answer = true;
+    } catch (e) {
+      if (!BpfError.isInstance(e)) throw e;
+      if (e.errno === EPERM) {
+        // Arena maps where the JIT or a security policy refuses them.
+        answer = knownDespiteEperm(e);
+      } else {
+        answer = e.errno !== EINVAL && e.errno !== E2BIG;
+      }
+    }
+  }
+  mapTypeCache.set(type, answer);
+  return answer;
+}
+
+/**
+ * Error path of `mapCreate`: when the kernel answered EINVAL (its errno for an unknown map type,
+ * and for sizes or flags it refuses), asks the cached probe whether the kernel has the map type.
+ * Returns an {@link UnsupportedFeatureError} (`map type BPF_MAP_TYPE_X is not supported by this
+ * kernel (needs Linux Y or newer)`, `cause` the original error) when it does not, else `err`.
+ * @internal
+ */
+export function explainMapCreateFailure(err: unknown, type: number): unknown {
+  if (!BpfError.isInstance(err) || (err.errno !== EINVAL && err.errno !== E2BIG)) return err;
+  const e = absent('mapType', type, err);
+  if (e === undefined) return err;
+  // A kernel new enough that lacks the type was built without it (CONFIG_BPF_LSM for inode
+  // storage, CONFIG_XDP_SOCKETS for xskmap, ...): naming a version would mislead.
+  const u = e as UnsupportedFeatureError;
+  if (u.minKernel !== undefined && atLeast(release(), u.minKernel)) {
+    return new UnsupportedFeatureError(`${u.feature} (not built into this kernel)`, undefined, {
+      cause: err,
+    });
+  }
+  return e;
+}
+
+/** `major.minor` of the running kernel ≥ `version`. */
+function atLeast(running: string, version: string): boolean {
+  const [a = 0, b = 0] = running.split(/[.-]/).map(Number);
+  const [c = 0, d = 0] = version.split('.').map(Number);
+  return a !== c ? a > c : b >= d;
+}
+
 let rawTpCookie: boolean | undefined;
 
 /**
@@ -582,7 +760,7 @@ export function haveRawTracepointCookie(): boolean {
 }
 
 /** The kinds of feature {@link requireFeature} checks. */
-export type FeatureKind = 'command' | 'progType' | 'attachType' | 'linkType';
+export type FeatureKind = 'command' | 'progType' | 'attachType' | 'linkType' | 'mapType';
 
 // Per kind of feature: its enum, how errors name it, its probe, and where it first appeared.
 const FEATURE_KINDS: Readonly<
@@ -610,6 +788,7 @@ const FEATURE_KINDS: Readonly<
     since: ATTACH_TYPE_SINCE,
   },
   linkType: { values: bpf_link_type as Enum, label: 'link type', have: haveLinkType, since: LINK_TYPE_SINCE },
+  mapType: { values: bpf_map_type as Enum, label: 'map type', have: haveMapType, since: MAP_TYPE_SINCE },
 };
 
 /**
@@ -621,9 +800,17 @@ export function requireFeature(kind: FeatureKind, feature: string | number): voi
   if (k === undefined) {
     // A string of the right type but not one of the kinds: a value error, like validateOneOf.
     if (typeof kind !== 'string') {
-      throw errInvalidArgType('kind', "one of 'command', 'progType', 'attachType', 'linkType'", kind);
+      throw errInvalidArgType(
+        'kind',
+        "one of 'command', 'progType', 'attachType', 'linkType', 'mapType'",
+        kind,
+      );
     }
-    throw errInvalidArgValue('kind', kind, "must be one of 'command', 'progType', 'attachType', 'linkType'");
+    throw errInvalidArgValue(
+      'kind',
+      kind,
+      "must be one of 'command', 'progType', 'attachType', 'linkType', 'mapType'",
+    );
   }
   const [name] = resolve(k.values, k.label, feature, 'feature');
   if (!k.have(feature)) throw new UnsupportedFeatureError(`${k.label} ${name}`, k.since[name]);
@@ -693,9 +880,18 @@ export function explainFailure(
   return err;
 }
 
-/** The first mainline kernel with a feature, where bpfjs knows it (`minKernel('command', 'BPF_LINK_DETACH') === '5.9'`). */
-export function minKernel(kind: FeatureKind, name: string): string | undefined {
-  return Object.hasOwn(FEATURE_KINDS, kind) ? FEATURE_KINDS[kind].since[name] : undefined;
+/**
+ * The first mainline kernel with a feature, where bpfjs knows it (`minKernel('command',
+ * 'BPF_LINK_DETACH') === '5.9'`, `minKernel('mapType', 'BPF_MAP_TYPE_RINGBUF') === '5.8'`); kind
+ * `'mapFeature'` for map flags and per-type operations without a probe (`'BPF_F_MMAPABLE'`,
+ * `'batch operations'`, `'map freezing'`, `'lookup-and-delete on hash maps'`, `'BPF_F_LOCK'`).
+ */
+export function minKernel(kind: FeatureKind | 'mapFeature', name: string): string | undefined {
+  if (kind === 'mapFeature')
+    return Object.hasOwn(MAP_FEATURE_SINCE, name) ? MAP_FEATURE_SINCE[name] : undefined;
+  if (!Object.hasOwn(FEATURE_KINDS, kind)) return undefined;
+  const since = FEATURE_KINDS[kind].since;
+  return Object.hasOwn(since, name) ? since[name] : undefined;
 }
 
 /** @internal Forgets every cached probe answer (tests). */
@@ -704,5 +900,6 @@ export function resetProbeCache(): void {
   progTypeCache.clear();
   attachTypeCache.clear();
   linkTypeCache.clear();
+  mapTypeCache.clear();
   rawTpCookie = undefined;
 }
