@@ -8,7 +8,7 @@
 //   --json         print the JSON report instead of the table
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -50,21 +50,9 @@ function source() {
 }
 
 const src = source();
-const obj = build('object10', [src, execFileSync('clang', ['--version'])], (out) => {
-  const file = `${out}.c`;
-  writeFileSync(file, src);
-  execFileSync('clang', [
-    '-target',
-    'bpf',
-    '-O2',
-    '-g',
-    '-I/usr/include/x86_64-linux-gnu',
-    '-c',
-    file,
-    '-o',
-    out,
-  ]);
-});
+// Compiled like every test object (@bpfjs/testkit's compileBpf: cached by source, flags and clang).
+const { compileBpf } = await import(pathToFileURL(`${root}packages/testkit/dist/compile.js`).href);
+const obj = compileBpf(`${buildDir}object10.c`, { source: src });
 const harnessSrc = `${root}packages/object/src/test/libbpf-harness.c`;
 const harness = build('libbpf-harness', [readFileSync(harnessSrc)], (out) =>
   execFileSync(CC || 'cc', ['-O2', '-o', out, harnessSrc, '-lbpf']),

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { requireExecutable } from '@bpfjs/testkit';
+import { compileBpf, requireExecutable } from '@bpfjs/testkit';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { bufferedIo, run } from './index.js';
 
@@ -21,17 +21,7 @@ describe('bpfjs gen skeleton', () => {
     dir = mkdtempSync(join(tmpdir(), 'bpfjs-cli-gen-'));
     obj = join(dir, 'prog.o');
     if (gate.ok) {
-      execFileSync('clang', [
-        '-target',
-        'bpf',
-        '-O2',
-        '-g',
-        '-I/usr/include/x86_64-linux-gnu',
-        '-c',
-        SRC,
-        '-o',
-        obj,
-      ]);
+      compileBpf(SRC, { out: obj });
     }
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -2,13 +2,12 @@
  * `bpfjs object show` and `bpfjs prog loadall` in-process, on a C object of @bpfjs/object's test
  * programs compiled here with clang.
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Program } from '@bpfjs/link';
-import { requireExecutable, requireKernel, tempBpffs } from '@bpfjs/testkit';
+import { compileBpf, requireExecutable, requireKernel, tempBpffs } from '@bpfjs/testkit';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { bufferedIo, run } from './index.js';
 
@@ -22,17 +21,7 @@ describe('bpfjs object / prog loadall', () => {
     dir = mkdtempSync(join(tmpdir(), 'bpfjs-cli-object-'));
     obj = join(dir, 'globals.o');
     if (gate.ok) {
-      execFileSync('clang', [
-        '-target',
-        'bpf',
-        '-O2',
-        '-g',
-        '-I/usr/include/x86_64-linux-gnu',
-        '-c',
-        SRC,
-        '-o',
-        obj,
-      ]);
+      compileBpf(SRC, { out: obj });
     }
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));

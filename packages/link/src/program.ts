@@ -253,6 +253,11 @@ export class Program implements Disposable {
       }
       throw e;
     }
+    return Program.#loaded(fd, typeId, expected);
+  }
+
+  /** Wraps the fd of a program just loaded; on failure to read its id the fd is closed. */
+  static #loaded(fd: Fd, typeId: number, expectedAttachType: number | undefined): Program {
     let id: number;
     try {
       // The id never changes: read once here, so `id` costs nothing and still answers after close().
@@ -261,7 +266,7 @@ export class Program implements Disposable {
       fd.close();
       throw err;
     }
-    return new Program(fd, typeId, id, expected);
+    return new Program(fd, typeId, id, expectedAttachType);
   }
 
   /**
@@ -296,16 +301,7 @@ export class Program implements Disposable {
   }
 
   static {
-    adoptLoaded = (fd, typeId, expectedAttachType) => {
-      let id: number;
-      try {
-        id = progInfoUnchecked(fd.fd).id;
-      } catch (err) {
-        fd.close();
-        throw err;
-      }
-      return new Program(fd, typeId, id, expectedAttachType);
-    };
+    adoptLoaded = (fd, typeId, expectedAttachType) => Program.#loaded(fd, typeId, expectedAttachType);
   }
 
   /** Checks that `fd` is a program and reads its info; throws without touching the fd. */

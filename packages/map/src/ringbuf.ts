@@ -33,9 +33,12 @@ import { errClosed, errOperation } from './errors.js';
 import { BpfMap } from './map.js';
 
 // include/uapi/linux/bpf.h: the record header's length word carries these two bits.
-const BUSY_BIT = 0x8000_0000;
-const DISCARD_BIT = 0x4000_0000;
-const HEADER = 8; // BPF_RINGBUF_HDR_SZ
+/** @internal */
+export const BUSY_BIT = 0x8000_0000;
+/** @internal */
+export const DISCARD_BIT = 0x4000_0000;
+/** BPF_RINGBUF_HDR_SZ. @internal */
+export const HEADER = 8;
 
 /** Options of {@link RingBuffer}. */
 export interface RingBufferOptions {
@@ -63,6 +66,55 @@ export function page(): number {
     // keep 4096
   }
   return pageSize;
+}
+
+/** The mapped pages of a ring buffer map, as {@link mapRing} returns them. @internal */
+export interface RingMapping {
+  /** A dup of the map's fd: the mappings (and a watch) must not depend on the map staying open. */
+  readonly fd: Fd;
+  readonly consumer: Mapping;
+  readonly producer: Mapping;
+  readonly consumerPos: BigUint64Array;
+  readonly producerPos: BigUint64Array;
+  /** The data pages, mapped twice in a row (so a record that wraps is contiguous): 2 × size bytes. */
+  readonly data: Uint8Array;
+  /** The ring's data size (the map's `maxEntries`). */
+  readonly size: number;
+}
+
+/**
+ * Maps a ring buffer map's consumer page (offset 0) and its producer page plus the data twice
+ * (offset one page) with the given protections — the reader and the writer of a ring differ only
+ * in which side is writable — on a dup of the map's fd. On failure nothing stays mapped or open.
+ * @internal
+ */
+export function mapRing(
+  map: BpfMap<unknown, unknown>,
+  consumerProt: number,
+  producerProt: number,
+): RingMapping {
+  const size = map.maxEntries;
+  const ps = page();
+  const fd = map.fd.dup();
+  let consumer: Mapping | undefined;
+  let producer: Mapping;
+  try {
+    consumer = mmap(fd, ps, consumerProt, 0);
+    producer = mmap(fd, ps + 2 * size, producerProt, ps);
+  } catch (err) {
+    if (consumer !== undefined) munmap(consumer);
+    fd.close();
+    throw err;
+  }
+  return {
+    fd,
+    consumer,
+    producer,
+    consumerPos: new BigUint64Array(consumer.buffer, 0, 1),
+    producerPos: new BigUint64Array(producer.buffer, 0, 1),
+    data: new Uint8Array(producer.buffer, ps, 2 * size),
+    size,
+  };
 }
 
 /**
@@ -103,26 +155,15 @@ export class RingBuffer implements Disposable, AsyncIterable<Uint8Array> {
     if (options.onRecord !== undefined && typeof options.onRecord !== 'function') {
       throw errInvalidArgType('options.onRecord', 'of type function', options.onRecord);
     }
-    const size = map.maxEntries;
-    const ps = page();
-    // Our own descriptor: the watch and the mappings must not depend on the map staying open.
-    this.#fd = map.fd.dup();
-    let consumer: Mapping | undefined;
-    try {
-      consumer = mmap(this.#fd, ps, PROT_READ | PROT_WRITE, 0);
-      // Producer page, then the data twice (the kernel maps the data pages two times in a row).
-      this.#producer = mmap(this.#fd, ps + 2 * size, PROT_READ, ps);
-    } catch (err) {
-      if (consumer !== undefined) munmap(consumer);
-      this.#fd.close();
-      throw err;
-    }
-    this.#consumer = consumer;
-    this.#consumerPos = new BigUint64Array(this.#consumer.buffer, 0, 1);
-    this.#producerPos = new BigUint64Array(this.#producer.buffer, 0, 1);
-    this.#data = new Uint8Array(this.#producer.buffer, ps, 2 * size);
-    this.#header = new DataView(this.#producer.buffer, ps, 2 * size);
-    this.#mask = size - 1;
+    const ring = mapRing(map, PROT_READ | PROT_WRITE, PROT_READ);
+    this.#fd = ring.fd;
+    this.#consumer = ring.consumer;
+    this.#producer = ring.producer;
+    this.#consumerPos = ring.consumerPos;
+    this.#producerPos = ring.producerPos;
+    this.#data = ring.data;
+    this.#header = new DataView(ring.data.buffer, ring.data.byteOffset, ring.data.byteLength);
+    this.#mask = ring.size - 1;
     this.#onRecord = options.onRecord as RingBufferOptions['onRecord'];
     if (this.#onRecord !== undefined) this.#startWatch();
   }

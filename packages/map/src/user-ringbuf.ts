@@ -22,7 +22,6 @@ import {
   type Fd,
   type FdWatch,
   type Mapping,
-  mmap,
   munmap,
   PROT_READ,
   PROT_WRITE,
@@ -31,11 +30,8 @@ import {
 } from '@bpfjs/sys';
 import { errClosed, errOperation } from './errors.js';
 import { BpfMap } from './map.js';
-import { page } from './ringbuf.js';
+import { BUSY_BIT, DISCARD_BIT, HEADER, mapRing } from './ringbuf.js';
 
-const BUSY_BIT = 0x8000_0000;
-const DISCARD_BIT = 0x4000_0000;
-const HEADER = 8; // BPF_RINGBUF_HDR_SZ
 // A drained record becomes a struct bpf_dynptr, whose size field has 24 bits (DYNPTR_MAX_SIZE).
 const MAX_RECORD = 0xff_ffff;
 
@@ -80,26 +76,16 @@ export class UserRingBuffer implements Disposable {
     if (map.type !== 'user_ringbuf') {
       throw errOperation('UserRingBuffer', map.type, "it writes 'user_ringbuf' maps (6.1+)");
     }
-    const size = map.maxEntries;
-    const ps = page();
-    // Our own descriptor: the mappings and the watch must not depend on the map staying open.
-    this.#fd = map.fd.dup();
-    let consumer: Mapping | undefined;
-    try {
-      // The kernel refuses a writable mapping of the consumer page (EPERM).
-      consumer = mmap(this.#fd, ps, PROT_READ, 0);
-      this.#producer = mmap(this.#fd, ps + 2 * size, PROT_READ | PROT_WRITE, ps);
-    } catch (err) {
-      if (consumer !== undefined) munmap(consumer);
-      this.#fd.close();
-      throw err;
-    }
-    this.#consumer = consumer;
-    this.#consumerPos = new BigUint64Array(this.#consumer.buffer, 0, 1);
-    this.#producerPos = new BigUint64Array(this.#producer.buffer, 0, 1);
-    this.#data = new Uint8Array(this.#producer.buffer, ps, 2 * size);
-    this.#words = new Uint32Array(this.#producer.buffer, ps, (2 * size) / 4);
-    this.#size = size;
+    // The kernel refuses a writable mapping of the consumer page (EPERM).
+    const ring = mapRing(map, PROT_READ, PROT_READ | PROT_WRITE);
+    this.#fd = ring.fd;
+    this.#consumer = ring.consumer;
+    this.#producer = ring.producer;
+    this.#consumerPos = ring.consumerPos;
+    this.#producerPos = ring.producerPos;
+    this.#data = ring.data;
+    this.#words = new Uint32Array(ring.data.buffer, ring.data.byteOffset, ring.data.byteLength / 4);
+    this.#size = ring.size;
   }
 
   /** True after `close()`. */
